@@ -1,0 +1,48 @@
+"""Every error the auditor raises on purpose, under one root, each with its exit code.
+
+The CLI maps these to one-line messages (auditor.cli); nothing else decides exit codes.
+"""
+
+from __future__ import annotations
+
+
+class AuditorError(Exception):
+    """Root of the auditor's own errors."""
+
+    exit_code = 2
+
+
+class UsageError(AuditorError):
+    """The command line or a target is malformed."""
+
+    exit_code = 2
+
+
+class SourceError(AuditorError):
+    """The fetcher could not read the target."""
+
+    exit_code = 5
+
+
+class NotFound(SourceError):
+    """Repo, revision or local path does not exist."""
+
+    exit_code = 3
+
+
+class AccessDenied(SourceError):
+    """A private repo, or a token the Hub rejects."""
+
+    exit_code = 4
+
+
+class SourceUnavailable(SourceError):
+    """Network or Hub failure after retries."""
+
+    exit_code = 5
+
+
+class KnowledgeBaseError(AuditorError):
+    """A licence profile is malformed: a defect of the shipped data, reported plainly."""
+
+    exit_code = 2

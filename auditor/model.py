@@ -1,0 +1,260 @@
+"""The plain data every pipeline stage passes on: frozen dataclasses and enums, no I/O, no logic.
+
+fetch (sources/) -> RepoSnapshot
+classify (classify/) -> Artefact, WeightSet
+identify (identify/) -> LicenceMatch
+judge (judge/) -> Component, Verdict, Finding
+report (report/) renders an AuditResult.
+
+Enum values are the strings of the JSON contract (schema "auditor/1"), so renderers never
+spell a verdict or a category themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+
+class TargetKind(str, Enum):
+    HUB = "hub"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path."""
+
+    kind: TargetKind
+    repo_id: str | None = None
+    path: str | None = None
+    revision: str | None = None
+
+    @property
+    def label(self) -> str:
+        name = self.repo_id if self.kind is TargetKind.HUB else self.path
+        return f"{name}@{self.revision}" if self.revision else str(name)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of the repository as listed: never its content.
+
+    `lfs` is true when the file is stored in Git LFS (on the Hub) or is a Git LFS pointer
+    standing for a large file (in a local checkout); `size` is then the real file's size.
+    """
+
+    path: str
+    size: int
+    lfs: bool = False
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something the auditor could not read, and why: data, not an exception."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RepoSnapshot:
+    """A repository as the fetcher saw it, pinned to one commit.
+
+    `texts` holds the small text files the fetcher chose to read (path -> decoded text);
+    everything else is only listed in `files`. `gated` is False, "auto" or "manual".
+    `security` is the Hub's own scan status when it reported one.
+    """
+
+    target: Target
+    sha: str | None
+    files: tuple[FileEntry, ...]
+    texts: Mapping[str, str] = field(default_factory=dict)
+    unread: tuple[Skipped, ...] = ()
+    gated: bool | str = False
+    private: bool = False
+    hub_card_data: Mapping[str, Any] | None = None
+    security: Mapping[str, Any] | None = None
+
+    def file(self, path: str) -> FileEntry | None:
+        for entry in self.files:
+            if entry.path == path:
+                return entry
+        return None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """The README's YAML front matter (`metadata`) and its markdown `body`.
+
+    `error` says why the front matter could not be parsed; metadata is then empty.
+    """
+
+    path: str | None
+    metadata: Mapping[str, Any]
+    body: str
+    error: str | None = None
+
+
+class Category(str, Enum):
+    """The one category every file of a release gets."""
+
+    WEIGHTS = "weights"
+    CODE = "code"
+    CONFIG = "config"
+    TOKENIZER = "tokenizer"
+    TRAINING_DATA = "training_data"
+    LICENCE = "licence"
+    DOCUMENTATION = "documentation"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """A file with its category, its format (e.g. "safetensors", "pickle", "gguf"), and the rule that put it there."""
+
+    path: str
+    category: Category
+    format: str | None
+    size: int
+    reason: str
+    lfs: bool = False
+
+
+@dataclass(frozen=True)
+class WeightSet:
+    """Weights that belong together: one file, or the shards of a sharded checkpoint with its index."""
+
+    name: str
+    format: str
+    files: tuple[str, ...]
+    total_size: int
+    index: str | None = None
+    adapter: bool = False
+    parameters: int | None = None
+
+
+class LicenceKind(str, Enum):
+    LICENCE = "licence"
+    POLICY = "policy"  # an acceptable-use policy: restricts, grants nothing
+    REFERENCE = "reference"  # points at a licence kept elsewhere
+
+
+class MatchMethod(str, Enum):
+    """How a licence was recognised, cheapest first."""
+
+    METADATA = "metadata"  # card `license:` field or tag
+    EXACT = "exact"  # normalised text identical to the reference
+    SIMILARITY = "similarity"  # token similarity to the reference text
+    PHRASE = "phrase"  # a short notice or key phrase rule
+    REFERENCE = "reference"  # the text only points to a licence
+    SCANCODE = "scancode"  # the optional deep engine
+
+
+@dataclass(frozen=True)
+class LicenceMatch:
+    """One licence found in one place, with the evidence for it.
+
+    `id` is the knowledge base's id; `spdx` the SPDX id, ScanCode LicenseRef or LicenseRef-<id>.
+    `source` is a file path or a card field such as "card:license".
+    `span` is the (start, end) line range in the source file, 1-based and inclusive.
+    `changes` summarises what differs from the reference text when `modified`.
+    """
+
+    id: str
+    name: str
+    spdx: str | None
+    kind: LicenceKind
+    source: str
+    confidence: float
+    method: MatchMethod
+    modified: bool = False
+    span: tuple[int, int] | None = None
+    changes: str | None = None
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something worth telling. `code` is one of the codes declared in auditor.findings."""
+
+    severity: Severity
+    code: str
+    message: str
+    evidence: tuple[str, ...] = ()
+
+
+class ComponentName(str, Enum):
+    WEIGHTS = "weights"
+    CODE = "code"
+    TRAINING_DATA = "training_data"
+    DOCUMENTATION = "documentation"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A part of the release: whether it is there, where, and under which licence (SPDX expression)."""
+
+    name: ComponentName
+    present: bool
+    files: tuple[str, ...] = ()
+    licence: str | None = None
+    open: bool | None = None
+    notes: tuple[str, ...] = ()
+
+
+class Openness(str, Enum):
+    """The plain taxonomy, from most to least open (plus unknown)."""
+
+    OPEN_SOURCE = "open-source"
+    OPEN_WEIGHTS = "open-weights"
+    RESTRICTED_WEIGHTS = "restricted-weights"
+    NON_COMMERCIAL = "non-commercial"
+    NOT_OPEN = "not-open"
+    UNKNOWN = "unknown"
+
+
+class MofClass(str, Enum):
+    CLASS_I = "I"
+    CLASS_II = "II"
+    CLASS_III = "III"
+
+
+class OsaidStatus(str, Enum):
+    MEETS = "meets"
+    FAILS = "fails"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    openness: Openness
+    mof_class: MofClass | None
+    osaid: OsaidStatus
+    gated: bool
+    reasons: tuple[str, ...] = ()
+    improvements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything one audit found: the one thing every renderer consumes."""
+
+    target: Target
+    sha: str | None
+    artefacts: tuple[Artefact, ...]
+    weight_sets: tuple[WeightSet, ...]
+    components: Mapping[ComponentName, Component]
+    licences: tuple[LicenceMatch, ...]
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    card: ModelCard | None = None
+    unread: tuple[Skipped, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)

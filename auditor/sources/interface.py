@@ -1,0 +1,36 @@
+"""The fetcher's contract: the only stage that touches the network or the disk of a target.
+
+`fetch` lists every file (sizes, LFS) and reads only the small text files that matter
+(chosen by auditor.sources.selection), all pinned to one commit. `read_range` reads a byte
+range of one file, for header scans of weights; it never reads a whole weight file.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from auditor.model import RepoSnapshot, Target
+
+
+class RepoSource(ABC):
+    """A place model repositories come from: the Hub or a local directory."""
+
+    @abstractmethod
+    def fetch(self, target: Target) -> RepoSnapshot:
+        """List the target's files and read its small text files.
+
+        Raises NotFound, AccessDenied or SourceUnavailable (auditor.errors). A gated repo
+        without access is not an error: the snapshot lists what the Hub shows publicly and
+        names the unread files in `unread`.
+        """
+
+    @abstractmethod
+    def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:
+        """Read at most `length` bytes of `path` from offset `start`, at the snapshot's commit.
+
+        Returns fewer bytes at end of file. Raises SourceError when the file cannot be read.
+        """
+
+    def bytes_read(self) -> int:
+        """Bytes of file content read through read_range so far (for the report's budget line)."""
+        return 0

@@ -136,6 +136,42 @@ class WeightSet:
     parameters: int | None = None
 
 
+class Purpose(str, Enum):
+    """What linked or shipped code is for, as far as the card says."""
+
+    TRAINING = "training"
+    INFERENCE = "inference"
+    EVALUATION = "evaluation"
+    DATA_PROCESSING = "data-processing"
+
+
+@dataclass(frozen=True)
+class CodeLink:
+    """A code repository the card links to, with what the surrounding text says it holds."""
+
+    url: str
+    purposes: tuple[Purpose, ...]
+    context: str
+
+
+@dataclass(frozen=True)
+class ReleaseEvidence:
+    """What the card and the configs say about the release beyond its files.
+
+    `datasets` are dataset ids or names (card `datasets:` and dataset links); `papers` are
+    arXiv / DOI / report URLs; `remote_code` names the modules `auto_map` points to.
+    """
+
+    datasets: tuple[str, ...] = ()
+    papers: tuple[str, ...] = ()
+    code_links: tuple[CodeLink, ...] = ()
+    remote_code: tuple[str, ...] = ()
+    base_models: tuple[str, ...] = ()
+    evaluation_results: bool = False
+    data_description: bool = False
+    intermediate_checkpoints: bool = False
+
+
 class LicenceKind(str, Enum):
     LICENCE = "licence"
     POLICY = "policy"  # an acceptable-use policy: restricts, grants nothing
@@ -173,6 +209,28 @@ class LicenceMatch:
     modified: bool = False
     span: tuple[int, int] | None = None
     changes: str | None = None
+
+
+@dataclass(frozen=True)
+class LicenceFact:
+    """One user-facing fact of a licence (commercial_use, naming, ...) and the clause it comes from."""
+
+    name: str
+    value: str
+    clause: str | None = None
+
+
+@dataclass(frozen=True)
+class LicenceSummary:
+    """What the knowledge base says of a licence that was found: for people deciding what they may do."""
+
+    id: str
+    name: str
+    spdx: str | None
+    category: str
+    osi_approved: bool
+    facts: tuple[LicenceFact, ...] = ()
+    url: str | None = None
 
 
 class Severity(str, Enum):
@@ -256,5 +314,7 @@ class AuditResult:
     verdict: Verdict
     findings: tuple[Finding, ...]
     card: ModelCard | None = None
+    evidence: ReleaseEvidence = field(default_factory=ReleaseEvidence)
+    licence_summaries: tuple[LicenceSummary, ...] = ()
     unread: tuple[Skipped, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,115 @@
+"""Run the pipeline for one target: fetch -> classify -> identify -> judge, into an AuditResult.
+
+The source is injected, so the same Auditor audits Hub repos and local checkouts, and tests
+can hand it any RepoSource. Only the source does I/O.
+"""
+
+from __future__ import annotations
+
+from auditor.card import card_from_snapshot
+from auditor.classify.classifier import classify, group_weights
+from auditor.classify.evidence import gather_evidence
+from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
+from auditor.judge.checks import release_findings
+from auditor.judge.components import build_components, code_evidence
+from auditor.judge.licences import assess_licences
+from auditor.judge.openness import judge, mof_items
+from auditor.model import (
+    AuditResult,
+    Category,
+    LicenceFact,
+    LicenceMatch,
+    LicenceSummary,
+    ModelCard,
+    RepoSnapshot,
+    Severity,
+    Target,
+)
+from auditor.sources.interface import RepoSource
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class Auditor:
+    def __init__(self, source: RepoSource, kb, identify=identify_text):
+        self.source = source
+        self.kb = kb
+        self._identify_text = identify
+
+    def run(self, target: Target) -> AuditResult:
+        snapshot = self.source.fetch(target)
+        return self.audit_snapshot(snapshot)
+
+    def audit_snapshot(self, snapshot: RepoSnapshot) -> AuditResult:
+        card = card_from_snapshot(snapshot)
+        artefacts = classify(snapshot.files)
+        weight_sets = group_weights(artefacts)
+        evidence = gather_evidence(card, snapshot.texts)
+        licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
+        matches = self._licence_matches(snapshot, card, licence_files)
+        licences = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
+        components = build_components(artefacts, weight_sets, evidence, card, licences, spdx_expression)
+        code = code_evidence(artefacts, evidence, card)
+        items = mof_items(artefacts, components, evidence, code)
+        verdict = judge(components, licences, code, items, gated=bool(snapshot.gated))
+        findings = list(licences.findings) + release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
+        findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
+        return AuditResult(
+            target=snapshot.target,
+            sha=snapshot.sha,
+            artefacts=artefacts,
+            weight_sets=weight_sets,
+            components=components,
+            licences=matches,
+            verdict=verdict,
+            findings=tuple(findings),
+            card=card,
+            evidence=evidence,
+            unread=snapshot.unread,
+            licence_summaries=summarise_licences(matches, self.kb),
+            facts={"mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
+        )
+
+    def _licence_matches(self, snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tuple[str, ...]) -> tuple[LicenceMatch, ...]:
+        matches: list[LicenceMatch] = []
+        if card is not None:
+            matches.extend(identify_card_licences(card, self.kb))
+            matches.extend(identify_readme_sections(card, self.kb))
+        for path in licence_files:
+            text = snapshot.texts.get(path)
+            if text is not None:
+                matches.extend(self._identify_text(text, path, self.kb))
+        return tuple(matches)
+
+
+def _card_expression(card: ModelCard | None) -> str | None:
+    if card is None:
+        return None
+    value = card.metadata.get("license")
+    if isinstance(value, list):
+        return " AND ".join(str(v) for v in value)
+    return str(value) if value is not None else None
+
+
+def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSummary, ...]:
+    """The knowledge base's facts for every known licence found, in order of first appearance."""
+    summaries = []
+    for licence_id in dict.fromkeys(m.id for m in matches):
+        profile = kb.get(licence_id)
+        if profile is None:
+            continue
+        facts = tuple(
+            LicenceFact(name=name, value=str(fact.value), clause=fact.clause)
+            for name, fact in profile.facts.items()
+            if fact is not None and fact.value is not None
+        )
+        summaries.append(LicenceSummary(
+            id=profile.id,
+            name=profile.name,
+            spdx=profile.spdx,
+            category=getattr(profile.category, "value", profile.category),
+            osi_approved=bool(profile.osi_approved),
+            facts=facts,
+            url=(profile.urls[0] if profile.urls else None),
+        ))
+    return tuple(summaries)

@@ -1,0 +1,146 @@
+"""`audit-model`: argument wiring, the error table, and exit codes. No audit logic lives here.
+
+Exit codes (documented in the README and tested):
+  0 audited (and the policy, if any, passed)   1 audited, policy failed
+  2 usage error                                3 repo, revision or path not found
+  4 access denied                              5 network or Hub failure after retries
+  70 internal error (a bug: set AUDITOR_DEBUG=1 for the traceback)
+In a batch the exit code is the highest of all targets', and every audited target's report
+is still written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from auditor import __version__
+
+EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5, 70
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+_HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^/\s]+))?/?$")
+_FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
+
+
+def parse_target(text: str, revision: str | None):
+    """A local directory when one exists at that path, else a Hub repo id (or Hub URL)."""
+    from auditor.errors import NotFound, UsageError
+    from auditor.model import Target, TargetKind
+
+    url = _HUB_URL.match(text)
+    if url:
+        return Target(TargetKind.HUB, repo_id=url.group("repo"), revision=revision or url.group("rev"))
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise NotFound(f"{text} is a file, not a model repository directory")
+        return Target(TargetKind.LOCAL, path=str(path), revision=revision)
+    if _REPO_ID.match(text) and not text.startswith((".", "/", "~")):
+        return Target(TargetKind.HUB, repo_id=text, revision=revision)
+    if text.startswith((".", "/", "~")) or os.sep in text:
+        raise NotFound(f"no such directory: {text}")
+    raise UsageError(f"'{text}' is neither a local directory nor a Hub repo id of the form org/name")
+
+
+def _choose_format(output_format: str | None, output: str | None) -> str:
+    if output_format:
+        return output_format
+    if output:
+        return _FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), "markdown")
+    return "markdown" if sys.stdout.isatty() else "json"
+
+
+class _Sources:
+    """Builds each kind of source once per run, and only when a target needs it."""
+
+    def __init__(self, token: str | None):
+        self.token = token
+        self._hub = None
+        self._local = None
+
+    def for_target(self, target):
+        from auditor.model import TargetKind
+
+        if target.kind is TargetKind.HUB:
+            if self._hub is None:
+                from auditor.sources.hub import HubSource
+
+                self._hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=self.token)
+            return self._hub
+        if self._local is None:
+            from auditor.sources.local import LocalSource
+
+            self._local = LocalSource()
+        return self._local
+
+
+def _run(targets, revision, token, output_format, output, licence_engine):
+    from auditor.audit import Auditor
+    from auditor.errors import AuditorError
+    from auditor.identify import identify_text, load_knowledge_base
+    from auditor.report import OutputFormat, renderer_for
+
+    identify = identify_text
+    if licence_engine == "scancode":
+        from auditor.identify.scancode_engine import identify_text_scancode
+
+        identify = identify_text_scancode
+    kb = load_knowledge_base()
+    sources = _Sources(token)
+    results, failures, exit_code = [], [], EXIT_OK
+    for text in targets:
+        try:
+            target = parse_target(text, revision)
+            click.echo(f"auditing {target.label} ...", err=True)
+            results.append(Auditor(sources.for_target(target), kb, identify).run(target))
+        except AuditorError as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            click.echo(f"error: {text}: {message}", err=True)
+            failures.append((text, message))
+            exit_code = max(exit_code, error.exit_code)
+    renderer = renderer_for(OutputFormat(output_format))
+    if results or len(targets) > 1:
+        report = renderer.render_batch(results, failures)
+        if output:
+            Path(output).write_text(report, encoding="utf-8")
+            click.echo(f"report written to {output}", err=True)
+        else:
+            click.echo(report, nl=False)
+    return exit_code
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main).")
+@click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), help="Report format (default: markdown on a terminal, else json).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
+@click.option("--licence-engine", "--license-engine", "licence_engine", type=click.Choice(["builtin", "scancode"]), default="builtin", show_default=True, help="Licence identification engine; scancode needs the [scancode] extra.")
+@click.version_option(__version__, prog_name="audit-model")
+def audit_model(targets, revision, token, output_format, output, licence_engine):
+    """Audit AI model repositories: what was released, under which licences, and how open it is.
+
+    TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
+    """
+    chosen = _choose_format(output_format, output)
+    try:
+        code = _run(targets, revision, token, chosen, output, licence_engine)
+    except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
+        from auditor.errors import AuditorError
+
+        if isinstance(error, AuditorError):
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+        if os.environ.get("AUDITOR_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(error).__name__}: {error} (set AUDITOR_DEBUG=1 for details)", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+def main() -> None:
+    audit_model()

@@ -1,0 +1,79 @@
+"""Findings about the release itself, beside its licences: card, unread files, weights, code, data."""
+
+from __future__ import annotations
+
+from auditor.findings import finding
+from auditor.judge.components import CodeEvidence
+from auditor.model import (
+    Artefact,
+    Category,
+    Component,
+    ComponentName,
+    Finding,
+    ModelCard,
+    ReleaseEvidence,
+    RepoSnapshot,
+    Severity,
+    WeightSet,
+)
+
+_PICKLE_FORMATS = {"pickle"}
+
+
+def release_findings(
+    snapshot: RepoSnapshot,
+    card: ModelCard | None,
+    artefacts: tuple[Artefact, ...],
+    weight_sets: tuple[WeightSet, ...],
+    components: dict[ComponentName, Component],
+    evidence: ReleaseEvidence,
+    code: CodeEvidence,
+) -> list[Finding]:
+    found: list[Finding] = []
+    found.extend(_unread(snapshot))
+    if card is None:
+        found.append(finding("card-missing", "the repository has no README.md model card"))
+    elif card.error:
+        found.append(finding("card-metadata-invalid", f"{card.path}: {card.error}", [card.path or "README.md"]))
+    if not weight_sets:
+        found.append(finding("weights-missing", "no weight files in the repository"))
+    pickled = [s for s in weight_sets if s.format in _PICKLE_FORMATS]
+    if pickled:
+        safe_alternative = any(s.format == "safetensors" for s in weight_sets)
+        found.append(finding(
+            "pickle-weights",
+            f"{len(pickled)} weight set(s) in a pickle-based format: {', '.join(s.name for s in pickled[:5])}"
+            + ("; safetensors copies are also published" if safe_alternative else "; no safetensors alternative"),
+            [f for s in pickled for f in s.files][:20],
+            severity=Severity.INFO if safe_alternative else None,
+        ))
+    modelling = [a.path for a in artefacts if a.category is Category.CODE and a.path.rsplit("/", 1)[-1].startswith(("modeling_", "modelling_"))]
+    if evidence.remote_code or modelling:
+        modules = list(dict.fromkeys(list(evidence.remote_code) + modelling))
+        found.append(finding("remote-code", f"config.json auto_map or modelling code loads repository code: {', '.join(modules)}", modules))
+    if components[ComponentName.WEIGHTS].present:
+        if not code.training:
+            found.append(finding("training-code-missing", "neither the repository nor the card's links hold training code"))
+        if not components[ComponentName.TRAINING_DATA].present:
+            detail = "the card describes it but names no dataset" if evidence.data_description else "no dataset is named or shipped"
+            found.append(finding("training-data-undisclosed", f"training data: {detail}"))
+    for base in evidence.base_models:
+        found.append(finding("base-model-licence", f"derived from {base}: its licence terms may carry over", [f"card:base_model={base}"]))
+    return found
+
+
+def _unread(snapshot: RepoSnapshot) -> list[Finding]:
+    gated = [s for s in snapshot.unread if s.reason.startswith("gated")]
+    other = [s for s in snapshot.unread if not s.reason.startswith("gated")]
+    found = []
+    if gated:
+        repo = snapshot.target.repo_id or ""
+        found.append(finding(
+            "gated-files-unread",
+            f"{len(gated)} file(s) of this gated repository could not be read ({', '.join(s.path for s in gated[:6])}"
+            f"{', ...' if len(gated) > 6 else ''}); request access at https://huggingface.co/{repo} and pass --token",
+            [s.path for s in gated],
+        ))
+    for skipped in other:
+        found.append(finding("file-unread", f"{skipped.path}: {skipped.reason}", [skipped.path]))
+    return found

@@ -1,0 +1,129 @@
+"""The release's components (weights, code, training data, documentation) from the evidence.
+
+Each component says whether it is present, where (files in the repo or linked URLs), under
+which licence, and whether that licence is open. Linked code and named datasets live
+outside the repository, so their licences are reported as not verified rather than guessed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from auditor.judge.licences import LicenceAssessment, Terms, TermsLevel
+from auditor.model import (
+    Artefact,
+    Category,
+    Component,
+    ComponentName,
+    ModelCard,
+    Purpose,
+    ReleaseEvidence,
+    WeightSet,
+)
+
+_TRAINING_SCRIPT = re.compile(r"(^|/)(train|training|finetune|fine_tune|pretrain|sft|dpo|rlhf)[\w-]*\.(py|sh|ipynb)$", re.I)
+_PREPROCESSING_SCRIPT = re.compile(r"(^|/)(prepare|preprocess|process|tokeni[sz]e|dedup|filter)[\w-]*\.(py|sh)$", re.I)
+_EVAL_SCRIPT = re.compile(r"(^|/)(eval|evaluate|benchmark)[\w-]*\.(py|sh|ipynb)$", re.I)
+
+
+@dataclass(frozen=True)
+class CodeEvidence:
+    """Which kinds of code the release ships or links, by purpose."""
+
+    shipped: tuple[str, ...]
+    training: tuple[str, ...]
+    inference: tuple[str, ...]
+    evaluation: tuple[str, ...]
+    data_processing: tuple[str, ...]
+
+
+def code_evidence(artefacts: Iterable[Artefact], evidence: ReleaseEvidence, card: ModelCard | None) -> CodeEvidence:
+    shipped = tuple(a.path for a in artefacts if a.category is Category.CODE)
+
+    def linked(purpose: Purpose) -> tuple[str, ...]:
+        return tuple(link.url for link in evidence.code_links if purpose in link.purposes)
+
+    def scripts(pattern: re.Pattern[str]) -> tuple[str, ...]:
+        return tuple(path for path in shipped if pattern.search(path))
+
+    library = str(card.metadata.get("library_name", "")) if card else ""
+    inference = tuple(p for p in shipped if p.endswith(".py")) + linked(Purpose.INFERENCE)
+    if library:
+        inference += (f"library: {library}",)
+    return CodeEvidence(
+        shipped=shipped,
+        training=scripts(_TRAINING_SCRIPT) + linked(Purpose.TRAINING),
+        inference=inference,
+        evaluation=scripts(_EVAL_SCRIPT) + linked(Purpose.EVALUATION),
+        data_processing=scripts(_PREPROCESSING_SCRIPT) + linked(Purpose.DATA_PROCESSING),
+    )
+
+
+def build_components(
+    artefacts: tuple[Artefact, ...],
+    weight_sets: tuple[WeightSet, ...],
+    evidence: ReleaseEvidence,
+    card: ModelCard | None,
+    licences: LicenceAssessment,
+    expression: Callable[[Iterable[Any]], str | None],
+) -> dict[ComponentName, Component]:
+    code = code_evidence(artefacts, evidence, card)
+    weights_licence = expression(licences.weights.matches) if licences.weights.matches else None
+    code_terms = licences.code if licences.code.level is not TermsLevel.NONE else licences.weights
+
+    data_files = tuple(a.path for a in artefacts if a.category is Category.TRAINING_DATA)
+    docs = tuple(a.path for a in artefacts if a.category is Category.DOCUMENTATION and a.format == "model-card")
+    return {
+        ComponentName.WEIGHTS: Component(
+            name=ComponentName.WEIGHTS,
+            present=bool(weight_sets),
+            files=tuple(f for s in weight_sets for f in s.files),
+            licence=weights_licence,
+            open=_is_open(licences.weights) if weight_sets else None,
+            notes=tuple(f"{s.name}: {s.format}, {len(s.files)} file(s)" + (" (adapter)" if s.adapter else "") for s in weight_sets),
+        ),
+        ComponentName.CODE: Component(
+            name=ComponentName.CODE,
+            present=bool(code.shipped or code.training or code.inference),
+            files=code.shipped + tuple(u for u in dict.fromkeys(code.training + code.inference + code.evaluation) if u.startswith("http")),
+            licence=(expression(code_terms.matches) if code.shipped and code_terms.matches else None),
+            open=_is_open(code_terms) if code.shipped else None,
+            notes=_code_notes(code),
+        ),
+        ComponentName.TRAINING_DATA: Component(
+            name=ComponentName.TRAINING_DATA,
+            present=bool(data_files or evidence.datasets),
+            files=data_files + tuple(evidence.datasets),
+            licence=weights_licence if data_files else None,
+            open=_is_open(licences.weights) if data_files else None,
+            notes=(("named datasets: licences not verified",) if evidence.datasets else ())
+            + (("the card describes the training data",) if evidence.data_description else ()),
+        ),
+        ComponentName.DOCUMENTATION: Component(
+            name=ComponentName.DOCUMENTATION,
+            present=bool(docs or evidence.papers),
+            files=docs + evidence.papers,
+            notes=(("model card",) if docs else ()) + tuple(f"paper: {p}" for p in evidence.papers),
+        ),
+    }
+
+
+def _is_open(terms: Terms) -> bool | None:
+    if terms.level is TermsLevel.OPEN:
+        return True
+    if terms.level in (TermsLevel.UNKNOWN,):
+        return None
+    return False
+
+
+def _code_notes(code: CodeEvidence) -> tuple[str, ...]:
+    notes = []
+    for label, items in (("training", code.training), ("inference", code.inference), ("evaluation", code.evaluation), ("data processing", code.data_processing)):
+        if items:
+            notes.append(f"{label}: {', '.join(posixpath.basename(i) if not i.startswith('http') else i for i in items[:4])}")
+    if any(u.startswith("http") for u in code.training + code.inference):
+        notes.append("linked repositories: licences not verified")
+    return tuple(notes)

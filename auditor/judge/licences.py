@@ -1,0 +1,210 @@
+"""Decide which licence governs the weights and which the code, from every licence match found.
+
+A licence file in the repository outweighs the card's `license:` field; when the two
+disagree the release is flagged as relabelled and the stricter of the two decides, because
+a user relying on the milder claim is the one who gets hurt. A licence text the knowledge
+base does not know is read for tell-tale clauses (terms.yaml) rather than given up on.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from auditor.findings import finding
+from auditor.model import Finding, LicenceKind, LicenceMatch
+
+
+class TermsLevel(str, Enum):
+    """How open a component's terms are; order matters (see STRICTNESS)."""
+
+    OPEN = "open"
+    RESTRICTED = "restricted"
+    NON_COMMERCIAL = "non-commercial"
+    NO_RIGHTS = "no-rights"
+    UNKNOWN = "unknown"
+    NONE = "none"  # no licence at all: all rights reserved
+
+
+STRICTNESS = (TermsLevel.OPEN, TermsLevel.RESTRICTED, TermsLevel.NON_COMMERCIAL, TermsLevel.NO_RIGHTS)
+_CONFIDENT = 0.8
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The licence terms of one component and the matches they rest on."""
+
+    level: TermsLevel
+    matches: tuple[LicenceMatch, ...] = ()
+    clauses: tuple[str, ...] = ()  # for custom texts: the clauses that set the level
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.id for m in self.matches))
+
+
+@dataclass(frozen=True)
+class LicenceAssessment:
+    weights: Terms
+    code: Terms
+    policies: tuple[LicenceMatch, ...]
+    findings: tuple[Finding, ...]
+
+
+@lru_cache(maxsize=1)
+def _table() -> Mapping[str, Any]:
+    text = resources.files("auditor.judge").joinpath("terms.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def strictest(levels: Iterable[TermsLevel]) -> TermsLevel:
+    ranked = [level for level in levels if level in STRICTNESS]
+    return max(ranked, key=STRICTNESS.index) if ranked else TermsLevel.UNKNOWN
+
+
+def mildest(levels: Iterable[TermsLevel]) -> TermsLevel:
+    ranked = [level for level in levels if level in STRICTNESS]
+    return min(ranked, key=STRICTNESS.index) if ranked else TermsLevel.UNKNOWN
+
+
+def profile_level(profile: Any) -> TermsLevel:
+    table = _table()
+    level = TermsLevel(table["category_levels"][_value(profile.category)])
+    commercial = profile.facts.get("commercial_use") if profile.facts else None
+    if commercial is not None:
+        stricter = table["commercial_use_levels"].get(str(commercial.value).lower())
+        if stricter:
+            level = strictest([level, TermsLevel(stricter)])
+    return level
+
+
+def custom_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
+    """The level an unknown licence text implies, and the clauses that imply it."""
+    flat = re.sub(r"\s+", " ", text.lower())
+    found = [
+        (TermsLevel(row["level"]), row["label"])
+        for row in _table()["custom_clauses"]
+        if re.search(row["pattern"], flat)
+    ]
+    restrictive = [(level, label) for level, label in found if level is not TermsLevel.OPEN]
+    if restrictive:
+        return strictest(level for level, _ in restrictive), tuple(label for _, label in restrictive)
+    if found:
+        return TermsLevel.OPEN, tuple(label for _, label in found)
+    return TermsLevel.UNKNOWN, ()
+
+
+def _value(enum_or_str: Any) -> str:
+    return getattr(enum_or_str, "value", enum_or_str)
+
+
+def _scope(source: str) -> str:
+    """'card', 'code', 'notice' or 'release' for where a match was found."""
+    if source.startswith("card:"):
+        return "card"
+    name = posixpath.basename(source).upper()
+    if "CODE" in name:
+        return "code"
+    if name.startswith("NOTICE") or "THIRD" in name:
+        return "notice"
+    return "release"
+
+
+def _families(matches: Iterable[LicenceMatch], kb: Any) -> set[str]:
+    families = set()
+    for match in matches:
+        profile = kb.get(match.id)
+        families.add((profile.family or profile.id) if profile else match.id)
+    return families
+
+
+def _terms_of(matches: list[LicenceMatch], kb: Any, alternatives: bool) -> Terms:
+    levels = [profile_level(kb.get(m.id)) for m in matches]
+    level = mildest(levels) if alternatives else strictest(levels)
+    return Terms(level=level, matches=tuple(matches))
+
+
+def assess_licences(
+    matches: Iterable[LicenceMatch],
+    kb: Any,
+    licence_files: Iterable[str],
+    texts: Mapping[str, str],
+    card_expression: str | None = None,
+) -> LicenceAssessment:
+    """Weights and code terms from all matches; `licence_files` are the paths classified as licences."""
+    matches = tuple(matches)
+    findings: list[Finding] = []
+    known = [m for m in matches if kb.get(m.id) is not None]
+    policies = tuple(m for m in known if m.kind is LicenceKind.POLICY)
+    grants = [m for m in known if m.kind is LicenceKind.LICENCE]
+    card = [m for m in grants if _scope(m.source) == "card"]
+    files = [m for m in grants if _scope(m.source) == "release" and m.confidence >= _CONFIDENT]
+    code = [m for m in grants if _scope(m.source) == "code"]
+    references = [m for m in known if m.kind is LicenceKind.REFERENCE]
+    alternatives = bool(card_expression and re.search(r"\bor\b", card_expression, re.I))
+
+    for match in matches:
+        if match.modified:
+            findings.append(finding("licence-modified", f"{match.source}: {match.name} was altered" + (f" ({match.changes})" if match.changes else ""), [match.source]))
+        if match.kind is LicenceKind.REFERENCE:
+            findings.append(finding("licence-reference-only", f"{match.source} only points to a licence kept elsewhere ({match.name})", [match.source]))
+    for policy in policies:
+        findings.append(finding("use-policy", f"{policy.name} applies ({policy.source})", [policy.source]))
+
+    if files:
+        weights = _terms_of(files, kb, alternatives=False)
+        if card and not (_families(card, kb) & _families(files, kb)):
+            card_terms = _terms_of(card, kb, alternatives)
+            findings.append(finding(
+                "licence-relabelled",
+                f"the card declares {', '.join(dict.fromkeys(m.id for m in card))} but the licence text in "
+                f"{', '.join(dict.fromkeys(m.source for m in files))} is {', '.join(dict.fromkeys(m.name for m in files))}",
+                [m.source for m in card + files],
+            ))
+            weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card))
+    elif card:
+        weights = _terms_of(card, kb, alternatives)
+        if any(_value(kb.get(m.id).category) in ("custom-community", "responsible-ai", "non-commercial") for m in card):
+            findings.append(finding("licence-text-missing", f"the card declares {', '.join(m.id for m in card)} but no licence file carries its text", ["card:license"]))
+    elif [m for m in references if kb.get(m.id).kind is not LicenceKind.REFERENCE]:
+        weights = _terms_of(references, kb, alternatives=False)
+    else:
+        weights = _unidentified_terms(matches, kb, licence_files, texts, card_expression, findings)
+
+    code_terms = _terms_of(code, kb, alternatives=False) if code else Terms(TermsLevel.NONE)
+    return LicenceAssessment(weights=weights, code=code_terms, policies=policies, findings=tuple(findings))
+
+
+def _unidentified_terms(matches, kb, licence_files, texts, card_expression, findings: list[Finding]) -> Terms:
+    """No known licence grants rights: read unknown licence texts, or report no licence at all."""
+    identified_sources = {m.source for m in matches if kb.get(m.id) is not None}
+    unknown_claims = [m for m in matches if kb.get(m.id) is None]
+    custom_files = [
+        path for path in licence_files
+        if path in texts and path not in identified_sources and _scope(path) in ("release", "card")
+    ]
+    for claim in unknown_claims:
+        findings.append(finding("licence-unidentified", f"{claim.source} names '{claim.name}', which is not a licence the auditor knows", [claim.source]))
+    levels, clauses = [], []
+    for path in custom_files:
+        level, found = custom_text_terms(texts[path])
+        findings.append(finding("licence-unidentified", f"{path} holds a licence text the auditor does not recognise" + (f"; it contains: {', '.join(found)}" if found else ""), [path]))
+        if level is not TermsLevel.UNKNOWN:
+            levels.append(level)
+            clauses.extend(found)
+    if levels:
+        return Terms(strictest(levels), tuple(unknown_claims), tuple(dict.fromkeys(clauses)))
+    declared_other = (card_expression or "").strip().lower() in ("other", "unknown")
+    if declared_other and not unknown_claims and not custom_files:
+        findings.append(finding("licence-unidentified", f"the card declares license: {card_expression.strip()} and names no licence text", ["card:license"]))
+    if unknown_claims or custom_files or declared_other:
+        return Terms(TermsLevel.UNKNOWN, tuple(unknown_claims))
+    findings.append(finding("no-licence", "neither the card nor any file names a licence: all rights are reserved"))
+    return Terms(TermsLevel.NONE)

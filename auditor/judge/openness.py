@@ -1,0 +1,151 @@
+"""The verdict: the plain openness taxonomy, the Model Openness Framework class and OSAID 1.0.
+
+open-source needs open weights plus training code and training-data information (OSAID's
+three parts); open-weights has the first only. Restrictive licences place a release on the
+lower rungs whatever else it ships; gated access is reported beside the verdict, not in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.judge.components import CodeEvidence
+from auditor.judge.licences import LicenceAssessment, TermsLevel
+from auditor.model import (
+    Artefact,
+    Category,
+    Component,
+    ComponentName,
+    MofClass,
+    Openness,
+    OsaidStatus,
+    ReleaseEvidence,
+    Verdict,
+)
+
+_LEVEL_VERDICT = {
+    TermsLevel.RESTRICTED: Openness.RESTRICTED_WEIGHTS,
+    TermsLevel.NON_COMMERCIAL: Openness.NON_COMMERCIAL,
+    TermsLevel.NO_RIGHTS: Openness.NOT_OPEN,
+    TermsLevel.NONE: Openness.NOT_OPEN,
+    TermsLevel.UNKNOWN: Openness.UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class MofItem:
+    """One Model Openness Framework component: which class first needs it, and whether it is met."""
+
+    mof_class: MofClass
+    label: str
+    met: bool
+
+
+def mof_items(
+    artefacts: tuple[Artefact, ...],
+    components: dict[ComponentName, Component],
+    evidence: ReleaseEvidence,
+    code: CodeEvidence,
+) -> tuple[MofItem, ...]:
+    weights = components[ComponentName.WEIGHTS]
+    architecture = any(a.path.rsplit("/", 1)[-1] in ("config.json", "model_index.json", "params.json") for a in artefacts) or any(
+        a.category is Category.CODE for a in artefacts
+    )
+    card = any(a.format == "model-card" for a in artefacts)
+    data = components[ComponentName.TRAINING_DATA]
+    return (
+        MofItem(MofClass.CLASS_III, "model architecture", architecture),
+        MofItem(MofClass.CLASS_III, "final parameters under an open licence", bool(weights.present and weights.open)),
+        MofItem(MofClass.CLASS_III, "model card", card),
+        MofItem(MofClass.CLASS_III, "evaluation results", evidence.evaluation_results),
+        MofItem(MofClass.CLASS_III, "data card (training data described)", evidence.data_description or bool(evidence.datasets)),
+        MofItem(MofClass.CLASS_II, "training code", bool(code.training)),
+        MofItem(MofClass.CLASS_II, "inference code", bool(code.inference)),
+        MofItem(MofClass.CLASS_II, "evaluation code", bool(code.evaluation)),
+        MofItem(MofClass.CLASS_I, "research paper", bool(evidence.papers)),
+        MofItem(MofClass.CLASS_I, "training datasets", data.present),
+        MofItem(MofClass.CLASS_I, "data preprocessing code", bool(code.data_processing)),
+        MofItem(MofClass.CLASS_I, "intermediate checkpoints", evidence.intermediate_checkpoints),
+    )
+
+
+def mof_class(items: tuple[MofItem, ...]) -> MofClass | None:
+    achieved = None
+    for level in (MofClass.CLASS_III, MofClass.CLASS_II, MofClass.CLASS_I):
+        if all(item.met for item in items if item.mof_class is level):
+            achieved = level
+        else:
+            break
+    return achieved
+
+
+def judge(
+    components: dict[ComponentName, Component],
+    licences: LicenceAssessment,
+    code: CodeEvidence,
+    items: tuple[MofItem, ...],
+    gated: bool,
+) -> Verdict:
+    weights = components[ComponentName.WEIGHTS]
+    data = components[ComponentName.TRAINING_DATA]
+    reasons: list[str] = []
+    improvements: list[str] = []
+    level = licences.weights.level
+    names = ", ".join(dict.fromkeys(m.name for m in licences.weights.matches)) or "no identified licence"
+
+    if not weights.present:
+        openness = Openness.NOT_OPEN
+        reasons.append("no weights in the release")
+        improvements.append("publish the weights")
+    elif level is TermsLevel.OPEN:
+        reasons.append(f"weights under an open licence ({names})")
+        missing = []
+        if not code.training:
+            missing.append("training code")
+        if not data.present:
+            missing.append("training data (shipped, or public datasets named precisely)")
+        if licences.code.level not in (TermsLevel.OPEN, TermsLevel.NONE):
+            missing.append("code under an OSI-approved licence")
+        if missing:
+            openness = Openness.OPEN_WEIGHTS
+            reasons.append("missing for open source: " + "; ".join(missing))
+            improvements.extend(f"release {m}" for m in missing)
+        else:
+            openness = Openness.OPEN_SOURCE
+            reasons.append("training code and training data information are released")
+    else:
+        openness = _LEVEL_VERDICT[level]
+        reasons.append(_level_reason(level, names, licences.weights.clauses))
+        if level is TermsLevel.UNKNOWN:
+            improvements.append("name the licence in the card (license / license_name) and ship its text as LICENSE")
+        elif level is TermsLevel.NONE:
+            improvements.append("add a licence: without one, all rights are reserved")
+        else:
+            improvements.append("release the weights under an open licence (OSI-approved or open data terms)")
+
+    osaid = {Openness.OPEN_SOURCE: OsaidStatus.MEETS, Openness.UNKNOWN: OsaidStatus.UNKNOWN}.get(openness, OsaidStatus.FAILS)
+    achieved = mof_class(items) if weights.open else None
+    next_class = [i.label for i in items if not i.met]
+    if achieved is not MofClass.CLASS_I and next_class and weights.open:
+        improvements.append("for a higher MOF class: " + ", ".join(next_class))
+    if gated:
+        reasons.append("access is gated: users must accept terms on the Hub before downloading")
+    return Verdict(
+        openness=openness,
+        mof_class=achieved,
+        osaid=osaid,
+        gated=gated,
+        reasons=tuple(reasons),
+        improvements=tuple(dict.fromkeys(improvements)),
+    )
+
+
+def _level_reason(level: TermsLevel, names: str, clauses: tuple[str, ...]) -> str:
+    detail = f" (custom terms: {', '.join(clauses)})" if clauses else ""
+    return {
+        TermsLevel.RESTRICTED: f"weights licensed with conditions or use restrictions: {names}{detail}",
+        TermsLevel.NON_COMMERCIAL: f"weights for non-commercial or research use only: {names}{detail}",
+        TermsLevel.NO_RIGHTS: f"the licence grants no open rights: {names}",
+        TermsLevel.NONE: "no licence anywhere: all rights reserved",
+        TermsLevel.UNKNOWN: "weights present but the licence cannot be identified",
+    }[level]

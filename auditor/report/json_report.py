@@ -1,0 +1,89 @@
+"""The machine report, schema "auditor/1": the stable contract documented in docs/json-schema.md.
+
+Later checks (policies, the GitHub Action, SARIF and CycloneDX) read this shape, so fields are
+only ever added, never renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any, Sequence
+
+from enum import Enum
+
+from auditor.model import AuditResult
+from auditor.report.interface import Renderer
+
+SCHEMA = "auditor/1"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {(_plain(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_dict(result: AuditResult) -> dict[str, Any]:
+    target = result.target
+    verdict = result.verdict
+    return {
+        "schema": SCHEMA,
+        "target": {"kind": target.kind.value, "repo_id": target.repo_id, "path": target.path, "revision": target.revision},
+        "sha": result.sha,
+        "artefacts": [
+            {"path": a.path, "category": a.category.value, "format": a.format, "size": a.size, "reason": a.reason, "lfs": a.lfs}
+            for a in result.artefacts
+        ],
+        "weight_sets": [_plain(asdict(s)) for s in result.weight_sets],
+        "components": {
+            name.value: {"present": c.present, "files": list(c.files), "licence": c.licence, "open": c.open, "notes": list(c.notes)}
+            for name, c in result.components.items()
+        },
+        "licences": [
+            {
+                "id": m.id, "name": m.name, "spdx": m.spdx, "kind": m.kind.value, "source": m.source,
+                "confidence": round(m.confidence, 3), "modified": m.modified, "method": m.method.value,
+                "span": list(m.span) if m.span else None, "changes": m.changes,
+            }
+            for m in result.licences
+        ],
+        "licence_facts": {
+            s.id: {"name": s.name, "spdx": s.spdx, "category": s.category, "osi_approved": s.osi_approved,
+                   "facts": {f.name: {"value": f.value, "clause": f.clause} for f in s.facts}}
+            for s in result.licence_summaries
+        },
+        "verdict": {
+            "openness": verdict.openness.value,
+            "mof_class": verdict.mof_class.value if verdict.mof_class else None,
+            "osaid": verdict.osaid.value,
+            "gated": verdict.gated,
+            "reasons": list(verdict.reasons),
+            "improvements": list(verdict.improvements),
+        },
+        "findings": [
+            {"severity": f.severity.value, "code": f.code, "message": f.message, "evidence": list(f.evidence)}
+            for f in result.findings
+        ],
+        "unread": [{"path": s.path, "reason": s.reason} for s in result.unread],
+        "facts": _plain(dict(result.facts)),
+    }
+
+
+class JsonRenderer(Renderer):
+    def render(self, result: AuditResult) -> str:
+        return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+        if len(results) == 1 and not failures:
+            return self.render(results[0])
+        payload = {
+            "schema": SCHEMA,
+            "results": [to_dict(r) for r in results],
+            "failures": [{"target": t, "error": e} for t, e in failures],
+        }
+        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

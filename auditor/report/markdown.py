@@ -1,0 +1,155 @@
+"""The human report: the verdict in one line, then components, licences with their facts,
+findings, the openness yardsticks, what would raise the verdict, and the file list.
+"""
+
+from __future__ import annotations
+
+from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
+from auditor.report.interface import Renderer
+
+_VERDICT_WORDS = {
+    Openness.OPEN_SOURCE: "open source",
+    Openness.OPEN_WEIGHTS: "open weights",
+    Openness.RESTRICTED_WEIGHTS: "restricted weights",
+    Openness.NON_COMMERCIAL: "non-commercial",
+    Openness.NOT_OPEN: "not open",
+    Openness.UNKNOWN: "unknown",
+}
+_FACT_LABELS = {
+    "commercial_use": "Commercial use",
+    "user_cap": "User cap",
+    "use_restrictions": "Use restrictions",
+    "attribution": "Attribution / notices",
+    "naming": "Naming duty for derivatives",
+    "share_alike": "Share-alike",
+    "output_restrictions": "Restrictions on outputs",
+    "patent_grant": "Patent grant",
+    "termination": "Termination",
+    "territory": "Territorial limits",
+}
+_COMPONENT_LABELS = {
+    ComponentName.WEIGHTS: "Weights",
+    ComponentName.CODE: "Code",
+    ComponentName.TRAINING_DATA: "Training data",
+    ComponentName.DOCUMENTATION: "Documentation",
+}
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _yes(flag: bool | None) -> str:
+    return {True: "yes", False: "no", None: "not verified"}[flag]
+
+
+class MarkdownRenderer(Renderer):
+    def render(self, result: AuditResult) -> str:
+        lines: list[str] = []
+        lines += self._headline(result)
+        lines += self._components(result)
+        lines += self._licences(result)
+        lines += self._findings(result)
+        lines += self._openness(result)
+        lines += self._files(result)
+        return "\n".join(lines).rstrip() + "\n"
+
+    def _headline(self, result: AuditResult) -> list[str]:
+        verdict = result.verdict
+        sha = f" @ `{result.sha[:12]}`" if result.sha else ""
+        mof = f"class {verdict.mof_class.value}" if verdict.mof_class else "no class"
+        gated = " · gated access" if verdict.gated else ""
+        return [
+            f"# Audit of {result.target.label}{sha}",
+            "",
+            f"**Verdict: {_VERDICT_WORDS[verdict.openness]}** · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
+            "",
+            *[f"- {reason}" for reason in verdict.reasons],
+            "",
+        ]
+
+    def _components(self, result: AuditResult) -> list[str]:
+        lines = ["## What was released", "", "| component | present | where | licence | open |", "|---|---|---|---|---|"]
+        for name, component in result.components.items():
+            where = "; ".join(component.notes) if component.notes else ", ".join(component.files[:4])
+            if name is ComponentName.WEIGHTS and result.weight_sets:
+                where = "; ".join(
+                    f"{s.name} ({s.format}, {len(s.files)} file{'s' if len(s.files) > 1 else ''}, {human_size(s.total_size)}"
+                    + (f", {s.parameters / 1e9:.2f}B parameters" if s.parameters else "") + (", adapter" if s.adapter else "") + ")"
+                    for s in result.weight_sets[:6]
+                ) + (f"; and {len(result.weight_sets) - 6} more" if len(result.weight_sets) > 6 else "")
+            open_cell = _yes(component.open) if component.present else ""
+            lines.append(
+                f"| {_COMPONENT_LABELS[name]} | {'yes' if component.present else 'no'} | {_cell(where) or '—'} "
+                f"| {_cell(component.licence or '—')} | {open_cell} |"
+            )
+        return lines + [""]
+
+    def _licences(self, result: AuditResult) -> list[str]:
+        lines = ["## Licences", ""]
+        if not result.licences:
+            return lines + ["No licence found: without one, all rights are reserved.", ""]
+        lines += ["| licence | kind | found in | how | confidence |", "|---|---|---|---|---|"]
+        for match in result.licences:
+            where = match.source + (f" (lines {match.span[0]}–{match.span[1]})" if match.span else "")
+            name = match.name + (" — **modified**" if match.modified else "")
+            spdx = f" `{match.spdx}`" if match.spdx else ""
+            lines.append(f"| {_cell(name)}{spdx} | {match.kind.value} | {_cell(where)} | {match.method.value} | {match.confidence:.2f} |")
+        lines.append("")
+        for match in result.licences:
+            if match.modified and match.changes:
+                lines.append(f"- {match.source}: changes from the reference text: {_cell(match.changes)}")
+        for summary in result.licence_summaries:
+            lines += self._facts(summary)
+        return lines
+
+    def _facts(self, summary: LicenceSummary) -> list[str]:
+        osi = "OSI-approved" if summary.osi_approved else "not OSI-approved"
+        lines = [f"### {summary.name}", "", f"{summary.category}, {osi}" + (f" · {summary.url}" if summary.url else ""), ""]
+        for fact in summary.facts:
+            label = _FACT_LABELS.get(fact.name, fact.name)
+            clause = f" — “{fact.clause}”" if fact.clause else ""
+            lines.append(f"- **{label}:** {fact.value}{clause}")
+        return lines + [""]
+
+    def _findings(self, result: AuditResult) -> list[str]:
+        lines = ["## Findings", ""]
+        if not result.findings:
+            return lines + ["None.", ""]
+        for item in result.findings:
+            lines.append(f"- **{item.severity.value}** `{item.code}`: {item.message}")
+        return lines + [""]
+
+    def _openness(self, result: AuditResult) -> list[str]:
+        verdict = result.verdict
+        lines = ["## Openness", "", f"- Plain taxonomy: **{_VERDICT_WORDS[verdict.openness]}**"]
+        lines.append(f"- Open Source AI Definition 1.0: **{verdict.osaid.value}**")
+        mof = f"Class {verdict.mof_class.value}" if verdict.mof_class else "no class"
+        lines += [f"- Model Openness Framework: **{mof}**", ""]
+        items = result.facts.get("mof_items") or []
+        if items:
+            lines += ["| MOF class | component | found |", "|---|---|---|"]
+            lines += [f"| {cls} | {label} | {'yes' if met else 'no'} |" for cls, label, met in items]
+            lines.append("")
+        if verdict.improvements:
+            lines += ["### What would raise the verdict", "", *[f"- {i}" for i in verdict.improvements], ""]
+        return lines
+
+    def _files(self, result: AuditResult) -> list[str]:
+        lines = [f"<details><summary>Files ({len(result.artefacts)})</summary>", "",
+                 "| file | category | format | size | rule |", "|---|---|---|---|---|"]
+        for artefact in result.artefacts:
+            lines.append(
+                f"| {_cell(artefact.path)} | {artefact.category.value} | {artefact.format or '—'} "
+                f"| {human_size(artefact.size)} | {_cell(artefact.reason)} |"
+            )
+        return lines + ["", "</details>", ""]

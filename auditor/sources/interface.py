@@ -34,3 +34,11 @@ class RepoSource(ABC):
     def bytes_read(self) -> int:
         """Bytes of file content read through read_range so far (for the report's budget line)."""
         return 0
+
+    def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:
+        """The licence ids a base model's card declares (`license`, `license_name`), for lineage checks.
+
+        None when the source cannot look the base model up (a local checkout, an unknown or
+        private base model, the network down): the lineage check is then skipped, not failed.
+        """
+        return None

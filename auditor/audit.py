@@ -13,6 +13,7 @@ from auditor.identify import identify_card_licences, identify_readme_sections, i
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
 from auditor.judge.licences import assess_licences
+from auditor.judge.lineage import check_lineage
 from auditor.judge.openness import judge, mof_items
 from auditor.model import (
     AuditResult,
@@ -53,6 +54,7 @@ class Auditor:
         items = mof_items(artefacts, components, evidence, code)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated))
         findings = list(licences.findings) + release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
+        findings += self._lineage(evidence.base_models, [m.id for m in licences.weights.matches])
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
         return AuditResult(
             target=snapshot.target,
@@ -69,6 +71,17 @@ class Auditor:
             licence_summaries=summarise_licences(matches, self.kb),
             facts={"mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
         )
+
+    def _lineage(self, base_models: tuple[str, ...], licence_ids: list[str]) -> list:
+        """Findings for base models whose licence this release does not honour (looked up through the source)."""
+        if not base_models or not licence_ids:
+            return []
+        declared = {}
+        for base in base_models:
+            ids = self.source.base_model_licences(base)
+            if ids:
+                declared[base] = ids
+        return check_lineage(declared, licence_ids, self.kb)
 
     def _licence_matches(self, snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tuple[str, ...]) -> tuple[LicenceMatch, ...]:
         matches: list[LicenceMatch] = []

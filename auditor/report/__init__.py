@@ -10,6 +10,8 @@ from auditor.report.interface import Renderer
 class OutputFormat(str, Enum):
     MARKDOWN = "markdown"
     JSON = "json"
+    SARIF = "sarif"
+    CYCLONEDX = "cyclonedx"
 
 
 def renderer_for(output_format: OutputFormat) -> Renderer:
@@ -22,4 +24,12 @@ def renderer_for(output_format: OutputFormat) -> Renderer:
         from auditor.report.json_report import JsonRenderer
 
         return JsonRenderer()
+    if output_format is OutputFormat.SARIF:
+        from auditor.report.sarif import SarifRenderer
+
+        return SarifRenderer()
+    if output_format is OutputFormat.CYCLONEDX:
+        from auditor.report.cyclonedx import CycloneDxRenderer
+
+        return CycloneDxRenderer()
     raise ValueError(output_format)

@@ -1,0 +1,243 @@
+"""The user's policy: which verdicts, findings and licences make an audit fail (exit code 1).
+
+Rules come from the command line (--fail-on, --allow-licence, --deny-licence) or from a
+`[tool.auditor]` table in pyproject.toml or an `.auditor.toml` (read from a local target's
+directory, or the current directory for a Hub target); a flag replaces the same key from a
+file. `--fail-on` takes verdicts (`not-open`), finding codes (`unsafe-pickle`) and severity
+thresholds (`error` = any error finding, `warning` = any warning or error). Licence lists
+match our ids, SPDX ids and the knowledge base's aliases. Evaluation is pure: an AuditResult
+in, a PolicyOutcome out; auditor.report.policy_section puts the outcome into the report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from auditor.errors import UsageError
+from auditor.findings import declared
+from auditor.model import AuditResult, LicenceKind, LicenceMatch, Openness, Severity, Target, TargetKind
+
+try:  # tomllib is in the standard library from Python 3.11 on
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+VERDICTS = tuple(o.value for o in Openness)
+SEVERITIES = ("error", "warning", "info")
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+CONFIG_FILES = (".auditor.toml", "pyproject.toml")
+_KEYS = ("fail-on", "allow-licence", "deny-licence")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules in force; `origin` says where they were read from, for messages."""
+
+    fail_on: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    origin: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.fail_on or self.allow or self.deny)
+
+    def rules(self) -> tuple[str, ...]:
+        rules = [f"fail-on {name}" for name in self.fail_on]
+        if self.allow:
+            rules.append("allow-licence " + ", ".join(self.allow))
+        if self.deny:
+            rules.append("deny-licence " + ", ".join(self.deny))
+        return tuple(rules)
+
+
+@dataclass(frozen=True)
+class PolicyFailure:
+    rule: str
+    message: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyOutcome:
+    rules: tuple[str, ...]
+    failures: tuple[PolicyFailure, ...]
+    origin: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "rules": list(self.rules),
+            "failures": [{"rule": f.rule, "message": f.message, "evidence": list(f.evidence)} for f in self.failures],
+            "source": self.origin,
+        }
+
+
+def split_names(values: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Names from repeated flags or config values, each possibly a comma-separated list."""
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    names = []
+    for value in values:
+        names += [part.strip() for part in re.split(r"[,\s]+", str(value)) if part.strip()]
+    return tuple(dict.fromkeys(names))
+
+
+def valid_fail_on() -> tuple[str, ...]:
+    return VERDICTS + SEVERITIES + tuple(declared())
+
+
+def check_fail_on(values: Iterable[str] | str | None, where: str = "--fail-on") -> tuple[str, ...]:
+    """Normalised --fail-on names; an unknown name is a usage error that lists the valid ones."""
+    names = []
+    valid = set(valid_fail_on())
+    for raw in split_names(values):
+        # The US spelling of our own codes is accepted, as for the option names.
+        name = raw.lower().replace("license", "licence")
+        if name not in valid:
+            raise UsageError(
+                f"{where}: unknown name '{raw}'. Valid names are verdicts ({', '.join(VERDICTS)}), "
+                f"severities ({', '.join(SEVERITIES)}) and finding codes ({', '.join(declared())})"
+            )
+        names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _config_table(path: Path) -> Mapping[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UsageError(f"{path}: cannot read the auditor policy: {error}") from error
+    table = data.get("tool", {}).get("auditor") if isinstance(data.get("tool"), dict) else None
+    if table is None and path.name == ".auditor.toml":
+        table = {k: v for k, v in data.items() if k != "tool"}
+    if table is not None and not isinstance(table, dict):
+        raise UsageError(f"{path}: [tool.auditor] must be a table")
+    return table
+
+
+def _config_key(key: str) -> str:
+    """`allow_licenses`, `allow-license` and `allow-licence` are all one key."""
+    key = key.lower().replace("_", "-").replace("license", "licence")
+    return key[:-1] if key.endswith("licences") else key
+
+
+def read_config(directory: Path) -> Policy:
+    """The policy in `directory`'s .auditor.toml, else in its pyproject.toml; empty when neither has one."""
+    for name in CONFIG_FILES:
+        path = directory / name
+        if not path.is_file():
+            continue
+        table = _config_table(path)
+        if not table:
+            continue
+        values: dict[str, tuple[str, ...]] = {}
+        for key, value in table.items():
+            normal = _config_key(str(key))
+            if normal not in _KEYS:
+                raise UsageError(f"{path}: unknown policy key '{key}'; valid keys: {', '.join(_KEYS)}")
+            if not isinstance(value, (str, list)):
+                raise UsageError(f"{path}: '{key}' must be a list of names or a comma-separated string")
+            values[normal] = split_names(value)
+        return Policy(
+            fail_on=check_fail_on(values.get("fail-on"), where=f"{path}: fail-on"),
+            allow=values.get("allow-licence", ()),
+            deny=values.get("deny-licence", ()),
+            origin=str(path),
+        )
+    return Policy()
+
+
+def policy_for(target: Target, flags: Policy, cwd: Path | None = None) -> Policy:
+    """The policy for one target: its configuration file, with each key given as a flag replaced."""
+    directory = Path(target.path) if target.kind is TargetKind.LOCAL and target.path else (cwd or Path.cwd())
+    config = read_config(directory)
+    from_file = (config.fail_on and not flags.fail_on) or (config.allow and not flags.allow) or (config.deny and not flags.deny)
+    return Policy(
+        fail_on=flags.fail_on or config.fail_on,
+        allow=flags.allow or config.allow,
+        deny=flags.deny or config.deny,
+        origin=config.origin if from_file else None,
+    )
+
+
+def _name_keys(name: str, kb: Any) -> set[str]:
+    keys = {name.strip().lower()}
+    profile = kb.lookup(name) if kb is not None and hasattr(kb, "lookup") else None
+    if profile is not None:
+        keys |= {profile.id.lower(), (profile.spdx or "").lower()} - {""}
+    return keys
+
+
+def _match_keys(match: LicenceMatch, kb: Any) -> set[str]:
+    keys = {match.id.lower(), (match.spdx or "").lower()} - {""}
+    profile = kb.get(match.id) if kb is not None and hasattr(kb, "get") else None
+    if profile is not None:
+        keys |= {profile.id.lower(), (profile.spdx or "").lower()} - {""}
+    return keys
+
+
+def _by_licence(matches: Iterable[LicenceMatch]) -> dict[str, list[LicenceMatch]]:
+    grouped: dict[str, list[LicenceMatch]] = {}
+    for match in matches:
+        grouped.setdefault(match.id, []).append(match)
+    return grouped
+
+
+def _describe(matches: list[LicenceMatch]) -> str:
+    sources = ", ".join(dict.fromkeys(m.source for m in matches))
+    return f"{matches[0].name} ({sources})"
+
+
+def evaluate(policy: Policy, result: AuditResult, kb: Any = None) -> PolicyOutcome:
+    """Every rule of `policy` checked against one audit; the failures say why, with evidence."""
+    failures: list[PolicyFailure] = []
+    verdict = result.verdict.openness.value
+    for name in policy.fail_on:
+        rule = f"fail-on {name}"
+        if name in VERDICTS:
+            if verdict == name:
+                reason = f": {result.verdict.reasons[0]}" if result.verdict.reasons else ""
+                failures.append(PolicyFailure(rule, f"the verdict is {verdict}{reason}"))
+        elif name in SEVERITIES:
+            limit = _RANK[Severity(name)]
+            hits = [f for f in result.findings if _RANK[f.severity] <= limit]
+            if hits:
+                codes = ", ".join(dict.fromkeys(f.code for f in hits))
+                failures.append(PolicyFailure(rule, f"{len(hits)} finding(s) of severity {name} or worse: {codes}",
+                                              tuple(dict.fromkeys(e for f in hits for e in f.evidence))))
+        else:
+            for item in (f for f in result.findings if f.code == name):
+                failures.append(PolicyFailure(rule, item.message, item.evidence))
+    if policy.allow:
+        failures += _allow_failures(policy, result, kb)
+    if policy.deny:
+        denied = set().union(*(_name_keys(n, kb) for n in policy.deny))
+        rule = "deny-licence " + ", ".join(policy.deny)
+        for matches in _by_licence(result.licences).values():
+            if _match_keys(matches[0], kb) & denied:
+                failures.append(PolicyFailure(rule, f"{_describe(matches)} is a denied licence", tuple(m.source for m in matches)))
+    return PolicyOutcome(policy.rules(), tuple(failures), policy.origin)
+
+
+def _allow_failures(policy: Policy, result: AuditResult, kb: Any) -> list[PolicyFailure]:
+    rule = "allow-licence " + ", ".join(policy.allow)
+    allowed = set().union(*(_name_keys(n, kb) for n in policy.allow))
+    # An acceptable-use policy grants nothing, so it is neither allowed nor disallowed; the
+    # licence that incorporates it is what the list is about.
+    granting = [m for m in result.licences if m.kind is not LicenceKind.POLICY]
+    if not granting:
+        return [PolicyFailure(rule, "no licence was found, so none of the allowed licences applies")]
+    return [
+        PolicyFailure(rule, f"{_describe(matches)} is not an allowed licence", tuple(m.source for m in matches))
+        for matches in _by_licence(granting).values()
+        if not (_match_keys(matches[0], kb) & allowed)
+    ]

@@ -1,0 +1,50 @@
+"""Static scans of weight files through byte ranges: pickle imports, safetensors and GGUF headers.
+
+`scan_weight_file` picks the scanner by extension (and, among pickle extensions, by magic
+number: zip archive, raw pickle, or not a pickle at all) and reads only what it needs
+through the given Reader, within a per-file byte budget it reports. Nothing here opens a
+file, touches the network, or unpickles anything.
+"""
+
+from __future__ import annotations
+
+from auditor.errors import SourceError
+from auditor.findings import finding
+from auditor.scan.base import RangeReader, Reader, WeightScan
+from auditor.scan.gguf import check_gguf_licence, scan_gguf
+from auditor.scan.pickled import scan_pickle_file
+from auditor.scan.safetensors import scan_safetensors
+
+__all__ = ["Reader", "WeightScan", "scan_weight_file", "check_gguf_licence", "PICKLE_EXTENSIONS"]
+
+PICKLE_EXTENSIONS = frozenset({"bin", "pt", "pth", "ckpt", "pkl", "pickle"})
+DEFAULT_BUDGET = 1 << 20
+
+
+def _format_for(path: str) -> str | None:
+    ext = path.rsplit("/", 1)[-1].rpartition(".")[2].lower()
+    if ext == "safetensors":
+        return "safetensors"
+    if ext == "gguf":
+        return "gguf"
+    if ext in PICKLE_EXTENSIONS:
+        return "pickle"
+    return None
+
+
+def scan_weight_file(path: str, size: int, read: Reader, budget: int = DEFAULT_BUDGET) -> WeightScan | None:
+    """Scan one weight file; None when its format is none of safetensors, GGUF or pickle-based."""
+    kind = _format_for(path)
+    if kind is None:
+        return None
+    ranges = RangeReader(read, size, budget)
+    try:
+        if kind == "safetensors":
+            return scan_safetensors(path, ranges)
+        if kind == "gguf":
+            return scan_gguf(path, ranges)
+        return scan_pickle_file(path, ranges)
+    except SourceError as exc:
+        # A read that failed says nothing about the file; only a pickle left unscanned is a risk.
+        findings = (finding("pickle-unscannable", f"{path}: could not be read: {exc}", [path]),) if kind == "pickle" else ()
+        return WeightScan(path, kind, {"unscanned": f"could not be read: {exc}"}, findings, ranges.bytes_read, budget)

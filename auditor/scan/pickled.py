@@ -1,0 +1,128 @@
+"""Scan a pickle-based weight file: a PyTorch zip checkpoint, a legacy torch.save file, or a raw pickle.
+
+A zip archive (torch.save since 1.6, TorchScript) is read through its central directory and
+every `*.pkl` member is walked, `data.pkl` first. Anything else is walked from byte 0: the
+legacy torch.save layout is five pickles in a row (magic number, protocol, system info, the
+object, the storage keys) followed by raw tensor bytes, recognised by its magic number; any
+other file is one pickle, plus the pickles that directly follow it (some tools write
+several). Every import outside the allowlist is an `unsafe-pickle` finding; a file that
+cannot be walked to its end within the byte budget is `pickle-unscannable`, with the imports
+seen before that point still reported.
+"""
+
+from __future__ import annotations
+
+import pickletools
+import re
+
+from auditor.findings import finding
+from auditor.model import Finding
+from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
+from auditor.scan.pickles import PickleWalk, import_findings, walk
+from auditor.scan.ziprange import ZipError, members, open_member
+
+# torch.save's legacy files open with the pickled long 0x1950a86a20f9469cfc6c at protocol 2.
+LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+_LEGACY_PICKLES = 5
+# Files sharing pickle extensions (.bin above all) that are not pickles at all.
+_OTHER_MAGIC = (b"lmgg", b"fmgg", b"tjgg", b"GGUF", b"\x93NUMPY", b"\x89HDF")
+_STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
+
+
+def scan_pickle_file(path: str, ranges: RangeReader) -> WeightScan | None:
+    """The scan of a file with a pickle extension; None when it is not a pickle at all."""
+    head = ranges.read(0, min(CHUNK, max(ranges.remaining(), 8)))
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _scan_zip(path, ranges)
+    if head.startswith(_OTHER_MAGIC):
+        return None
+    if head and head[:1].decode("latin-1") not in pickletools.code2op:
+        return None
+    return _scan_raw(path, ranges, head)
+
+
+def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict) -> WeightScan:
+    imports: dict[str, bool] = {}
+    findings: list[Finding] = []
+    for where, one in walks:
+        findings.extend(import_findings(path, where, one.imports, torchscript=bool(facts.get("torchscript"))))
+        for name, called in one.imports.items():
+            imports[name] = imports.get(name, False) or called
+    findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path]) for problem in problems)
+    facts = {
+        **facts,
+        "imports": sorted(imports),
+        "calls": sorted(name for name, called in imports.items() if called),
+        "pickles": len(walks),
+        "protocol": max((one.protocol for _, one in walks), default=None),
+        "tensors": sum(one.tensors for _, one in walks),
+    }
+    return WeightScan(path, fmt, facts, tuple(findings), ranges.bytes_read, ranges.budget)
+
+
+def _scan_raw(path: str, ranges: RangeReader, head: bytes) -> WeightScan:
+    if not head:
+        return _result(path, "pickle", ranges, [], ["the file is empty"], {})
+    legacy = head.startswith(LEGACY_TORCH_MAGIC)
+    required = _LEGACY_PICKLES if legacy else 1
+    stream = RangeStream(ranges, 0, ranges.size)
+    walks: list[tuple[str, PickleWalk]] = []
+    problems: list[str] = []
+    facts: dict = {"legacy_torch": legacy}
+    while True:
+        one = walk(stream)
+        index = len(walks)
+        walks.append((path if index == 0 else f"{path} (pickle {index + 1})", one))
+        if one.error:
+            if index < required or one.out_of_budget:
+                problems.append(f"pickle {index + 1}: {one.error}")
+            else:  # bytes after the expected pickles that only looked like one
+                walks.pop()
+                facts["trailing_bytes"] = True
+            break
+        if index + 1 < required:
+            continue
+        if legacy or not _pickle_follows(stream):
+            break
+    return _result(path, "pickle", ranges, walks, problems, facts)
+
+
+def _pickle_follows(stream: RangeStream) -> bool:
+    """Whether another protocol 2+ pickle starts right here (pickle.load reads them one by one)."""
+    try:
+        nxt = stream.peek(2)
+    except BudgetExceeded:
+        return False
+    return len(nxt) == 2 and nxt[0] == 0x80 and 2 <= nxt[1] <= 5
+
+
+def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
+    try:
+        listed = members(ranges)
+    except (ZipError, BudgetExceeded) as exc:
+        return _result(path, "pytorch-zip", ranges, [], [f"zip archive: {exc}"], {})
+    pickles = sorted((m for m in listed if m.name.endswith(".pkl")), key=lambda m: (not m.name.endswith("/data.pkl"), m.name))
+    facts = {
+        "members": len(listed),
+        "pickle_members": [m.name for m in pickles],
+        "storages": sum(1 for m in listed if _STORAGE_MEMBER.search(m.name)),
+        # TorchScript archives also carry Python source (code/) that torch.jit.load compiles.
+        "torchscript": any("/code/" in f"/{m.name}" for m in listed),
+    }
+    walks: list[tuple[str, PickleWalk]] = []
+    problems: list[str] = []
+    for member in pickles:
+        try:
+            one = walk(open_member(ranges, member))
+        except ZipError as exc:
+            problems.append(f"{member.name}: {exc}")
+            continue
+        except BudgetExceeded as exc:
+            problems.append(f"{member.name}: {exc}")
+            break
+        walks.append((f"{path} ({member.name})", one))
+        if one.error:
+            problems.append(f"{member.name}: {one.error}")
+            if one.out_of_budget:
+                break
+    return _result(path, "pytorch-zip", ranges, walks, problems, facts)

@@ -23,7 +23,7 @@ from auditor import __version__
 EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5, 70
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 _HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^/\s]+))?/?$")
-_FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
+_FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".sarif": "sarif"}
 
 
 def parse_target(text: str, revision: str | None):
@@ -78,11 +78,26 @@ class _Sources:
         return self._local
 
 
-def _run(targets, revision, token, output_format, output, licence_engine):
+class Batch:
+    """What auditing the targets gave: results, (target, error) failures, policy outcomes, exit code."""
+
+    def __init__(self):
+        self.results, self.failures, self.outcomes, self.exit_code = [], [], [], EXIT_OK
+
+    def render(self, output_format: str) -> str:
+        from auditor.report import OutputFormat, renderer_for
+        from auditor.report.policy_section import attach_policy
+
+        report = renderer_for(OutputFormat(output_format)).render_batch(self.results, self.failures)
+        return attach_policy(report, output_format, self.outcomes, [r.target.label for r in self.results])
+
+
+def audit_targets(targets, revision, token, licence_engine, flags=None) -> Batch:
+    """Audit every target and check the policy (flags merged with each target's config file)."""
     from auditor.audit import Auditor
     from auditor.errors import AuditorError
     from auditor.identify import identify_text, load_knowledge_base
-    from auditor.report import OutputFormat, renderer_for
+    from auditor.judge.policy import Policy, evaluate, policy_for
 
     identify = identify_text
     if licence_engine == "scancode":
@@ -91,44 +106,74 @@ def _run(targets, revision, token, output_format, output, licence_engine):
         identify = identify_text_scancode
     kb = load_knowledge_base()
     sources = _Sources(token)
-    results, failures, exit_code = [], [], EXIT_OK
+    batch = Batch()
     for text in targets:
         try:
             target = parse_target(text, revision)
+            policy = policy_for(target, flags or Policy())
             click.echo(f"auditing {target.label} ...", err=True)
-            results.append(Auditor(sources.for_target(target), kb, identify).run(target))
+            result = Auditor(sources.for_target(target), kb, identify).run(target)
+            batch.results.append(result)
+            batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             click.echo(f"error: {text}: {message}", err=True)
-            failures.append((text, message))
-            exit_code = max(exit_code, error.exit_code)
-    renderer = renderer_for(OutputFormat(output_format))
-    if results or len(targets) > 1:
-        report = renderer.render_batch(results, failures)
+            batch.failures.append((text, message))
+            batch.exit_code = max(batch.exit_code, error.exit_code)
+    for result, outcome in zip(batch.results, batch.outcomes):
+        if outcome is not None and not outcome.passed:
+            click.echo(f"policy failed for {result.target.label}: {'; '.join(f.rule for f in outcome.failures)}", err=True)
+            batch.exit_code = max(batch.exit_code, EXIT_POLICY)
+    return batch
+
+
+def _run(targets, revision, token, output_format, output, licence_engine, flags=None):
+    batch = audit_targets(targets, revision, token, licence_engine, flags)
+    if batch.results or len(targets) > 1:
+        report = batch.render(output_format)
         if output:
             Path(output).write_text(report, encoding="utf-8")
             click.echo(f"report written to {output}", err=True)
         else:
             click.echo(report, nl=False)
-    return exit_code
+    return batch.exit_code
+
+
+def _fail_on_option(ctx, param, value):
+    """Checked before any audit runs, so a misspelt name costs nothing."""
+    if not value:
+        return ()
+    from auditor.errors import UsageError
+    from auditor.judge.policy import check_fail_on
+
+    try:
+        return check_fail_on(value, where="")
+    except UsageError as error:
+        raise click.BadParameter(str(error)) from error
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
 @click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main).")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
-@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), help="Report format (default: markdown on a terminal, else json).")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "sarif", "cyclonedx"]), help="Report format (default: markdown on a terminal, else json; sarif for a .sarif --output).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--licence-engine", "--license-engine", "licence_engine", type=click.Choice(["builtin", "scancode"]), default="builtin", show_default=True, help="Licence identification engine; scancode needs the [scancode] extra.")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="NAMES", callback=_fail_on_option, help="Exit 1 when the verdict, a finding code, or a finding of a severity (error, warning, info) is among NAMES, e.g. not-open,unknown,licence-relabelled,error.")
+@click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids or names, comma-separated).")
+@click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, revision, token, output_format, output, licence_engine):
+def audit_model(targets, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
+    The policy options may also be set in a [tool.auditor] table of pyproject.toml or in
+    .auditor.toml (read from a local target's directory, else the current one); flags win.
     """
     chosen = _choose_format(output_format, output)
     try:
-        code = _run(targets, revision, token, chosen, output, licence_engine)
+        flags = _policy_flags(fail_on, allow_licences, deny_licences)
+        code = _run(targets, revision, token, chosen, output, licence_engine, flags)
     except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
         from auditor.errors import AuditorError
 
@@ -140,6 +185,14 @@ def audit_model(targets, revision, token, output_format, output, licence_engine)
         click.echo(f"internal error: {type(error).__name__}: {error} (set AUDITOR_DEBUG=1 for details)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code)
+
+
+def _policy_flags(fail_on, allow_licences, deny_licences):
+    if not (fail_on or allow_licences or deny_licences):
+        return None
+    from auditor.judge.policy import Policy, split_names
+
+    return Policy(fail_on=tuple(fail_on), allow=split_names(allow_licences), deny=split_names(deny_licences))
 
 
 def main() -> None:

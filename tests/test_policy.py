@@ -213,3 +213,14 @@ def test_sarif_and_cyclonedx_carry_the_outcome():
 def test_no_policy_leaves_the_report_untouched():
     report = renderer_for(OutputFormat.JSON).render(hub_result())
     assert attach_policy(report, "json", [None]) == report
+
+
+def test_cli_rejects_an_unknown_fail_on_name_before_auditing(tmp_path):
+    from click.testing import CliRunner
+
+    from auditor.cli import audit_model
+
+    outcome = CliRunner().invoke(audit_model, [str(tmp_path), "--fail-on", "not-open,closed"])
+    assert outcome.exit_code == 2
+    assert "unknown name 'closed'" in outcome.output and "licence-relabelled" in outcome.output
+    assert "auditing" not in outcome.output

@@ -104,7 +104,7 @@ def check_fail_on(values: Iterable[str] | str | None, where: str = "--fail-on") 
         name = raw.lower().replace("license", "licence")
         if name not in valid:
             raise UsageError(
-                f"{where}: unknown name '{raw}'. Valid names are verdicts ({', '.join(VERDICTS)}), "
+                (f"{where}: " if where else "") + f"unknown name '{raw}'. Valid names are verdicts ({', '.join(VERDICTS)}), "
                 f"severities ({', '.join(SEVERITIES)}) and finding codes ({', '.join(declared())})"
             )
         names.append(name)

@@ -1,0 +1,138 @@
+"""identify_text: every licence, policy and reference in one file's text, cheapest test first.
+
+1. Guards: binary data, undecodable or noisy text, and empty text give () at once.
+2. Exact: the whole normalised file equals a reference text (confidence 1.0).
+3. Similarity: regions of known texts (similarity.py), each settled to the right version by
+   markers (markers.py) and checked for alterations (changes.py).
+4. In the lines no region covers: marker titles of licences without a text, official
+   notices and SPDX tags, references ("licensed under X"), and pointers in short files
+   (phrases.py).
+Matches come back in the order they appear in the file, one per licence id.
+"""
+
+from __future__ import annotations
+
+from auditor.identify.changes import describe
+from auditor.identify.index import SHINGLE, digest, index_for
+from auditor.identify.kb import KnowledgeBase, LicenceProfile
+from auditor.identify.markers import settle, title_hits
+from auditor.identify.normalise import Normalised, looks_like_text, normalise
+from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
+from auditor.identify.rules import rules
+from auditor.identify.similarity import Region, find_regions
+from auditor.model import LicenceKind, LicenceMatch, MatchMethod
+
+_SETTLED_CONFIDENCE = 0.85  # family found by similarity, version by markers
+_TITLE_CONFIDENCE = 0.7
+_REFERENCE_CONFIDENCE = 0.6
+_POINTER_CONFIDENCE = 0.3
+
+
+def _match(profile: LicenceProfile, source: str, confidence: float, method: MatchMethod, span, kind=None,
+           modified: bool = False, changes: str | None = None) -> LicenceMatch:
+    return LicenceMatch(
+        id=profile.id, name=profile.name, spdx=profile.spdx, kind=kind or profile.kind, source=source,
+        confidence=round(confidence, 2), method=method, modified=modified, span=span, changes=changes,
+    )
+
+
+def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb: KnowledgeBase, claimed: set[int]) -> LicenceMatch:
+    span = (norm.token_lines[region.start], norm.token_lines[region.end])
+    profile = settle(region.reference.profile, norm, span[0], span[1], region.recall, kb)
+    if profile is not region.reference.profile:
+        # another version than the text that matched: its own text (if any) was not closer
+        return _match(profile, source, max(_SETTLED_CONFIDENCE, min(region.recall, 0.95)), MatchMethod.SIMILARITY, span)
+    if exact:
+        return _match(profile, source, 1.0, MatchMethod.EXACT, span)
+    changes = describe(region, norm.tokens, claimed - region.covered)
+    if region.complete:
+        confidence = 1.0
+    else:
+        size = region.end - region.start + 1
+        confidence = min(0.99, 2 * len(region.matched) / (len(region.reference.shingles) + max(1, size - SHINGLE + 1)))
+    return _match(profile, source, confidence, MatchMethod.SIMILARITY, span, modified=changes is not None, changes=changes)
+
+
+def _free_lines(norm: Normalised, spans: list[tuple[int, int]]) -> list[int]:
+    taken = set()
+    for first, last in spans:
+        taken.update(range(first, last + 1))
+    return [n for n in range(1, len(norm.marker_lines) + 1) if n not in taken]
+
+
+def _blocks_end(line: int, free: list[int]) -> int:
+    """The last line of the run of free lines that starts at `line`."""
+    end = line
+    position = free.index(line)
+    for n in free[position + 1:]:
+        if n != end + 1:
+            break
+        end = n
+    return end
+
+
+def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> list[LicenceMatch]:
+    index = index_for(kb)
+    matches: list[LicenceMatch] = []
+    exact = index.exact.get(digest(norm.tokens))
+    if exact:
+        reference = index.references[exact[0]]
+        n = len(norm.tokens)
+        regions = [Region(reference, 0, n - 1, set(range(n)), set(reference.shingles))]
+    else:
+        regions = find_regions(norm.tokens, index)
+    claimed: set[int] = set()
+    for region in regions:
+        claimed |= region.covered
+    for region in regions:
+        matches.append(_region_match(region, bool(exact), norm, source, kb, claimed))
+
+    free_lines = _free_lines(norm, [m.span for m in matches])
+    if not free_lines:
+        return matches
+    free = FreeText(norm, free_lines)
+    free_words = len(free.text.split())
+    short = free_words <= rules().short_words and not matches
+    pointed = pointer(free, kb) if short else None
+    for profile, line in title_hits(norm, free_lines, kb, anywhere=short):
+        if pointed is not None:
+            matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, (line, line), LicenceKind.REFERENCE))
+        else:
+            matches.append(_match(profile, source, _TITLE_CONFIDENCE, MatchMethod.PHRASE, (line, _blocks_end(line, free_lines))))
+    for profile, span, confidence in notices(free, kb):
+        matches.append(_match(profile, source, confidence, MatchMethod.PHRASE, span, LicenceKind.LICENCE))
+    for profile, span in references(free, kb):
+        matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
+    if pointed is not None and not matches:
+        profile, target, span = pointed
+        if profile is not None:
+            matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
+        else:
+            matches.append(LicenceMatch(
+                id=UNKNOWN_REFERENCE, name=f"licence kept elsewhere ({target})", spdx=None, kind=LicenceKind.REFERENCE,
+                source=source, confidence=_POINTER_CONFIDENCE, method=MatchMethod.REFERENCE, span=span,
+            ))
+    return matches
+
+
+def _dedupe(matches: list[LicenceMatch]) -> tuple[LicenceMatch, ...]:
+    """One match per licence id: the first found (texts before titles before references)."""
+    seen: dict[str, LicenceMatch] = {}
+    for match in matches:
+        seen.setdefault(match.id, match)
+    return tuple(sorted(seen.values(), key=lambda m: (m.span or (0, 0))[0]))
+
+
+def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMatch, ...]:
+    """All licences, policies and references found in one file's text; () when there is none."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            return ()
+    if not isinstance(text, str) or not looks_like_text(text):
+        return ()
+    norm = normalise(text)
+    if not norm.tokens:
+        return ()
+    return _dedupe(identify_normalised(norm, source, kb))

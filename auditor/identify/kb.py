@@ -1,0 +1,256 @@
+"""The licence knowledge base: every profile of licences/*.yaml, validated, indexed by name.
+
+A profile (licences/_schema.yaml) says what a licence is called, which SPDX / ScanCode ids it
+has, which family and version it belongs to, the markers that settle its version, and the
+facts people care about. `load_knowledge_base()` reads the profiles once per process (the
+result is cached): from the `auditor/_licences` folder a wheel carries, else from the
+repository's top-level `licences/`. Reference texts are read lazily, only when the matcher
+indexes them. `KnowledgeBase.lookup` forgives case, spaces, punctuation and the words
+"licence", "version" and "agreement", so "Apache 2.0", "apache-2.0" and "Apache License,
+Version 2.0" all find the same profile.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+from auditor.errors import KnowledgeBaseError
+from auditor.model import LicenceKind
+
+
+class LicenceCategory(str, Enum):
+    PERMISSIVE = "permissive"
+    COPYLEFT = "copyleft"
+    WEAK_COPYLEFT = "weak-copyleft"
+    PUBLIC_DOMAIN = "public-domain"
+    OPEN_DATA = "open-data"
+    RESPONSIBLE_AI = "responsible-ai"
+    CUSTOM_COMMUNITY = "custom-community"
+    NON_COMMERCIAL = "non-commercial"
+    PROPRIETARY = "proprietary"
+    POLICY = "policy"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact as the profile writes it ("yes", "no", "capped", or the cap text) and its clause."""
+
+    value: str
+    clause: str | None = None
+
+
+@dataclass(frozen=True)
+class LicenceProfile:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    spdx: str
+    scancode_key: str | None
+    kind: LicenceKind
+    family: str | None
+    version: str | None
+    category: LicenceCategory
+    osi_approved: bool
+    urls: tuple[str, ...]
+    text_path: Path | None
+    text_source: str | None
+    policy: str | None
+    markers: tuple[str, ...]
+    facts: Mapping[str, Fact]
+    compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
+
+    def reference_text(self) -> str | None:
+        """The licence's reference text, read on first use; None when the profile has none."""
+        return _read_text(self.text_path) if self.text_path else None
+
+
+@lru_cache(maxsize=None)
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+# Words that carry no identity in a licence name ("Apache License, Version 2.0" = "apache 2").
+_NAME_FILLER = {"the", "license", "licence", "licensed", "version", "v", "agreement", "ver"}
+_NAME_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|\+")
+
+
+def name_key(name: str) -> str:
+    """The form names are compared in: case, spacing, punctuation and filler words ignored."""
+    text = str(name).lower().strip()
+    for prefix in ("licenseref-scancode-", "licenseref-"):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    parts = []
+    for token in _NAME_TOKEN.findall(text):
+        if token in _NAME_FILLER:
+            continue
+        if token[0] == "v" and token[1:2].isdigit():  # "v2" -> "2"
+            token = token[1:]
+        token = re.sub(r"(\d)(?:\.0)+$", r"\1", token)  # "2.0" -> "2", "3.1" stays
+        parts.append(token)
+    return " ".join(parts)
+
+
+class KnowledgeBase:
+    """All profiles, by id and by every name people use for them."""
+
+    def __init__(self, profiles: list[LicenceProfile], root: Path | None = None):
+        self.root = root
+        self._by_id = {p.id: p for p in profiles}
+        self._by_key: dict[str, LicenceProfile] = {}
+        # Insertion order sets precedence when two profiles share a name: ids first.
+        for getter in (lambda p: [p.id], lambda p: [p.spdx], lambda p: [p.scancode_key], lambda p: [p.name], lambda p: p.aliases):
+            for profile in profiles:
+                for name in getter(profile):
+                    if name:
+                        self._by_key.setdefault(name_key(name), profile)
+        self.cache: dict[str, Any] = {}  # derived structures (the matcher's index) built once per KB
+
+    def get(self, licence_id: str) -> LicenceProfile | None:
+        return self._by_id.get(licence_id)
+
+    def lookup(self, name: str) -> LicenceProfile | None:
+        if not name or not isinstance(name, str):
+            return None
+        exact = self._by_id.get(name.strip().lower())
+        if exact is not None:
+            return exact
+        key = name_key(name)
+        return self._by_key.get(key) if key else None
+
+    def names(self) -> Iterator[tuple[str, LicenceProfile]]:
+        """Every (name key, profile) pair: for finding names inside running text."""
+        return iter(self._by_key.items())
+
+    def __iter__(self) -> Iterator[LicenceProfile]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+_REQUIRED = ("id", "name", "spdx", "kind", "category", "osi_approved", "facts")
+
+
+def _as_tuple(value: Any, where: str, field_name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise KnowledgeBaseError(f"{where}: `{field_name}` must be a list")
+    return tuple(str(v) for v in value)
+
+
+def _parse_facts(raw: Any, where: str) -> Mapping[str, Fact]:
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError(f"{where}: `facts` must be a mapping")
+    facts = {}
+    for name, entry in raw.items():
+        if isinstance(entry, dict):
+            value = entry.get("value")
+            facts[str(name)] = Fact(value=_fact_value(value), clause=entry.get("clause"))
+        else:
+            facts[str(name)] = Fact(value=_fact_value(entry))
+    return facts
+
+
+def _fact_value(value: Any) -> str:
+    # YAML reads a bare yes/no as a boolean; the profile meant the word.
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
+    """One profile from its YAML mapping; KnowledgeBaseError names what is wrong."""
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError(f"{where}: a profile must be a mapping")
+    missing = [name for name in _REQUIRED if name not in raw]
+    if missing:
+        raise KnowledgeBaseError(f"{where}: missing {', '.join(missing)}")
+    try:
+        kind = LicenceKind(raw["kind"])
+        category = LicenceCategory(raw["category"])
+    except ValueError as error:
+        raise KnowledgeBaseError(f"{where}: {error}") from None
+    if kind is LicenceKind.REFERENCE:
+        raise KnowledgeBaseError(f"{where}: kind must be licence or policy")
+    markers = _as_tuple(raw.get("markers"), where, "markers")
+    try:
+        compiled = tuple(re.compile(m, re.IGNORECASE) for m in markers)
+    except re.error as error:
+        raise KnowledgeBaseError(f"{where}: marker does not compile: {error}") from None
+    text_path = None
+    if raw.get("text"):
+        text_path = root / str(raw["text"])
+        if not text_path.is_file():
+            raise KnowledgeBaseError(f"{where}: text {raw['text']} does not exist")
+    return LicenceProfile(
+        id=str(raw["id"]),
+        name=str(raw["name"]),
+        aliases=_as_tuple(raw.get("aliases"), where, "aliases"),
+        spdx=str(raw["spdx"]),
+        scancode_key=raw.get("scancode_key"),
+        kind=kind,
+        family=raw.get("family"),
+        version=None if raw.get("version") is None else str(raw["version"]),
+        category=category,
+        osi_approved=bool(raw["osi_approved"]),
+        urls=_as_tuple(raw.get("urls"), where, "urls"),
+        text_path=text_path,
+        text_source=raw.get("text_source"),
+        policy=raw.get("policy"),
+        markers=markers,
+        facts=_parse_facts(raw["facts"], where),
+        compiled_markers=compiled,
+    )
+
+
+def default_root() -> Path:
+    """licences/ as shipped in a wheel (auditor/_licences), else the repository's own."""
+    try:
+        from importlib import resources
+
+        packaged = Path(str(resources.files("auditor") / "_licences"))
+        if packaged.is_dir():
+            return packaged
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent.parent / "licences"
+
+
+def read_knowledge_base(root: Path) -> KnowledgeBase:
+    """Read every profile under `root` (uncached)."""
+    if not root.is_dir():
+        raise KnowledgeBaseError(f"licence knowledge base not found at {root}")
+    profiles, seen = [], set()
+    for path in sorted(root.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise KnowledgeBaseError(f"{path.name}: not valid YAML: {error}") from None
+        profile = parse_profile(raw, root, path.name)
+        if profile.id in seen:
+            raise KnowledgeBaseError(f"{path.name}: duplicate id {profile.id}")
+        seen.add(profile.id)
+        profiles.append(profile)
+    return KnowledgeBase(profiles, root)
+
+
+@lru_cache(maxsize=8)
+def _cached(root: Path) -> KnowledgeBase:
+    return read_knowledge_base(root)
+
+
+def load_knowledge_base(root: Path | None = None) -> KnowledgeBase:
+    """The knowledge base at `root` (default: the shipped licences/), read once per process."""
+    return _cached(Path(root).resolve() if root is not None else default_root())

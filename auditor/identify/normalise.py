@@ -1,0 +1,129 @@
+"""Normalise licence text the way the SPDX License List Matching Guidelines compare it.
+
+Two forms come out of one pass over the lines of a text:
+- `tokens`: lower-case words with punctuation, quotes, dashes, bullets and list numbering,
+  markdown and HTML markup, copyright lines and spelling variants (equivalents.yaml) gone;
+  each token remembers its 1-based source line, so a match can report the lines it covers.
+- `marker_lines`: per line, the text profile markers (regexes) are written against: lower
+  case, whitespace collapsed, quotes straight, dashes as "-", markdown and HTML removed,
+  "licence" spelled "license", "http:" as "https:"; punctuation otherwise kept.
+Both sides of every comparison (reference texts and scanned files) go through here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+MAX_CHARS = 1_000_000  # licence files and NOTICEs are far smaller; beyond this is not a licence file
+
+_HTML_TAG = re.compile(r"<[^<>\n]{0,400}>")
+_HTML_ENTITY = re.compile(r"&(?:nbsp|amp|quot|lt|gt|#\d{1,5});")
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]*)[^)\n]*\)")
+_MD_LINE_START = re.compile(r"^[ \t]{0,3}(?:#{1,6}|>+)[ \t]*", re.MULTILINE)  # headings, block quotes
+_MD_EMPHASIS = re.compile(r"\*{1,3}|(?<![A-Za-z0-9])_{1,3}|_{1,3}(?![A-Za-z0-9])|`+|~~|\|")
+_RULE = re.compile(r"^[ \t]*([-=*_~#+])\1{2,}[ \t]*$", re.MULTILINE)
+# A list item's marker at the start of a line: "-", "*", "•", "1.", "2)", "1.1", "(a)", "a.", "iv)"
+_BULLET = re.compile(
+    r"^[ \t]*(?:[-*•·▪◦+]|\(?\d{1,3}(?:\.\d{1,3})*[.)]|\(?[a-z][.)]|\([a-z]{1,4}\)|[ivx]{1,5}[.)])[ \t]+",
+    re.IGNORECASE | re.MULTILINE,
+)
+# A copyright notice line (not running text that happens to start with the word "copyright").
+_COPYRIGHT_LINE = re.compile(
+    r"^[ \t]*(?:copyright[ \t]*(?:\(c\)|©|\d{4}|\[|<|\{)|\(c\)\s*\d|©|all rights reserved)[^\n]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "`": "'",
+                         "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-", "\u00a0": " ", "\t": " ",
+                         "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
+                         "\x85": " ", "\u2028": " ", "\u2029": " "})
+_WORD = re.compile(r"[a-z0-9]+")
+_SPACES = re.compile(r"\s+")
+_LICENCE = re.compile(r"\blicenc(e|es|ed|ing|or|ee)\b")
+_HTTP = re.compile(r"\bhttp:")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    tokens: tuple[str, ...]
+    token_lines: tuple[int, ...]  # 1-based source line of each token
+    marker_lines: tuple[str, ...]  # marker form of each source line (index 0 = line 1)
+
+    def marker_text(self, first_line: int = 1, last_line: int | None = None) -> str:
+        """The marker form of lines first_line..last_line (1-based, inclusive), one space apart."""
+        last = len(self.marker_lines) if last_line is None else last_line
+        return " ".join(line for line in self.marker_lines[first_line - 1:last] if line)
+
+
+@lru_cache(maxsize=1)
+def equivalents() -> dict[str, tuple[str, ...]]:
+    raw = yaml.safe_load(resources.files("auditor.identify").joinpath("equivalents.yaml").read_text(encoding="utf-8"))
+    return {str(k).lower(): tuple(str(v).lower().split()) for k, v in raw["words"].items()}
+
+
+def clean_markup(text: str) -> str:
+    """`text` without markdown and HTML markup, quotes and dashes made plain; lines kept as they are."""
+    text = text.translate(_QUOTES)
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    if "&" in text:
+        text = _HTML_ENTITY.sub(" ", text)
+    if "](" in text:
+        text = _MD_IMAGE.sub(r"\1", text)
+        text = _MD_LINK.sub(r"\1 \2", text)
+    text = _RULE.sub("", text)
+    text = _MD_LINE_START.sub("", text)
+    return _MD_EMPHASIS.sub(" ", text)
+
+
+def marker_form(line: str) -> str:
+    """The form markers are matched in, for one line already through clean_markup."""
+    text = _SPACES.sub(" ", line.lower()).strip()
+    text = _LICENCE.sub(r"licens\1", text)
+    return _HTTP.sub("https:", text)
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lower-case words of `text` with spelling variants made one."""
+    table = equivalents()
+    out: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        out.extend(table.get(word, (word,)))
+    return out
+
+
+def normalise(text: str) -> Normalised:
+    """Both normal forms of `text` (capped at MAX_CHARS characters)."""
+    text = clean_markup(text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n"))
+    marker_lines = tuple(marker_form(line) for line in text.split("\n"))
+    # copyright notices are not licence text (SPDX guideline); list markers are not either
+    text = _BULLET.sub("", _COPYRIGHT_LINE.sub("", text)).lower()
+    table = equivalents()
+    tokens: list[str] = []
+    token_lines: list[int] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for word in _WORD.findall(line):
+            mapped = table.get(word)
+            if mapped is None:
+                tokens.append(word)
+                token_lines.append(number)
+            else:
+                tokens.extend(mapped)
+                token_lines.extend([number] * len(mapped))
+    return Normalised(tuple(tokens), tuple(token_lines), marker_lines)
+
+
+def looks_like_text(text: str) -> bool:
+    """False for binary data (NUL bytes), undecodable bytes or noise: nothing to identify there."""
+    if not text or "\x00" in text[:MAX_CHARS]:
+        return False
+    sample = text[:65536]
+    if sample.count("\ufffd") > len(sample) // 100:
+        return False
+    plain = sum(1 for ch in sample if ch.isalpha() or ch in " \n\r\t.,;:'\"()-")
+    return plain >= 0.75 * len(sample)

@@ -1,0 +1,32 @@
+"""Turning the bytes of a chosen file into text, the same way for every source.
+
+A file with a NUL byte in its head is not text (a binary LICENSE, a pickle named like a
+config): it is Skipped as "binary" rather than decoded into noise. Text is decoded as UTF-8
+with undecodable bytes replaced, so one stray Latin-1 byte never loses a licence.
+"""
+
+from __future__ import annotations
+
+from auditor.model import Skipped
+
+BINARY_PROBE = 8192
+
+
+def decode_text(path: str, data: bytes) -> str | Skipped:
+    """The file's text, or Skipped(path, "binary") when its head holds a NUL byte."""
+    if b"\0" in data[:BINARY_PROBE]:
+        return Skipped(path, "binary")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def collect(results) -> tuple[dict[str, str], list[Skipped]]:
+    """Split (path, bytes | Skipped) pairs into the snapshot's texts and unread entries."""
+    texts: dict[str, str] = {}
+    unread: list[Skipped] = []
+    for path, outcome in results:
+        decoded = outcome if isinstance(outcome, Skipped) else decode_text(path, outcome)
+        if isinstance(decoded, Skipped):
+            unread.append(decoded)
+        else:
+            texts[path] = decoded
+    return texts, unread

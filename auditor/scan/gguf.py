@@ -64,7 +64,7 @@ class _Fields:
     def count(self, what: str, unit: int) -> int:
         value = self.unpack(self.count_code)
         if value * unit > self.size - self.stream.tell():
-            raise _Invalid(f"{what} {value} at byte {self.stream.tell()} exceeds the rest of the file")
+            raise _Invalid(f"{what} {value} at byte {self.stream.tell()} cannot fit in the rest of the file: truncated or corrupt")
         return value
 
     def string(self, keep: bool) -> str | None:
@@ -169,7 +169,7 @@ def check_gguf_licence(scan: WeightScan, card_licence_ids: Sequence[str]) -> Fin
     licence = scan.facts.get("license") if scan.format == "gguf" else None
     if not isinstance(licence, str):
         return None
-    split = re.compile(r"\s+(?:or|and|with)\s+|[,;]|[()]", re.IGNORECASE)
+    split = re.compile(r"\s+(?:or|and|with)\s+|[()]", re.IGNORECASE)
     inside = [part.strip() for part in split.split(licence) if part and part.strip()]
     card = [c for c in card_licence_ids if c and c.strip().lower() not in _UNSPECIFIC]
     inside = [part for part in inside if part.lower() not in _UNSPECIFIC]

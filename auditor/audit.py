@@ -15,6 +15,7 @@ from auditor.judge.components import build_components, code_evidence
 from auditor.judge.licences import assess_licences
 from auditor.judge.lineage import check_lineage
 from auditor.judge.openness import judge, mof_items
+from auditor.scan.release import hub_security_findings, scan_release, scan_summary, with_parameters
 from auditor.model import (
     AuditResult,
     Category,
@@ -25,6 +26,7 @@ from auditor.model import (
     RepoSnapshot,
     Severity,
     Target,
+    TargetKind,
 )
 from auditor.sources.interface import RepoSource
 
@@ -32,10 +34,12 @@ _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 class Auditor:
-    def __init__(self, source: RepoSource, kb, identify=identify_text):
+    def __init__(self, source: RepoSource, kb, identify=identify_text, scan_weights: bool | None = None):
+        """`scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests."""
         self.source = source
         self.kb = kb
         self._identify_text = identify
+        self.scan_weights = scan_weights
 
     def run(self, target: Target) -> AuditResult:
         snapshot = self.source.fetch(target)
@@ -48,12 +52,21 @@ class Auditor:
         evidence = gather_evidence(card, snapshot.texts)
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
+        facts: dict = {}
+        scan_findings: list = list(hub_security_findings(snapshot.security))
+        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL
+        if scan:
+            scanned = scan_release(self.source, snapshot, artefacts, _card_licence_ids(card, matches))
+            weight_sets = with_parameters(weight_sets, scanned.scans)
+            scan_findings = list(scanned.findings)
+            facts["weight_scan"] = scan_summary(scanned)
         licences = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
         components = build_components(artefacts, weight_sets, evidence, card, licences, spdx_expression)
         code = code_evidence(artefacts, evidence, card)
         items = mof_items(artefacts, components, evidence, code)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated))
         findings = list(licences.findings) + release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
+        findings += scan_findings
         findings += self._lineage(evidence.base_models, [m.id for m in licences.weights.matches])
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
         return AuditResult(
@@ -69,7 +82,7 @@ class Auditor:
             evidence=evidence,
             unread=snapshot.unread,
             licence_summaries=summarise_licences(matches, self.kb),
-            facts={"mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
+            facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
         )
 
     def _lineage(self, base_models: tuple[str, ...], licence_ids: list[str]) -> list:
@@ -114,7 +127,7 @@ def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSu
         facts = tuple(
             LicenceFact(name=name, value=str(fact.value), clause=fact.clause)
             for name, fact in profile.facts.items()
-            if fact is not None and fact.value is not None
+            if _worth_saying(profile, name, fact)
         )
         summaries.append(LicenceSummary(
             id=profile.id,
@@ -126,3 +139,21 @@ def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSu
             url=(profile.urls[0] if profile.urls else None),
         ))
     return tuple(summaries)
+
+
+def _card_licence_ids(card: ModelCard | None, matches: tuple[LicenceMatch, ...]) -> list[str]:
+    """What the card says the licence is: raw values and the ids they were identified as."""
+    ids = [m.id for m in matches if m.source.startswith("card:")]
+    if card is not None:
+        value = card.metadata.get("license")
+        ids += [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+    return list(dict.fromkeys(ids))
+
+
+def _worth_saying(profile, name: str, fact) -> bool:
+    """Empty facts say nothing; a policy grants nothing, so only its restrictions are facts about it."""
+    if fact is None or fact.value in (None, "", "None"):
+        return False
+    if getattr(profile.kind, "value", profile.kind) == "policy":
+        return str(fact.value).lower() not in ("no", "false") and name != "commercial_use"
+    return True

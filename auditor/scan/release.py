@@ -1,0 +1,103 @@
+"""Scan a release's weight files through its source, and fold what they say into the audit.
+
+Every pickle-based file is scanned (weights or not: training_args.bin runs code on load too),
+and every safetensors and GGUF file's header, each within its own byte budget. Parameter
+counts of a weight set are given only when every file of the set was read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+from auditor.errors import SourceError
+from auditor.findings import finding
+from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightSet
+from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file
+
+_SCANNED_FORMATS = {"safetensors", "gguf", "pickle"}
+
+
+@dataclass(frozen=True)
+class ReleaseScan:
+    scans: tuple[WeightScan, ...]
+    findings: tuple[Finding, ...]
+    bytes_read: int
+    not_checked_out: tuple[str, ...] = ()  # Git LFS pointers in a local checkout: no content to scan
+
+
+def scan_release(
+    source: Any,
+    snapshot: RepoSnapshot,
+    artefacts: Iterable[Artefact],
+    card_licence_ids: Sequence[str],
+    budget: int = DEFAULT_BUDGET,
+) -> ReleaseScan:
+    scans: list[WeightScan] = []
+    findings: list[Finding] = []
+    pointers: list[str] = []
+    local = snapshot.target.kind is TargetKind.LOCAL
+    for artefact in artefacts:
+        if artefact.format not in _SCANNED_FORMATS or artefact.category not in (Category.WEIGHTS, Category.OTHER):
+            continue
+        if local and artefact.lfs:
+            pointers.append(artefact.path)
+            continue
+
+        def read(start: int, length: int, path: str = artefact.path) -> bytes:
+            return source.read_range(snapshot, path, start, length)
+
+        try:
+            scan = scan_weight_file(artefact.path, artefact.size, read, budget)
+        except SourceError as error:  # the scanners turn read failures into data; this is a safety net
+            scan = WeightScan(artefact.path, artefact.format or "", {"unscanned": str(error)}, (), 0, budget)
+        if scan is None:
+            continue
+        scans.append(scan)
+        findings.extend(scan.findings)
+        mismatch = check_gguf_licence(scan, card_licence_ids)
+        if mismatch is not None:
+            findings.append(mismatch)
+    findings.extend(hub_security_findings(snapshot.security))
+    return ReleaseScan(tuple(scans), tuple(findings), sum(s.bytes_read for s in scans), tuple(pointers))
+
+
+def hub_security_findings(security: Mapping[str, Any] | None) -> list[Finding]:
+    """The Hub's own scan: files it flagged, as one finding naming them."""
+    if not security:
+        return []
+    flagged = security.get("filesWithIssues") or []
+    paths = [str(item.get("path", item)) if isinstance(item, dict) else str(item) for item in flagged]
+    if not paths:
+        return []
+    return [finding("hub-security-scan", f"the Hub's security scan flagged {len(paths)} file(s): {', '.join(paths[:8])}", paths)]
+
+
+def with_parameters(weight_sets: Iterable[WeightSet], scans: Iterable[WeightScan]) -> tuple[WeightSet, ...]:
+    """Weight sets with a parameter count where every file of the set was read."""
+    counts = {s.path: s.facts.get("parameters") for s in scans if isinstance(s.facts.get("parameters"), int)}
+    updated = []
+    for weight_set in weight_sets:
+        if weight_set.files and all(path in counts for path in weight_set.files):
+            weight_set = replace(weight_set, parameters=sum(counts[path] for path in weight_set.files))
+        updated.append(weight_set)
+    return tuple(updated)
+
+
+def scan_summary(scan: ReleaseScan) -> dict[str, Any]:
+    """What the report says of the scan: files read, bytes transferred, and per-file facts."""
+    return {
+        "files": len(scan.scans),
+        "bytes_read": scan.bytes_read,
+        "not_checked_out": list(scan.not_checked_out),
+        "per_file": {
+            s.path: {"format": s.format, "bytes_read": s.bytes_read, "budget": s.budget, **_reportable(s.facts)}
+            for s in scan.scans
+        },
+    }
+
+
+def _reportable(facts: Mapping[str, Any]) -> dict[str, Any]:
+    # Metadata key lists and raw headers are noise in a report; counts and names are not.
+    return {k: v for k, v in facts.items() if k not in ("metadata_keys",)}
+

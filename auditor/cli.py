@@ -84,11 +84,13 @@ class Batch:
     def __init__(self):
         self.results, self.failures, self.outcomes, self.exit_code = [], [], [], EXIT_OK
 
-    def render(self, output_format: str) -> str:
+    def render(self, output_format: str, renderer=None) -> str:
+        """The report in `output_format`, by that format's renderer unless one is given, policy last."""
         from auditor.report import OutputFormat, renderer_for
         from auditor.report.policy_section import attach_policy
 
-        report = renderer_for(OutputFormat(output_format)).render_batch(self.results, self.failures)
+        renderer = renderer or renderer_for(OutputFormat(output_format))
+        report = renderer.render_batch(self.results, self.failures)
         return attach_policy(report, output_format, self.outcomes, [r.target.label for r in self.results])
 
 

@@ -67,8 +67,8 @@ def build_index(kb: KnowledgeBase) -> Index:
         exact.setdefault(digest(tokens), []).append(number)
     return Index(
         references=tuple(references),
-        postings={k: tuple(v) for k, v in postings.items()},
-        exact={k: tuple(v) for k, v in exact.items()},
+        postings=postings,
+        exact=exact,
     )
 
 

@@ -13,7 +13,6 @@ Both sides of every comparison (reference texts and scanned files) go through he
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -26,7 +25,8 @@ _HTML_ENTITY = re.compile(r"&(?:nbsp|amp|quot|lt|gt|#\d{1,5});")
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 _MD_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]*)[^)\n]*\)")
 _MD_LINE_START = re.compile(r"^[ \t]{0,3}(?:#{1,6}|>+)[ \t]*", re.MULTILINE)  # headings, block quotes
-_MD_EMPHASIS = re.compile(r"\*{1,3}|(?<![A-Za-z0-9])_{1,3}|_{1,3}(?![A-Za-z0-9])|`+|~~|\|")
+_UNDERSCORES = re.compile(r"_+")
+_NOISE = re.compile(r"[^\w\s.,;:'\"()\[\]{}<>/\\*#|=+!?&%$@~^`’“”‘–—•§©-]")  # what no prose is made of
 _RULE = re.compile(r"^[ \t]*([-=*_~#+])\1{2,}[ \t]*$", re.MULTILINE)
 # A list item's marker at the start of a line: "-", "*", "•", "1.", "2)", "1.1", "(a)", "a.", "iv)"
 _BULLET = re.compile(
@@ -38,21 +38,32 @@ _COPYRIGHT_LINE = re.compile(
     r"^[ \t]*(?:copyright[ \t]*(?:\(c\)|©|\d{4}|\[|<|\{)|\(c\)\s*\d|©|all rights reserved)[^\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "`": "'",
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "`": " ",
+                         "*": " ", "|": " ",
                          "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-", "\u00a0": " ", "\t": " ",
                          "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
                          "\x85": " ", "\u2028": " ", "\u2029": " "})
 _WORD = re.compile(r"[a-z0-9]+")
-_SPACES = re.compile(r"\s+")
-_LICENCE = re.compile(r"\blicenc(e|es|ed|ing|or|ee)\b")
-_HTTP = re.compile(r"\bhttp:")
+_LICENCE = re.compile(r"licenc(e|es|ed|ing|or|ee)\b")  # no leading \b: a literal prefix is searched fast
 
 
-@dataclass(frozen=True)
 class Normalised:
-    tokens: tuple[str, ...]
-    token_lines: tuple[int, ...]  # 1-based source line of each token
-    marker_lines: tuple[str, ...]  # marker form of each source line (index 0 = line 1)
+    """The token form of a text, and its marker form line by line (computed when first asked for)."""
+
+    __slots__ = ("tokens", "token_lines", "_clean", "_marker_lines")
+
+    def __init__(self, tokens: tuple[str, ...], token_lines: tuple[int, ...], clean: str):
+        self.tokens = tokens
+        self.token_lines = token_lines  # 1-based source line of each token
+        self._clean = clean
+        self._marker_lines: tuple[str, ...] | None = None
+
+    @property
+    def marker_lines(self) -> tuple[str, ...]:
+        """The marker form of each source line (index 0 = line 1)."""
+        if self._marker_lines is None:
+            self._marker_lines = tuple(" ".join(line.split()) for line in marker_form(self._clean).split("\n"))
+        return self._marker_lines
 
     def marker_text(self, first_line: int = 1, last_line: int | None = None) -> str:
         """The marker form of lines first_line..last_line (1-based, inclusive), one space apart."""
@@ -78,14 +89,23 @@ def clean_markup(text: str) -> str:
         text = _MD_LINK.sub(r"\1 \2", text)
     text = _RULE.sub("", text)
     text = _MD_LINE_START.sub("", text)
-    return _MD_EMPHASIS.sub(" ", text)
+    if "_" in text:  # emphasis underscores, not those inside names such as use_policy
+        text = _UNDERSCORES.sub(_underscore, text)
+    return text
 
 
-def marker_form(line: str) -> str:
-    """The form markers are matched in, for one line already through clean_markup."""
-    text = _SPACES.sub(" ", line.lower()).strip()
-    text = _LICENCE.sub(r"licens\1", text)
-    return _HTTP.sub("https:", text)
+def _underscore(match: re.Match) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    inside = 0 < start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
+    return match.group(0) if inside else " "
+
+
+def marker_form(text: str) -> str:
+    """The form markers are matched in, for text already through clean_markup (spaces not yet collapsed)."""
+    text = text.lower()
+    if "licenc" in text:
+        text = _LICENCE.sub(r"licens\1", text)
+    return text.replace("http:", "https:")
 
 
 def word_tokens(text: str) -> list[str]:
@@ -99,8 +119,7 @@ def word_tokens(text: str) -> list[str]:
 
 def normalise(text: str) -> Normalised:
     """Both normal forms of `text` (capped at MAX_CHARS characters)."""
-    text = clean_markup(text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n"))
-    marker_lines = tuple(marker_form(line) for line in text.split("\n"))
+    clean = text = clean_markup(text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n"))
     # copyright notices are not licence text (SPDX guideline); list markers are not either
     text = _BULLET.sub("", _COPYRIGHT_LINE.sub("", text)).lower()
     table = equivalents()
@@ -115,7 +134,7 @@ def normalise(text: str) -> Normalised:
             else:
                 tokens.extend(mapped)
                 token_lines.extend([number] * len(mapped))
-    return Normalised(tuple(tokens), tuple(token_lines), marker_lines)
+    return Normalised(tuple(tokens), tuple(token_lines), clean)
 
 
 def looks_like_text(text: str) -> bool:
@@ -125,5 +144,4 @@ def looks_like_text(text: str) -> bool:
     sample = text[:65536]
     if sample.count("\ufffd") > len(sample) // 100:
         return False
-    plain = sum(1 for ch in sample if ch.isalpha() or ch in " \n\r\t.,;:'\"()-")
-    return plain >= 0.75 * len(sample)
+    return len(_NOISE.findall(sample)) <= 0.25 * len(sample)

@@ -156,3 +156,24 @@ def test_builder_writes_stack_global_at_protocol_4():
 
     ops = [op.name for op, _, _ in pickletools.genops(dumps(Call(Ref("builtins", "exec"), ("x",)), 4))]
     assert "STACK_GLOBAL" in ops and "REDUCE" in ops
+
+
+def test_imports_after_damage_are_still_listed():
+    # POP on an empty stack: the walk notes the damage, then goes on and still finds os.system.
+    data = b"\x80\x02" + b"0" + b"0" + b"cos\nsystem\n" + b"N\x85R."
+    scan = _scan("damaged.pkl", data)
+    assert sorted(_codes(scan)) == ["pickle-unscannable", "unsafe-pickle"]
+    assert "os.system" in scan.facts["calls"]
+
+
+def test_pop_right_after_mark_discards_the_mark_as_the_unpickler_does():
+    data = b"\x80\x02(0cos\nsystem\nN\x85R."
+    result = _walk(data)
+    assert result.error is None and result.imports == {"os.system": True}
+
+
+def test_thousands_of_imports_give_a_bounded_number_of_findings():
+    data = dumps([Ref("evil", f"f{i}") for i in range(500)])
+    scan = _scan("many.pkl", data)
+    assert len(scan.findings) == 21 and "480 more" in scan.findings[-1].message
+    assert len(scan.facts["imports"]) == 500

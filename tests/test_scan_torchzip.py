@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+from pathlib import Path
 
 from auditor.scan import scan_weight_file
 from auditor.scan.base import RangeReader
@@ -131,3 +132,27 @@ def test_a_reader_failure_is_unscannable_not_a_crash():
 def test_sparse_reader_is_zero_outside_its_segments():
     sparse = Sparse(100, [(10, b"ab")])
     assert sparse(8, 6) == b"\0\0ab\0\0"
+
+
+_SAMPLES = Path(__file__).parent / "fixtures" / "weights"
+
+
+def test_real_torch_save_output_is_all_allowlisted():
+    # Written by torch 2.13 (make_torch_samples.py): tensors, a Parameter, numpy values, dtypes, sets, bytes.
+    data = (_SAMPLES / "torch213_mixed.pt").read_bytes()
+    scan = _scan("torch213_mixed.pt", data)
+    assert scan.findings == ()
+    assert {"torch._utils._rebuild_parameter", "numpy._core.multiarray._reconstruct", "builtins.frozenset", "_codecs.encode"} <= set(scan.facts["imports"])
+    assert scan.facts["tensors"] == 4
+
+
+def test_real_legacy_torch_save_output():
+    data = (_SAMPLES / "torch213_legacy.pt").read_bytes()
+    scan = _scan("torch213_legacy.pt", data)
+    assert scan.format == "pickle" and scan.facts["legacy_torch"] is True
+    assert scan.findings == () and scan.facts["tensors"] == 3
+
+
+def test_real_whole_module_pickle_names_its_class():
+    scan = _scan("torch213_module.pt", (_SAMPLES / "torch213_module.pt").read_bytes())
+    assert [f.message for f in scan.findings] == ["torch213_module.pt (torch213_module/data.pkl): loading would call torch.nn.modules.linear.Linear"]

@@ -15,7 +15,7 @@ from auditor.scan.gguf import check_gguf_licence, scan_gguf
 from auditor.scan.pickled import scan_pickle_file
 from auditor.scan.safetensors import scan_safetensors
 
-__all__ = ["Reader", "WeightScan", "scan_weight_file", "check_gguf_licence", "PICKLE_EXTENSIONS"]
+__all__ = ["Reader", "WeightScan", "scan_weight_file", "check_gguf_licence", "PICKLE_EXTENSIONS", "DEFAULT_BUDGET"]
 
 PICKLE_EXTENSIONS = frozenset({"bin", "pt", "pth", "ckpt", "pkl", "pickle"})
 DEFAULT_BUDGET = 1 << 20

@@ -104,7 +104,20 @@ class Stream:
         self._fill(1)
         return len(self._buf) == self._off
 
+    def read_byte(self) -> int:
+        """The next byte's value, or -1 at the end."""
+        off = self._off
+        if off < len(self._buf):
+            self._off, self._pos = off + 1, self._pos + 1
+            return self._buf[off]
+        data = self.read(1)
+        return data[0] if data else -1
+
     def read(self, count: int) -> bytes:
+        off = self._off
+        if off + count <= len(self._buf):  # the common case, kept cheap: opcodes are small
+            self._off, self._pos = off + count, self._pos + count
+            return self._buf[off:off + count]
         self._fill(count)
         out = self._buf[self._off:self._off + count]
         self._off += len(out)

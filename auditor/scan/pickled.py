@@ -18,7 +18,8 @@ import re
 from auditor.findings import finding
 from auditor.model import Finding
 from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
-from auditor.scan.pickles import PickleWalk, import_findings, walk
+from auditor.scan.allowlist import import_findings
+from auditor.scan.pickles import PickleWalk, walk
 from auditor.scan.ziprange import ZipError, members, open_member
 
 # torch.save's legacy files open with the pickled long 0x1950a86a20f9469cfc6c at protocol 2.
@@ -26,6 +27,7 @@ LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
 _LEGACY_PICKLES = 5
 # Files sharing pickle extensions (.bin above all) that are not pickles at all.
 _OTHER_MAGIC = (b"lmgg", b"fmgg", b"tjgg", b"GGUF", b"\x93NUMPY", b"\x89HDF")
+_MAX_IMPORT_FINDINGS = 20
 _STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
 
 
@@ -48,6 +50,10 @@ def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, Pic
         findings.extend(import_findings(path, where, one.imports, torchscript=bool(facts.get("torchscript"))))
         for name, called in one.imports.items():
             imports[name] = imports.get(name, False) or called
+    if len(findings) > _MAX_IMPORT_FINDINGS:  # a crafted pickle can import thousands of names
+        rest = len(findings) - _MAX_IMPORT_FINDINGS
+        findings = findings[:_MAX_IMPORT_FINDINGS]
+        findings.append(finding("unsafe-pickle", f"{path}: and {rest} more imports outside the allowlist (listed in the scan's facts)", [path]))
     findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path]) for problem in problems)
     facts = {
         **facts,

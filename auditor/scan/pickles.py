@@ -22,14 +22,9 @@ import pickle  # for its HIGHEST_PROTOCOL constant only: nothing is ever unpickl
 import pickletools
 import struct
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
-import yaml
-
-from auditor.findings import finding
-from auditor.model import Finding
+from auditor.scan.allowlist import allowlist
 from auditor.scan.base import BudgetExceeded, Stream
 
 _MAX_NAME = 4096  # a string argument longer than this is data, never a module or attribute name
@@ -56,8 +51,10 @@ _PREFIX = {
     pickletools.TAKEN_FROM_ARGUMENT4U: (4, "<I"),
     pickletools.TAKEN_FROM_ARGUMENT8U: (8, "<Q"),
 }
-_TEXT_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8"}
-_PY2_STRING_OPS = {"SHORT_BINSTRING", "BINSTRING"}  # unpickled as str by Python 3's default encoding
+_TEXT_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"}
+# Python 2 str opcodes: Python 3's unpickler decodes them to str, so they can name an import too.
+_PY2_STRING_OPS = {"SHORT_BINSTRING", "BINSTRING", "STRING"}
+_CALLS_FIRST_POPPED = {"REDUCE", "NEWOBJ", "NEWOBJ_EX"}
 
 
 @dataclass
@@ -71,19 +68,6 @@ class PickleWalk:
     out_of_budget: bool = False
 
 
-@lru_cache(maxsize=1)
-def allowlist() -> Mapping[str, Any]:
-    text = resources.files("auditor.scan").joinpath("pickle_allowlist.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    allowed = {f"{module}.{name}" for module, names in data["allowed"].items() for name in names}
-    return {
-        "allowed": frozenset(allowed),
-        "tensor_rebuilders": frozenset(data["tensor_rebuilders"]),
-        "known_dangerous": data["known_dangerous"],
-        "torchscript_classes": data["torchscript_classes"],
-    }
-
-
 def _py3_name(module: str, name: str, protocol: int) -> str:
     # The unpickler maps Python 2 names (`__builtin__.set`) for protocols below 3; so do we.
     if protocol < 3:
@@ -94,26 +78,67 @@ def _py3_name(module: str, name: str, protocol: int) -> str:
     return f"{module}.{name}"
 
 
+@dataclass(frozen=True)
+class _Op:
+    """One opcode, with its argument's layout and its stack effect precomputed from pickletools."""
+
+    name: str
+    reader: Any  # pickletools' reader, for newline-terminated arguments
+    fixed: int  # byte size of a fixed-size argument (0: none or not fixed)
+    prefix: tuple[int, str] | None
+    mark: bool  # pops everything down to a MARK
+    below: int  # items popped besides (below the mark, or all when there is no mark)
+    pushes: int
+    handler: Any = None  # the _Machine method that plays it
+
+
+def _number(arg: Any) -> int:
+    """A fixed-size argument's little-endian bytes, or a text argument already read as an int."""
+    return int.from_bytes(arg, "little") if isinstance(arg, bytes) else int(arg)
+
+
+class _StackError(ValueError):
+    """The opcodes do not fit the stack or memo: the unpickler would stop here."""
+
+
 class _Machine:
-    """The stack and memo of one pickle, with just enough values kept to resolve imports."""
+    """The stack and memo of one pickle, with just enough values kept to resolve imports.
+
+    After a first stack error the machine goes on `lenient`ly (an empty stack pops unknown
+    values), so that the imports written after the damage are still listed.
+    """
 
     def __init__(self, walk: PickleWalk):
         self.walk = walk
         self.stack: list[Any] = []
         self.memo: dict[int, Any] = {}
+        self.lenient = False
+        self.rebuilders = allowlist()["tensor_rebuilders"]
 
-    def pop(self) -> Any:
-        if not self.stack or self.stack[-1] is _MARK:
-            raise ValueError("stack underflow")
-        return self.stack.pop()
+    def _fail(self, message: str) -> Any:
+        if not self.lenient:
+            raise _StackError(message)
+        return _ANY
 
     def pop_mark(self) -> list[Any]:
-        for i in range(len(self.stack) - 1, -1, -1):
-            if self.stack[i] is _MARK:
-                items = self.stack[i + 1:]
-                del self.stack[i:]
+        stack = self.stack
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is _MARK:
+                items = stack[i + 1:]
+                del stack[i:]
                 return items
-        raise ValueError("no MARK on the stack")
+        self._fail("no MARK on the stack")
+        items, self.stack = stack, []
+        return items
+
+    def pop_n(self, count: int) -> list[Any]:
+        stack = self.stack
+        popped = stack[len(stack) - count:] if count else []
+        if len(popped) < count or any(item is _MARK for item in popped):
+            self._fail("stack underflow")
+            return [_ANY] * count
+        del stack[len(stack) - count:]
+        return popped
 
     def imported(self, name: str) -> _Global:
         self.walk.imports.setdefault(name, False)
@@ -122,88 +147,114 @@ class _Machine:
     def called(self, target: Any) -> None:
         if isinstance(target, _Global):
             self.walk.imports[target.name] = True
-            if target.name in allowlist()["tensor_rebuilders"]:
+            if target.name in self.rebuilders:
                 self.walk.tensors += 1
 
-    def step(self, op: pickletools.OpcodeInfo, arg: Any) -> None:
-        name = op.name
-        if name in ("GLOBAL", "INST"):
-            module, _, attr = str(arg).partition(" ")
-            ref = self.imported(_py3_name(module, attr, self.walk.protocol))
-            if name == "INST":
-                self.pop_mark()
-                self.called(ref)
-                ref = _ANY
-            self.stack.append(ref)
-        elif name == "STACK_GLOBAL":
-            attr, module = self.pop(), self.pop()
-            if isinstance(module, str) and isinstance(attr, str):
-                self.stack.append(self.imported(_py3_name(module, attr, self.walk.protocol)))
-            else:
-                self.stack.append(self.imported("<unresolved STACK_GLOBAL>"))
-        elif name in ("EXT1", "EXT2", "EXT4"):
-            # The copyreg extension registry maps the code to a callable only at load time.
-            self.stack.append(self.imported(f"<extension code {arg}>"))
-        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            if not self.stack:
-                raise ValueError("memo put on an empty stack")
-            self.memo[int(arg)] = self.stack[-1]
-        elif name == "MEMOIZE":
-            if not self.stack:
-                raise ValueError("memoize on an empty stack")
-            self.memo[len(self.memo)] = self.stack[-1]
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            if int(arg) not in self.memo:
-                raise ValueError(f"memo key {arg} was never stored")
-            self.stack.append(self.memo[int(arg)])
-        elif name == "DUP":
-            self.stack.append(self.stack[-1] if self.stack else _ANY)
-        elif name == "PROTO":
-            self.walk.protocol = int(arg)
-            if not 0 <= self.walk.protocol <= pickle.HIGHEST_PROTOCOL:
-                raise ValueError(f"unsupported pickle protocol {arg}")
-        else:
-            self._generic(op, arg)
-
-    def _generic(self, op: pickletools.OpcodeInfo, arg: Any) -> None:
+    def generic(self, op: _Op, arg: Any) -> None:
         """Pop and push as pickletools' stack description says; note which import is called."""
-        before = op.stack_before
-        items: list[Any] = []
-        if pickletools.markobject in before:
-            items = self.pop_mark()
-            below = before.index(pickletools.markobject)
-        else:
-            below = len(before)
-        popped = [self.pop() for _ in range(below)][::-1]
-        if op.name in ("REDUCE", "NEWOBJ", "NEWOBJ_EX"):
+        items = self.pop_mark() if op.mark else ()
+        popped = self.pop_n(op.below)
+        if op.name in _CALLS_FIRST_POPPED:
             self.called(popped[0])
         elif op.name == "OBJ" and items:
             self.called(items[0])
-        for produced in op.stack_after:
-            if produced is pickletools.markobject:
-                self.stack.append(_MARK)
-            elif op.name in _TEXT_OPS | _PY2_STRING_OPS | {"UNICODE", "STRING"} and isinstance(arg, str):
-                self.stack.append(arg)
-            else:
-                self.stack.append(_ANY)
+        self.stack.extend([_ANY] * op.pushes)
+
+    def string(self, op: _Op, arg: Any) -> None:
+        self.stack.append(arg if isinstance(arg, str) else _ANY)
+
+    def mark(self, op: _Op, arg: Any) -> None:
+        self.stack.append(_MARK)
+
+    def global_(self, op: _Op, arg: Any) -> None:
+        module, _, attr = str(arg).partition(" ")
+        ref = self.imported(_py3_name(module, attr, self.walk.protocol))
+        if op.name == "INST":
+            self.pop_mark()
+            self.called(ref)
+            ref = _ANY
+        self.stack.append(ref)
+
+    def stack_global(self, op: _Op, arg: Any) -> None:
+        module, attr = self.pop_n(2)
+        if isinstance(module, str) and isinstance(attr, str):
+            self.stack.append(self.imported(_py3_name(module, attr, self.walk.protocol)))
+        else:
+            self.stack.append(self.imported("<unresolved STACK_GLOBAL>"))
+
+    def extension(self, op: _Op, arg: Any) -> None:
+        # The copyreg extension registry maps the code to a callable only at load time.
+        self.stack.append(self.imported(f"<extension code {_number(arg)}>"))
+
+    def put(self, op: _Op, arg: Any) -> None:
+        key = len(self.memo) if op.name == "MEMOIZE" else _number(arg)
+        self.memo[key] = self.stack[-1] if self.stack else self._fail("memo store from an empty stack")
+
+    def get(self, op: _Op, arg: Any) -> None:
+        key = _number(arg)
+        self.stack.append(self.memo[key] if key in self.memo else self._fail(f"memo key {key} was never stored"))
+
+    def dup(self, op: _Op, arg: Any) -> None:
+        self.stack.append(self.stack[-1] if self.stack else self._fail("DUP on an empty stack"))
+
+    def pop(self, op: _Op, arg: Any) -> None:
+        if self.stack and self.stack[-1] is _MARK:
+            self.stack.pop()  # as the unpickler does: POP right after MARK discards the mark
+        else:
+            self.pop_n(1)
+
+    def proto(self, op: _Op, arg: Any) -> None:
+        self.walk.protocol = _number(arg)
+        if self.walk.protocol > pickle.HIGHEST_PROTOCOL:
+            raise ValueError(f"unsupported pickle protocol {self.walk.protocol}")
 
 
-def _read_arg(op: pickletools.OpcodeInfo, stream: Stream) -> Any:
-    """The opcode's argument; counted payloads too long to be a name are skipped, not read."""
-    desc = op.arg
-    if desc is None:
-        return None
-    if desc.n not in _PREFIX:
-        return desc.reader(stream)
-    size, fmt = _PREFIX[desc.n]
+_HANDLERS = {
+    **{name: _Machine.string for name in _TEXT_OPS | _PY2_STRING_OPS},
+    "MARK": _Machine.mark,
+    "GLOBAL": _Machine.global_,
+    "INST": _Machine.global_,
+    "STACK_GLOBAL": _Machine.stack_global,
+    **{name: _Machine.extension for name in ("EXT1", "EXT2", "EXT4")},
+    **{name: _Machine.put for name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE")},
+    **{name: _Machine.get for name in ("GET", "BINGET", "LONG_BINGET")},
+    "DUP": _Machine.dup,
+    "POP": _Machine.pop,
+    "PROTO": _Machine.proto,
+}
+
+
+def _table() -> dict[int, _Op]:
+    table = {}
+    for info in pickletools.opcodes:
+        desc, before = info.arg, info.stack_before
+        mark = pickletools.markobject in before
+        table[ord(info.code)] = _Op(
+            name=info.name,
+            reader=desc.reader if desc is not None and desc.n < 0 and desc.n not in _PREFIX else None,
+            fixed=desc.n if desc is not None and desc.n > 0 else 0,
+            prefix=_PREFIX.get(desc.n) if desc is not None else None,
+            mark=mark,
+            below=before.index(pickletools.markobject) if mark else len(before),
+            pushes=len(info.stack_after),
+            handler=_HANDLERS.get(info.name, _Machine.generic),
+        )
+    return table
+
+
+_OPS = _table()
+
+
+def _counted(op: _Op, stream: Stream) -> Any:
+    """A length-prefixed argument; payloads that cannot be a name are skipped, not read."""
+    size, fmt = op.prefix
     raw = stream.read(size)
     if len(raw) < size:
         raise ValueError(f"{op.name}: truncated length")
     length = struct.unpack(fmt, raw)[0]
     if length < 0:
         raise ValueError(f"{op.name}: negative length")
-    wanted = op.name in _TEXT_OPS or op.name in _PY2_STRING_OPS
-    if not wanted or length > _MAX_NAME:
+    if (op.name not in _TEXT_OPS and op.name not in _PY2_STRING_OPS) or length > _MAX_NAME:
         if stream.skip(length) < length:
             raise ValueError(f"{op.name}: payload truncated")
         return _ANY
@@ -213,28 +264,44 @@ def _read_arg(op: pickletools.OpcodeInfo, stream: Stream) -> Any:
     return data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
 
 
+def _argument(op: _Op, stream: Stream) -> Any:
+    if op.fixed:
+        raw = stream.read(op.fixed)
+        if len(raw) < op.fixed:
+            raise ValueError(f"{op.name}: argument truncated")
+        return raw
+    if op.prefix:
+        return _counted(op, stream)
+    if op.reader:
+        arg = op.reader(stream)
+        return arg.decode("latin-1") if isinstance(arg, bytes) else arg
+    return None
+
+
 def walk(stream: Stream) -> PickleWalk:
-    """Walk one pickle from the stream's position to its STOP; `error` says why it stopped short."""
+    """Walk one pickle from the stream's position to its STOP; `error` says what went wrong on the way."""
     result = PickleWalk()
     machine = _Machine(result)
     start = stream.tell()
     while True:
         at = stream.tell()
         try:
-            code = stream.read(1)
-            if not code:
+            code = stream.read_byte()
+            if code < 0:
                 result.error = f"pickle truncated at byte {at - start}: no STOP opcode"
                 return result
-            op = pickletools.code2op.get(code.decode("latin-1"))
+            op = _OPS.get(code)
             if op is None:
-                result.error = f"unknown opcode 0x{code[0]:02x} at byte {at - start}"
+                result.error = f"unknown opcode 0x{code:02x} at byte {at - start}"
                 return result
-            arg = _read_arg(op, stream)
+            arg = _argument(op, stream)
             if op.name == "STOP":
                 return result
-            if op.name in ("STRING", "UNICODE") and isinstance(arg, bytes):
-                arg = arg.decode("latin-1")
-            machine.step(op, arg)
+            try:
+                op.handler(machine, op, arg)
+            except _StackError as exc:
+                result.error = result.error or f"malformed pickle at byte {at - start}: {exc}"
+                machine.lenient = True
         except BudgetExceeded as exc:
             result.error, result.out_of_budget = str(exc), True
             return result
@@ -246,30 +313,3 @@ def walk(stream: Stream) -> PickleWalk:
             what = "pickle truncated" if truncated else "malformed pickle"
             result.error = f"{what} at byte {at - start}: {exc}"
             return result
-
-
-def import_findings(path: str, where: str, imports: Mapping[str, bool], torchscript: bool = False) -> list[Finding]:
-    """One `unsafe-pickle` finding per import outside the allowlist, naming module.callable.
-
-    In a TorchScript archive, `__torch__.*` names are the archive's own compiled classes,
-    resolved by torch.jit from its code/ folder rather than imported from Python.
-    """
-    rules = allowlist()
-    found = []
-    for name, called in imports.items():
-        if name in rules["allowed"] or (torchscript and name.startswith(rules["torchscript_classes"])):
-            continue
-        verb = "call" if called else "import"
-        risk = _danger(name, rules["known_dangerous"])
-        message = f"{where}: loading would {verb} {name}" + (f" ({risk})" if risk else "")
-        found.append(finding("unsafe-pickle", message, [path]))
-    return found
-
-
-def _danger(name: str, known: Mapping[str, str]) -> str | None:
-    parts = name.split(".")
-    for cut in range(len(parts), 0, -1):
-        risk = known.get(".".join(parts[:cut]))
-        if risk:
-            return risk
-    return None

@@ -39,8 +39,9 @@ def failed_rules(outcome):
     return [f.rule for f in outcome.failures]
 
 
-def test_split_names_accepts_commas_spaces_and_repeats():
-    assert split_names(["not-open,unknown", "unsafe-pickle  error", "unknown"]) == ("not-open", "unknown", "unsafe-pickle", "error")
+def test_split_names_accepts_commas_lines_and_repeats():
+    assert split_names(["not-open,unknown", "unsafe-pickle\n error,", "unknown"]) == ("not-open", "unknown", "unsafe-pickle", "error")
+    assert split_names("Apache License 2.0, mit") == ("Apache License 2.0", "mit")
     assert split_names(None) == () and split_names("mit") == ("mit",)
 
 
@@ -224,3 +225,26 @@ def test_cli_rejects_an_unknown_fail_on_name_before_auditing(tmp_path):
     assert outcome.exit_code == 2
     assert "unknown name 'closed'" in outcome.output and "licence-relabelled" in outcome.output
     assert "auditing" not in outcome.output
+
+
+def test_cli_policy_end_to_end_with_the_real_knowledge_base(tmp_path):
+    from click.testing import CliRunner
+    from fakehub.checkout import materialise
+
+    from auditor.cli import audit_model
+
+    fixtures = __import__("pathlib").Path(__file__).parent / "fixtures" / "repos"
+    checkout = materialise(fixtures / "relabelled", tmp_path / "relabelled")
+    runner = CliRunner()
+    # The Llama licence is denied by its full name, an alias the knowledge base resolves.
+    denied = runner.invoke(audit_model, [str(checkout), "--format", "json", "--deny-license", "Llama 3.1 Community License"])
+    assert denied.exit_code == 1, denied.output
+    data = json.loads(denied.stdout)
+    assert data["policy"]["passed"] is False
+    assert data["policy"]["failures"][0]["rule"] == "deny-licence Llama 3.1 Community License"
+    allowed = runner.invoke(audit_model, [str(checkout), "--format", "json", "--allow-licence", "llama3.1,Apache License 2.0"])
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["policy"] == {"passed": True, "rules": ["allow-licence llama3.1, Apache License 2.0"],
+                                                     "failures": [], "source": None}
+    plain = runner.invoke(audit_model, [str(checkout), "--format", "json"])
+    assert plain.exit_code == 0 and "policy" not in json.loads(plain.stdout)

@@ -80,14 +80,16 @@ class PolicyOutcome:
 
 
 def split_names(values: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Names from repeated flags or config values, each possibly a comma-separated list."""
+    """Names from repeated flags or config values, each possibly a comma- or line-separated list.
+
+    Not split on spaces: licence names such as "Apache License 2.0" have them."""
     if values is None:
         return ()
     if isinstance(values, str):
         values = [values]
     names = []
     for value in values:
-        names += [part.strip() for part in re.split(r"[,\s]+", str(value)) if part.strip()]
+        names += [part.strip() for part in re.split(r"[,\n]+", str(value)) if part.strip()]
     return tuple(dict.fromkeys(names))
 
 

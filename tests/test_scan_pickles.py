@@ -135,6 +135,14 @@ def test_large_byte_payloads_are_skipped_not_read():
     assert scan.bytes_read < 256 * 1024
 
 
+def test_compressed_pkl_is_unscannable_not_ignored():
+    import gzip
+
+    scan = _scan("model.pkl", gzip.compress(dumps(Call(Ref("os", "system"), ("id",)))))
+    assert _codes(scan) == ["pickle-unscannable"]
+    assert "compressed or not a pickle" in scan.findings[0].message
+
+
 def test_files_with_pickle_extensions_that_are_not_pickles():
     assert _scan("ggml-model-q4_0.bin", b"lmgg" + bytes(100)) is None
     assert _scan("vectors.bin", b"\xff\xfe" + bytes(10)) is None  # no pickle opcode starts like this

@@ -43,7 +43,7 @@ def scan_weight_file(path: str, size: int, read: Reader, budget: int = DEFAULT_B
             return scan_safetensors(path, ranges)
         if kind == "gguf":
             return scan_gguf(path, ranges)
-        return scan_pickle_file(path, ranges)
+        return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle")))
     except SourceError as exc:
         # A read that failed says nothing about the file; only a pickle left unscanned is a risk.
         findings = (finding("pickle-unscannable", f"{path}: could not be read: {exc}", [path]),) if kind == "pickle" else ()

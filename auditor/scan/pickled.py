@@ -31,14 +31,19 @@ _MAX_IMPORT_FINDINGS = 20
 _STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
 
 
-def scan_pickle_file(path: str, ranges: RangeReader) -> WeightScan | None:
-    """The scan of a file with a pickle extension; None when it is not a pickle at all."""
+def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) -> WeightScan | None:
+    """The scan of a file with a pickle extension; None when it is not a pickle at all.
+
+    `pickle_only` is for extensions that promise a pickle (.pkl, .pickle): there a file that
+    is not one (compressed, say) is reported unscannable rather than set aside, since the
+    tool that wrote it will unpickle whatever it decompresses.
+    """
     head = ranges.read(0, min(CHUNK, max(ranges.remaining(), 8)))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _scan_zip(path, ranges)
-    if head.startswith(_OTHER_MAGIC):
-        return None
-    if head and head[:1].decode("latin-1") not in pickletools.code2op:
+    if head and (head.startswith(_OTHER_MAGIC) or head[:1].decode("latin-1") not in pickletools.code2op):
+        if pickle_only:
+            return _result(path, "pickle", ranges, [], [f"does not start with a pickle opcode (byte 0x{head[0]:02x}): compressed or not a pickle"], {})
         return None
     return _scan_raw(path, ranges, head)
 

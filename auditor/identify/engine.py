@@ -94,7 +94,7 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
     free_words = len(free.text.split())
     short = free_words <= rules().short_words and not matches
     pointed = pointer(free, kb) if short else None
-    for profile, line in title_hits(norm, free_lines, kb, anywhere=short):
+    for profile, line in title_hits(norm, free.lines, kb, anywhere=short):
         if pointed is not None:
             matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, (line, line), LicenceKind.REFERENCE))
         else:

@@ -24,20 +24,26 @@ _SPDX_TAG = re.compile(r"spdx-license-identifier: *([^\n*]+)")
 _EXPRESSION_WORDS = re.compile(r"\s+(?:and|or|with)\s+|[()]")
 _URL = re.compile(r"https?://[^\s)\]>\"']+|\bwww\.[^\s)\]>\"']+")
 _MAX_NAME_WORDS = 10
+PHRASE_CHARS = 100_000  # phrase rules read this much unmatched text: notices and references sit near the top
 
 
 class FreeText:
     """The marker form of some lines joined into one string, with a way back to line numbers."""
 
     def __init__(self, norm: Normalised, lines: list[int]):
-        self.lines = [n for n in lines if norm.marker_lines[n - 1]]
-        texts = [norm.marker_lines[n - 1] for n in self.lines]
-        self.starts: list[int] = []
+        self.lines, self.texts, self.starts = [], [], []
         offset = 0
-        for t in texts:
+        for n in lines:
+            text = norm.marker_lines[n - 1]
+            if not text:
+                continue
+            if offset + len(text) > PHRASE_CHARS:
+                break
+            self.lines.append(n)
+            self.texts.append(text)
             self.starts.append(offset)
-            offset += len(t) + 1
-        self.text = " ".join(texts)
+            offset += len(text) + 1
+        self.text = " ".join(self.texts)
 
     def line(self, offset: int) -> int:
         return self.lines[max(0, bisect.bisect_right(self.starts, offset) - 1)]
@@ -67,11 +73,12 @@ def notices(free: FreeText, kb: KnowledgeBase) -> list[tuple[LicenceProfile, tup
         profile = kb.lookup(licence_id) if match else None
         if profile is not None:
             found.append((profile, free.span(match.start(), match.end()), 0.9))
-    for match in _SPDX_TAG.finditer(free.text):
-        for name in _EXPRESSION_WORDS.split(match.group(1)):
-            profile = kb.lookup(name.strip()) if name and name.strip() else None
+    for line, text in zip(free.lines, free.texts):
+        match = _SPDX_TAG.search(text) if "spdx-license-identifier" in text else None
+        for name in _EXPRESSION_WORDS.split(match.group(1)) if match else ():
+            profile = kb.lookup(name.strip(" \"'*/#-")) if name and name.strip() else None
             if profile is not None:
-                found.append((profile, free.span(match.start(), match.end()), 0.95))
+                found.append((profile, (line, line), 0.95))
     return found
 
 

@@ -45,7 +45,6 @@ def _rules() -> list[dict[str, Any]]:
             "id": code,
             "name": "".join(part.capitalize() for part in code.split("-")),
             "shortDescription": {"text": spec["title"]},
-            "fullDescription": {"text": spec["title"]},
             "help": {"text": spec["help"]},
             "defaultConfiguration": {"level": _LEVELS[Severity(spec["severity"])]},
         })

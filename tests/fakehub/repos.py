@@ -3,7 +3,7 @@
 The format is the development corpus's (id, sha, gated, private, siblings with real sizes)
 plus optional test knobs: `revisions: {name: sha}`, `tokens: [...]` that may read a private
 or gated repo, `security: {...}` (the Hub's securityRepoStatus), `blobs: {path: spec}` (see
-fakehub.blobs) and `fail: {status, times, on: [api, head, get]}` to answer the first `times`
+fakehub.blobs) and `fail: {status, times, requests: [api, head, get]}` to answer the first `times`
 matching requests with an error. Which files are LFS follows the Hub's rule: 10 MB or more,
 or a pattern of the default .gitattributes (lfs.gitattributes next to this module).
 """
@@ -143,10 +143,7 @@ class FixtureRepo:
                 blob, is_stored = ZeroBlob(size), False
             siblings[path] = Sibling(meta["id"], path, blob, is_stored, is_lfs(path, blob.size))
         fail = meta.get("fail") or ()
-        rules = tuple(
-            FailRule(int(rule["status"]), int(rule.get("times", 1)), tuple(rule.get("on") or ("api", "head", "get")))
-            for rule in ([fail] if isinstance(fail, dict) else fail)
-        )
+        rules = tuple(_fail_rule(root, rule) for rule in ([fail] if isinstance(fail, dict) else fail))
         gated = meta.get("gated") or False
         return cls(
             root=root,
@@ -227,6 +224,15 @@ class FixtureRepo:
         if security:
             body["securityRepoStatus"] = self.security or {"scansDone": True, "filesWithIssues": []}
         return body
+
+
+def _fail_rule(root: Path, rule: dict) -> FailRule:
+    # a misspelt knob would silently inject nothing: refuse it (YAML reads a bare `on:` as True)
+    unknown = set(rule) - {"status", "times", "requests"}
+    kinds = tuple(rule.get("requests") or ("api", "head", "get"))
+    if unknown or not set(kinds) <= {"api", "head", "get"}:
+        raise ValueError(f"{root}/repo.yaml: bad fail rule {rule!r}: use status, times, requests: [api, head, get]")
+    return FailRule(int(rule["status"]), int(rule.get("times", 1)), kinds)
 
 
 def _as_list(value: Any) -> list[Any]:

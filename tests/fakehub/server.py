@@ -30,6 +30,7 @@ class RequestRecord:
     path: str
     status: int
     range: str | None = None
+    revision: str | None = None
 
 
 @dataclass
@@ -204,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send_error(416, None, "Range Not Satisfiable", kind, file_path, headers, range_header)
             start, end, status = parsed[0], parsed[1], 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{sibling.size}"
-        self.hub.record(RequestRecord(self.command, kind, file_path, status, range_header))
+        self.hub.record(RequestRecord(self.command, kind, file_path, status, range_header, revision))
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

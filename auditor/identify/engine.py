@@ -94,14 +94,15 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
     free_words = len(free.text.split())
     short = free_words <= rules().short_words and not matches
     pointed = pointer(free, kb) if short else None
+    referred = references(free, kb)
     for profile, line in title_hits(norm, free.lines, kb, anywhere=short):
-        if pointed is not None:
+        if pointed is not None or (short and any(p is profile for p, _ in referred)):
             matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, (line, line), LicenceKind.REFERENCE))
         else:
             matches.append(_match(profile, source, _TITLE_CONFIDENCE, MatchMethod.PHRASE, (line, _blocks_end(line, free_lines))))
     for profile, span, confidence in notices(free, kb):
         matches.append(_match(profile, source, confidence, MatchMethod.PHRASE, span, LicenceKind.LICENCE))
-    for profile, span in references(free, kb):
+    for profile, span in referred:
         matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
     if pointed is not None and not matches:
         profile, target, span = pointed

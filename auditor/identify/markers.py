@@ -4,8 +4,8 @@ Versions of one licence (Llama 3 / 3.1 / 3.2, Gemma 2024 / 2025, CC 3.0 / 4.0) s
 of their words, and some versions have no reference text at all (Llama 3, the Llama
 acceptable-use policies, Tencent Hunyuan). A region matched to one version is handed to a
 sibling of its `family` (same kind) when the sibling's markers are in the region and its
-own are not. When the matched profile's markers are absent, a profile whose marker sits on a
-title line of the region takes it over (a policy written after the Llama model, for example).
+own are not. When the matched profile's markers are absent, a profile whose markers are in
+the region takes it over (a policy written after the Llama one, for example).
 Outside any matched region, a marker on a title line is evidence by itself.
 """
 
@@ -86,8 +86,10 @@ def settle(profile: LicenceProfile, norm: Normalised, first_line: int, last_line
         scored.sort(key=lambda item: (-item[0], item[1].text_path is not None))
         return scored[0][1]
     if profile.compiled_markers or recall < 0.8:
-        lines = range(max(1, first_line - _TITLE_LOOKBACK), min(last_line, first_line + 5) + 1)
-        for other, _ in title_hits(norm, lines, kb):
-            if other is not profile and other.kind is profile.kind:
-                return other
+        # its own markers are missing: another licence's markers inside the text name it better
+        others = [(marker_count(p, text), p) for p in tables(kb).marked if p is not profile and p.kind is profile.kind]
+        others = [(count, p) for count, p in others if count]
+        if others:
+            others.sort(key=lambda item: (-item[0], item[1].text_path is not None))
+            return others[0][1]
     return profile

@@ -119,3 +119,17 @@ def test_sarif_paths_are_relative_to_the_repository_for_a_subdirectory_target(tm
     assert _uri_prefix(str(tmp_path / "models" / "small"), tmp_path) == "models/small"
     assert _uri_prefix(str(tmp_path), tmp_path) == ""
     assert _uri_prefix("org/name", tmp_path) == ""
+
+
+def test_example_workflow_checks_out_without_lfs_and_uploads_the_sarif():
+    workflow = yaml.safe_load((ROOT / "examples" / "workflows" / "audit-model.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["audit"]["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["lfs"] is False
+    audit = next(s for s in steps if s.get("id") == "audit")
+    assert set(audit["with"]) <= set(ACTION["inputs"])
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
+    assert upload["with"]["sarif_file"] == "${{ steps.audit.outputs.sarif-path }}"
+    assert workflow["permissions"]["security-events"] == "write"
+    hub = yaml.safe_load((ROOT / "examples" / "workflows" / "audit-hub-model.yml").read_text(encoding="utf-8"))
+    assert set(next(s for s in hub["jobs"]["audit"]["steps"] if s.get("id") == "audit")["with"]) <= set(ACTION["inputs"])

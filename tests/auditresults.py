@@ -141,3 +141,22 @@ def unlicensed_result() -> AuditResult:
             finding("weights-missing", "no weight files in the repository"),
         ),
     )
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures" / "repos"
+
+
+def fixture_names() -> list[str]:
+    return sorted(p.name for p in FIXTURES.iterdir() if (p / "repo.yaml").exists())
+
+
+def audit_fixture(name: str, dest) -> tuple[AuditResult, object]:
+    """A real audit of a fixture repo materialised as a local checkout under `dest`: (result, checkout)."""
+    from fakehub.checkout import materialise
+
+    from auditor.cli import audit_targets
+
+    checkout = materialise(FIXTURES / name, dest / name)
+    batch = audit_targets([str(checkout)], None, None, "builtin")
+    assert batch.results, batch.failures
+    return batch.results[0], checkout

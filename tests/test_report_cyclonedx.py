@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from auditresults import SHA, hub_result, relabelled_result, unlicensed_result
+from auditresults import SHA, audit_fixture, hub_result, relabelled_result, unlicensed_result
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
@@ -133,3 +133,10 @@ def test_batch_shares_datasets_and_keeps_refs_unique():
 
 def test_renderer_for_knows_cyclonedx():
     assert isinstance(renderer_for(OutputFormat("cyclonedx")), CycloneDxRenderer)
+
+
+@pytest.mark.parametrize("name", ["gated", "gguf-quant", "open-science", "relabelled", "no-weights"])
+def test_fixture_audits_are_valid_cyclonedx(tmp_path, name):
+    result, _ = audit_fixture(name, tmp_path)
+    model = model_of(render(result))
+    assert model["name"] == name and model["version"] == result.sha

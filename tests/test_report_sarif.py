@@ -5,7 +5,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from auditresults import SHA, hub_result, relabelled_result, unlicensed_result
+from auditresults import SHA, audit_fixture, fixture_names, hub_result, relabelled_result, unlicensed_result
 
 from auditor.findings import declared
 from auditor.report import OutputFormat, renderer_for
@@ -113,3 +113,14 @@ def test_batch_of_failures_only_is_still_a_valid_log():
 
 def test_renderer_for_knows_sarif():
     assert isinstance(renderer_for(OutputFormat("sarif")), SarifRenderer)
+
+
+@pytest.mark.parametrize("name", fixture_names())
+def test_every_fixture_audit_is_valid_sarif_located_in_the_checkout(tmp_path, name):
+    result, checkout = audit_fixture(name, tmp_path)
+    run = validate(SarifRenderer().render(result))["runs"][0]
+    assert len(run["results"]) == len(result.findings)
+    for item in run["results"]:
+        for location in item["locations"]:
+            uri = location["physicalLocation"]["artifactLocation"]["uri"]
+            assert (checkout / uri).exists() or uri == "README.md", (item["ruleId"], uri)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from fakehub import pattern_bytes
 
-from auditor.errors import AccessDenied, NotFound, SourceError, SourceUnavailable, UsageError
-from auditor.model import FileEntry, Skipped, Target, TargetKind
+from auditor.errors import AccessDenied, NotFound, SourceUnavailable, UsageError
+from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
 from auditor.sources.hub import HubSource
 
 BIG = "fetch-lab/big-weights"
@@ -189,14 +189,13 @@ def test_a_hub_that_stays_down_is_source_unavailable(source, fake_hub):
     assert fake_hub.stats.requests["api"] == 3  # the call and two retries
 
 
-def test_files_that_stay_down_are_source_unavailable(fake_hub, instant_retries):
-    from auditor.model import RepoSnapshot
-
-    source = HubSource(endpoint=fake_hub.endpoint, retry_wait=0)
-    with pytest.raises(SourceUnavailable):
-        source._download_all("fetch-lab/down", "main", ("README.md",))
-    snapshot = RepoSnapshot(hub_target("fetch-lab/down"), "main", (FileEntry("model.safetensors", 1000),))
-    with pytest.raises(SourceUnavailable):
+def test_files_that_stay_down_are_source_unavailable(source, fake_hub, instant_retries):
+    with pytest.raises(SourceUnavailable, match="could not read fetch-lab/files-down/"):
+        source.fetch(hub_target("fetch-lab/files-down"))
+    assert fake_hub.stats.requests["api"] == 1
+    assert instant_retries  # huggingface_hub did retry before giving up
+    snapshot = RepoSnapshot(hub_target("fetch-lab/files-down"), None, (FileEntry("model.safetensors", 1000, lfs=True),))
+    with pytest.raises(SourceUnavailable, match="503"):
         source.read_range(snapshot, "model.safetensors", 0, 10)
 
 

@@ -77,6 +77,9 @@ def test_the_total_budget_keeps_the_most_important_files():
     assert [s.path for s in selection.unread] == ["m1.py", "m2.py"]
     assert selection.unread[0].reason == "over the 2000 bytes read budget"
     assert TOTAL_CAP == 8 << 20
+    capped = select(files, max_files=2)
+    assert capped.read == ("README.md", "LICENSE")
+    assert capped.unread[0] == Skipped("m0.py", "over the 2-file read budget")
 
 
 def test_peeking_reads_only_licence_like_markdown():

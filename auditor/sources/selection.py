@@ -1,9 +1,9 @@
 """Which files of a repository the fetcher reads: pure, the same for the Hub and local checkouts.
 
 The rules are an ordered table in selection.yaml (first matching row wins; row order is also
-read priority). Each chosen file is capped at FILE_CAP bytes and all of them together at
-TOTAL_CAP: a file over either cap is listed as Skipped and never read, so a 5 GB file named
-LICENSE costs nothing. Rows marked `peek` (other *.md / *.txt) are read only when a `peek`
+read priority). Each chosen file is capped at FILE_CAP bytes, all of them together at
+TOTAL_CAP bytes and MAX_FILES files: a file over a cap is listed as Skipped and never read,
+so a 5 GB file named LICENSE costs nothing. Rows marked `peek` (other *.md / *.txt) are read only when a `peek`
 callback is given and the file's first lines read like licence text; the Hub source gives
 none, so it decides by name alone and spends no request on guessing.
 """
@@ -24,6 +24,7 @@ from auditor.model import FileEntry, Skipped
 
 FILE_CAP = 1 << 20
 TOTAL_CAP = 8 << 20
+MAX_FILES = 256  # each Hub read costs two requests: a repo of 5,000 scripts must not cost 10,000
 PEEK_BYTES = 4096
 MAX_PEEKS = 64  # a checkout with thousands of .txt files is data: peek at a few, not all
 
@@ -102,6 +103,7 @@ def select(
     *,
     file_cap: int = FILE_CAP,
     total_cap: int = TOTAL_CAP,
+    max_files: int = MAX_FILES,
 ) -> Selection:
     """Choose what to read from a listing. `peek(path)` returns a file's first bytes (or None)."""
     chosen: list[tuple[Rule, FileEntry]] = []
@@ -126,6 +128,8 @@ def select(
             unread.append(Skipped(entry.path, f"larger than {_size_label(file_cap)}"))
         elif used + entry.size > total_cap:
             unread.append(Skipped(entry.path, f"over the {_size_label(total_cap)} read budget"))
+        elif len(read) == max_files:
+            unread.append(Skipped(entry.path, f"over the {max_files}-file read budget"))
         else:
             read.append(entry.path)
             used += entry.size

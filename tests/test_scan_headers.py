@@ -48,6 +48,7 @@ def _raw(header: bytes, data_size: int = 0, length: int | None = None) -> bytes:
         (_raw(b"{}", length=4096), "runs past the end"),
         (_raw(b"not json"), "not JSON"),
         (_raw(b"[1, 2]"), "not a JSON object"),
+        (_raw(b"[" * 100_000), "not JSON"),
         (_raw(json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}).encode(), 4), "do not hold"),
         (_raw(json.dumps({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}).encode(), 8), "gap or overlap"),
         (_raw(json.dumps({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode(), 40), "holds 40 data bytes"),

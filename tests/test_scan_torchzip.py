@@ -51,6 +51,13 @@ def test_deflated_data_pkl_is_inflated():
     assert "webbrowser.open" in scan.findings[0].message
 
 
+def test_corrupt_deflate_data_is_unscannable():
+    data = bytearray(torch_zip(state_dict({f"w{i}": (2,) for i in range(50)}), compress=True))
+    data[60:90] = b"\xff" * 30  # inside data.pkl's deflate stream, which follows its 30+21-byte local header
+    scan = _scan("model.pt", bytes(data))
+    assert "pickle-unscannable" in [f.code for f in scan.findings]
+
+
 def test_every_pkl_member_is_scanned():
     extra = {"constants.pkl": dumps(Call(Ref("pty", "spawn"), ("sh",)))}
     scan = _scan("model.pt", torch_zip(state_dict({"w": (2,)}), extra=extra))

@@ -45,6 +45,12 @@ def scan_weight_file(path: str, size: int, read: Reader, budget: int = DEFAULT_B
             return scan_gguf(path, ranges)
         return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle")))
     except SourceError as exc:
-        # A read that failed says nothing about the file; only a pickle left unscanned is a risk.
-        findings = (finding("pickle-unscannable", f"{path}: could not be read: {exc}", [path]),) if kind == "pickle" else ()
-        return WeightScan(path, kind, {"unscanned": f"could not be read: {exc}"}, findings, ranges.bytes_read, budget)
+        return _unscanned(path, kind, ranges, f"could not be read: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the audit; it is reported instead
+        return _unscanned(path, kind, ranges, f"the scanner failed: {type(exc).__name__}: {exc}")
+
+
+def _unscanned(path: str, kind: str, ranges: RangeReader, reason: str) -> WeightScan:
+    # A scan that could not finish says nothing about the file; only a pickle left unscanned is a risk.
+    findings = (finding("pickle-unscannable", f"{path}: {reason}", [path]),) if kind == "pickle" else ()
+    return WeightScan(path, kind, {"unscanned": reason}, findings, ranges.bytes_read, ranges.budget)

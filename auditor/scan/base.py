@@ -188,7 +188,10 @@ class InflateStream(Stream):
             source = self._inflater.unconsumed_tail or self._raw.read(CHUNK)
             if not source:
                 return b""
-            data = self._inflater.decompress(source, max(want, CHUNK))
+            try:
+                data = self._inflater.decompress(source, max(want, CHUNK))
+            except zlib.error as exc:
+                raise ValueError(f"corrupt deflate data: {exc}") from None
             self._out += len(data)
             if self._out > self._limit:
                 raise ValueError(f"deflated member inflates past its declared size of {self._limit} bytes")

@@ -308,7 +308,7 @@ def walk(stream: Stream) -> PickleWalk:
         except (ValueError, UnicodeDecodeError, struct.error) as exc:
             try:
                 truncated = stream.at_end()
-            except BudgetExceeded:
+            except (BudgetExceeded, ValueError):
                 truncated = False
             what = "pickle truncated" if truncated else "malformed pickle"
             result.error = f"{what} at byte {at - start}: {exc}"

@@ -60,8 +60,8 @@ def _header_facts(ranges: RangeReader) -> dict[str, Any]:
         raise _Invalid("the file is shorter than listed (truncated header)")
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _Invalid(f"header is not JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
+        raise _Invalid(f"header is not JSON: {type(exc).__name__}: {exc}") from None
     if not isinstance(header, dict):
         raise _Invalid("header is not a JSON object")
     metadata = header.pop("__metadata__", None)

@@ -143,3 +143,9 @@ def test_licence_inside_a_readme_section():
     [match] = [m for m in identify_text(readme, "README.md", KB) if m.method is MatchMethod.SIMILARITY]
     assert match.id == "cc-by-4.0" and not match.modified
     assert match.span[0] > 9
+
+
+def test_a_changed_number_is_a_modification():
+    text = text_of("llama3.1").replace("700 million", "100 million")
+    [match] = identify_text(text, "LICENSE", KB)
+    assert match.id == "llama3.1" and match.modified and "100" in match.changes

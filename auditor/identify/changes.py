@@ -19,8 +19,8 @@ _TITLE_TOKENS = 15
 
 def _significant(words: tuple[str, ...]) -> bool:
     table = rules()
-    if all(w.isdigit() or w in table.date_words for w in words):
-        return False
+    if all(w.isdigit() or w in table.date_words for w in words) and not all(w.isdigit() for w in words):
+        return False  # an edition's date; a bare number (a cap, a term) is not
     if len(words) > table.minor_words:
         return True
     return any(w.isdigit() or w in table.significant for w in words)

@@ -46,6 +46,26 @@ def test_stack_global_follows_the_stack_not_the_nearest_strings():
     assert _walk(data).imports == {"os.system": True}
 
 
+_STRING_OPCODES = {
+    "SHORT_BINUNICODE": lambda t: b"\x8c" + struct.pack("<B", len(t)) + t,
+    "BINUNICODE": lambda t: b"X" + struct.pack("<I", len(t)) + t,
+    "BINUNICODE8": lambda t: b"\x8d" + struct.pack("<Q", len(t)) + t,
+    "UNICODE": lambda t: b"V" + t + b"\n",
+    "SHORT_BINSTRING": lambda t: b"U" + struct.pack("<B", len(t)) + t,
+}
+
+
+@pytest.mark.parametrize("opcode", sorted(_STRING_OPCODES))
+@pytest.mark.parametrize("memo", ["MEMOIZE", "BINPUT", "LONG_BINPUT"])
+def test_stack_global_names_from_every_string_opcode_through_every_memo_opcode(opcode, memo):
+    push = _STRING_OPCODES[opcode]
+    store = {"MEMOIZE": b"\x94", "BINPUT": b"q\x00", "LONG_BINPUT": b"r\x00\x00\x00\x00"}[memo]
+    fetch = b"j\x00\x00\x00\x00" if memo == "LONG_BINPUT" else b"h\x00"
+    # store "subprocess", drop it, fetch it back from the memo for STACK_GLOBAL
+    data = b"\x80\x04" + push(b"subprocess") + store + b"0" + fetch + push(b"check_output") + b"\x93" + push(b"id") + b"\x85R."
+    assert _walk(data).imports == {"subprocess.check_output": True}
+
+
 def test_stack_global_from_unicode_and_dup_opcodes():
     data = b"\x80\x04Vposix\nVsystem\n\x93\x94" + b"2" + b"0" + b"Vid\n\x85R."
     assert _walk(data).imports == {"posix.system": True}

@@ -167,6 +167,8 @@ class ReleaseEvidence:
     code_links: tuple[CodeLink, ...] = ()
     remote_code: tuple[str, ...] = ()
     base_models: tuple[str, ...] = ()
+    model_type: str | None = None  # config.json `model_type`
+    architectures: tuple[str, ...] = ()  # config.json `architectures`
     evaluation_results: bool = False
     data_description: bool = False
     intermediate_checkpoints: bool = False

@@ -1,6 +1,7 @@
 """The CycloneDX renderer: a schema-valid 1.6 ML-BOM with the model, its licences, card and datasets."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from auditresults import SHA, audit_fixture, hub_result, relabelled_result, unlicensed_result
@@ -63,7 +64,9 @@ def test_same_licence_in_card_and_file_appears_once_per_acknowledgement():
 
 
 def test_model_card_parameters_metrics_and_dataset_refs():
-    bom = render(hub_result(facts={"architectures": ["LlamaForCausalLM"], "model_type": "llama"}))
+    plain = hub_result()
+    evidence = replace(plain.evidence, architectures=("LlamaForCausalLM",), model_type="llama")
+    bom = render(replace(plain, evidence=evidence))
     card = model_of(bom)["modelCard"]
     parameters = card["modelParameters"]
     assert parameters["task"] == "text-generation"

@@ -88,16 +88,33 @@ def _headings(body: str) -> list[str]:
     return [m.group(1) for m in map(_HEADING.match, body.splitlines()) if m]
 
 
-def _remote_code(texts: Mapping[str, str]) -> tuple[str, ...]:
-    modules: list[str] = []
-    for path, text in texts.items():
-        if not path.endswith("config.json"):
-            continue
+def _configs(texts: Mapping[str, str]) -> list[dict]:
+    """Every config.json that parses, the top-level one first."""
+    found = []
+    for path in sorted((p for p in texts if p.rsplit("/", 1)[-1] == "config.json"), key=lambda p: (p.count("/"), p)):
         try:
-            config = json.loads(text)
+            config = json.loads(texts[path])
         except ValueError:
             continue
-        auto_map = config.get("auto_map") if isinstance(config, dict) else None
+        if isinstance(config, dict):
+            found.append(config)
+    return found
+
+
+def _architecture(configs: list[dict]) -> tuple[str | None, tuple[str, ...]]:
+    for config in configs:
+        model_type = config.get("model_type")
+        architectures = config.get("architectures")
+        if model_type or architectures:
+            names = tuple(str(a) for a in architectures) if isinstance(architectures, list) else ()
+            return (str(model_type) if model_type else None), names
+    return None, ()
+
+
+def _remote_code(configs: list[dict]) -> tuple[str, ...]:
+    modules: list[str] = []
+    for config in configs:
+        auto_map = config.get("auto_map")
         if isinstance(auto_map, dict):
             for target in auto_map.values():
                 for ref in target if isinstance(target, list) else [target]:
@@ -107,9 +124,11 @@ def _remote_code(texts: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def gather_evidence(card: ModelCard | None, texts: Mapping[str, str]) -> ReleaseEvidence:
-    remote = _remote_code(texts)
+    configs = _configs(texts)
+    remote = _remote_code(configs)
+    model_type, architectures = _architecture(configs)
     if card is None:
-        return ReleaseEvidence(remote_code=remote)
+        return ReleaseEvidence(remote_code=remote, model_type=model_type, architectures=architectures)
     headings = _headings(card.body)
     return ReleaseEvidence(
         datasets=_datasets(card),
@@ -117,6 +136,8 @@ def gather_evidence(card: ModelCard | None, texts: Mapping[str, str]) -> Release
         code_links=_code_links(card.body),
         remote_code=remote,
         base_models=metadata_list(card.metadata, "base_model"),
+        model_type=model_type,
+        architectures=architectures,
         evaluation_results=bool(card.metadata.get("model-index")) or any(_EVAL_HEADING.search(h) for h in headings),
         data_description=any(_DATA_HEADING.search(h) for h in headings),
         intermediate_checkpoints=bool(_CHECKPOINTS.search(card.body)),

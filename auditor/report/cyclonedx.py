@@ -165,16 +165,15 @@ class _Model:
     def model_card(self) -> dict[str, Any]:
         """The 1.6 `modelCard` object: parameters, metrics when the card has them, considerations."""
         metadata = dict(self.result.card.metadata) if self.result.card else {}
-        facts = self.result.facts
+        evidence = self.result.evidence
         parameters: dict[str, Any] = {}
         if isinstance(metadata.get("pipeline_tag"), str):
             parameters["task"] = metadata["pipeline_tag"]
-        family = facts.get("model_type") or metadata.get("model_type")
+        family = evidence.model_type or metadata.get("model_type")
         if isinstance(family, str):
             parameters["architectureFamily"] = family
-        architectures = facts.get("architectures")
-        if isinstance(architectures, (list, tuple)) and architectures:
-            parameters["modelArchitecture"] = ", ".join(str(a) for a in architectures)
+        if evidence.architectures:
+            parameters["modelArchitecture"] = ", ".join(evidence.architectures)
         if self.datasets:
             parameters["datasets"] = [{"ref": str(component.bom_ref.value)} for component, _ in self.datasets]
         card: dict[str, Any] = {"bom-ref": f"{self.ref}:model-card"}

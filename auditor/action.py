@@ -105,7 +105,8 @@ def run(env: Mapping[str, str]) -> int:
         if output_format not in FORMATS:
             raise UsageError(f"input format: '{output_format}' is not one of {', '.join(FORMATS)}")
         flags = _flags(env)
-        batch = audit_targets([target], _input(env, "REVISION") or None, _input(env, "TOKEN") or None, "builtin", flags)
+        scan = {"true": True, "yes": True, "false": False, "no": False}.get(_input(env, "SCAN_WEIGHTS").lower())
+        batch = audit_targets([target], _input(env, "REVISION") or None, _input(env, "TOKEN") or None, "builtin", flags, scan)
         if batch.results:
             result, outcome = batch.results[0], batch.outcomes[0]
             outputs["verdict"] = result.verdict.openness.value

@@ -94,7 +94,7 @@ class Batch:
         return attach_policy(report, output_format, self.outcomes, [r.target.label for r in self.results])
 
 
-def audit_targets(targets, revision, token, licence_engine, flags=None) -> Batch:
+def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None) -> Batch:
     """Audit every target and check the policy (flags merged with each target's config file)."""
     from auditor.audit import Auditor
     from auditor.errors import AuditorError
@@ -114,7 +114,7 @@ def audit_targets(targets, revision, token, licence_engine, flags=None) -> Batch
             target = parse_target(text, revision)
             policy = policy_for(target, flags or Policy())
             click.echo(f"auditing {target.label} ...", err=True)
-            result = Auditor(sources.for_target(target), kb, identify).run(target)
+            result = Auditor(sources.for_target(target), kb, identify, scan_weights).run(target)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
@@ -129,8 +129,8 @@ def audit_targets(targets, revision, token, licence_engine, flags=None) -> Batch
     return batch
 
 
-def _run(targets, revision, token, output_format, output, licence_engine, flags=None):
-    batch = audit_targets(targets, revision, token, licence_engine, flags)
+def _run(targets, revision, token, output_format, output, licence_engine, flags=None, scan_weights=None):
+    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights)
     if batch.results or len(targets) > 1:
         report = batch.render(output_format)
         if output:
@@ -164,8 +164,9 @@ def _fail_on_option(ctx, param, value):
 @click.option("--fail-on", "fail_on", multiple=True, metavar="NAMES", callback=_fail_on_option, help="Exit 1 when the verdict, a finding code, or a finding of a severity (error, warning, info) is among NAMES, e.g. not-open,unknown,licence-relabelled,error.")
 @click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids or names, comma-separated).")
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
+@click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences):
+def audit_model(targets, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
@@ -175,7 +176,7 @@ def audit_model(targets, revision, token, output_format, output, licence_engine,
     chosen = _choose_format(output_format, output)
     try:
         flags = _policy_flags(fail_on, allow_licences, deny_licences)
-        code = _run(targets, revision, token, chosen, output, licence_engine, flags)
+        code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights)
     except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
         from auditor.errors import AuditorError
 

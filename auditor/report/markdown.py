@@ -48,6 +48,25 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _scan_facts(facts: dict) -> str:
+    """One cell: the facts a reader wants from a header or pickle scan."""
+    parts = []
+    if facts.get("parameters"):
+        parts.append(f"{facts['parameters']:,} parameters")
+    if facts.get("tensors") is not None:
+        parts.append(f"{facts['tensors']} tensors")
+    if facts.get("dtypes"):
+        parts.append("/".join(facts["dtypes"]))
+    for key in ("architecture", "name", "license"):
+        if facts.get(key):
+            parts.append(f"{key}: {facts[key]}")
+    if facts.get("imports") is not None:
+        parts.append(f"{len(facts['imports'])} import(s)")
+    if facts.get("unscanned"):
+        parts.append(f"not scanned: {facts['unscanned']}")
+    return "; ".join(parts) or "—"
+
+
 def _yes(flag: bool | None) -> str:
     return {True: "yes", False: "no", None: "not verified"}[flag]
 
@@ -59,6 +78,7 @@ class MarkdownRenderer(Renderer):
         lines += self._components(result)
         lines += self._licences(result)
         lines += self._findings(result)
+        lines += self._weight_scan(result)
         lines += self._openness(result)
         lines += self._files(result)
         return "\n".join(lines).rstrip() + "\n"
@@ -128,6 +148,26 @@ class MarkdownRenderer(Renderer):
         for item in result.findings:
             lines.append(f"- **{item.severity.value}** `{item.code}`: {item.message}")
         return lines + [""]
+
+    def _weight_scan(self, result: AuditResult) -> list[str]:
+        scan = result.facts.get("weight_scan")
+        if not scan:
+            return []
+        lines = [
+            "## Weight scan",
+            "",
+            f"{scan['files']} file(s) scanned statically (nothing unpickled or loaded); "
+            f"{human_size(scan['bytes_read'])} read in all.",
+            "",
+        ]
+        if scan["per_file"]:
+            lines += ["| file | format | read | found |", "|---|---|---|---|"]
+            for path, facts in scan["per_file"].items():
+                lines.append(f"| {_cell(path)} | {facts['format']} | {human_size(facts['bytes_read'])} | {_cell(_scan_facts(facts))} |")
+            lines.append("")
+        if scan.get("not_checked_out"):
+            lines += [f"Not scanned, Git LFS pointers without content: {', '.join(scan['not_checked_out'])}.", ""]
+        return lines
 
     def _openness(self, result: AuditResult) -> list[str]:
         verdict = result.verdict

@@ -33,18 +33,19 @@ def parse_card(text: str, path: str | None = "README.md") -> ModelCard:
     if not match:
         return ModelCard(path=path, metadata={}, body=text)
     body = text[match.end():]
+    body_line = text.count("\n", 0, match.end()) + 1
     try:
         metadata = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 2}" if where is not None else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
-        return ModelCard(path=path, metadata={}, body=body, error=f"{problem}{line}")
+        return ModelCard(path=path, metadata={}, body=body, error=f"{problem}{line}", body_line=body_line)
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        return ModelCard(path=path, metadata={}, body=body, error="front matter is not a mapping")
-    return ModelCard(path=path, metadata=metadata, body=body)
+        return ModelCard(path=path, metadata={}, body=body, error="front matter is not a mapping", body_line=body_line)
+    return ModelCard(path=path, metadata=metadata, body=body, body_line=body_line)
 
 
 def card_from_snapshot(snapshot: RepoSnapshot) -> ModelCard | None:

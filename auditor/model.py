@@ -90,12 +90,14 @@ class ModelCard:
     """The README's YAML front matter (`metadata`) and its markdown `body`.
 
     `error` says why the front matter could not be parsed; metadata is then empty.
+    `body_line` is the file line (1-based) the body starts on, so matches in it can cite file lines.
     """
 
     path: str | None
     metadata: Mapping[str, Any]
     body: str
     error: str | None = None
+    body_line: int = 1
 
 
 class Category(str, Enum):

@@ -43,3 +43,10 @@ def test_evidence_from_card_links_and_config():
     assert evidence.remote_code == ("modeling_x.py", "configuration_x.py")
     assert evidence.base_models == ("org/base",)
     assert evidence.evaluation_results and evidence.data_description and evidence.intermediate_checkpoints
+
+
+def test_body_line_counts_the_front_matter():
+    text = "---\nlicense: mit\nx: 1\n---\n\n# Title\n"
+    card = parse_card(text)
+    assert text.splitlines()[card.body_line - 1 + 1] == "# Title"
+    assert parse_card("# Title\n").body_line == 1

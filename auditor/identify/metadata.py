@@ -16,6 +16,8 @@ front matter.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 from typing import Any, Iterable
 
@@ -90,4 +92,9 @@ def identify_readme_sections(card: ModelCard, kb: KnowledgeBase) -> tuple[Licenc
     if not card.body or not isinstance(card.body, str):
         return ()
     source = card.path or "README.md"
-    return tuple(m for m in identify_text(card.body, source, kb) if m.method in (MatchMethod.EXACT, MatchMethod.SIMILARITY))
+    shift = card.body_line - 1  # spans count body lines; the report cites file lines
+    return tuple(
+        replace(m, span=(m.span[0] + shift, m.span[1] + shift) if m.span else None)
+        for m in identify_text(card.body, source, kb)
+        if m.method in (MatchMethod.EXACT, MatchMethod.SIMILARITY)
+    )

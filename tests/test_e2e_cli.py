@@ -116,3 +116,22 @@ def test_output_file_and_batch_keep_every_result(fake_hub, tmp_path):
     assert [r["verdict"]["openness"] for r in batch["results"]] == ["non-commercial", "restricted-weights"]
     assert batch["failures"][0]["target"] == "no-such-org/no-such-model"
     assert "not found" in batch["failures"][0]["error"]
+
+
+def test_remote_scan_of_a_5_gb_pickle_reads_under_1_mib_and_finds_os_system(fake_hub):
+    code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"), "--scan-weights")
+    assert code == 0
+    sent = fake_hub.stats.bytes_by_path["pytorch_model.bin"]
+    assert 0 < sent < 1 << 20
+    scan = report["facts"]["weight_scan"]
+    assert scan["bytes_read"] == sent  # the report states what was transferred
+    unsafe = [f for f in report["findings"] if f["code"] == "unsafe-pickle"]
+    assert unsafe and "os.system" in unsafe[0]["message"]
+    markdown = CliRunner().invoke(audit_model, [repo_id("unsafe-pickle-5gb"), "--scan-weights", "--format", "markdown"]).stdout
+    assert "## Weight scan" in markdown and "pytorch_model.bin" in markdown
+
+
+def test_hub_audit_without_scan_flag_reads_no_weight_bytes(fake_hub):
+    code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"))
+    assert code == 0 and fake_hub.stats.bytes_by_path["pytorch_model.bin"] == 0
+    assert "weight_scan" not in report["facts"]

@@ -37,12 +37,17 @@ def _word(value: object) -> object:
 
 
 def _load(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @lru_cache(maxsize=1)
 def profiles() -> dict[str, dict]:
+    """Every profile by file name, read once for all tests (none of them changes a profile)."""
     return {path.stem: _load(path) for path in PROFILE_PATHS}
+
+
+def _profile(path: Path) -> dict:
+    return profiles()[path.stem]
 
 
 def normalised(text: str) -> str:
@@ -99,7 +104,7 @@ def test_there_are_profiles():
 @pytest.mark.parametrize("path", PROFILE_PATHS, ids=lambda p: p.stem)
 class TestProfile:
     def test_fields_follow_the_schema(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         fields = SCHEMA["fields"]
         assert isinstance(profile, dict)
         unknown = set(profile) - set(fields)
@@ -117,17 +122,17 @@ class TestProfile:
             assert all(isinstance(item, str) and item for item in profile.get(name, [])), name
 
     def test_id_is_the_file_name_in_lower_case(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         assert profile["id"] == path.stem
         assert profile["id"] == profile["id"].lower()
         assert re.fullmatch(r"[a-z0-9][a-z0-9.+\-]*", profile["id"])
 
     def test_policies_are_kind_policy_and_category_policy(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         assert (profile["kind"] == "policy") == (profile["category"] == "policy")
 
     def test_facts_use_the_schema_names_and_values(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         facts = profile["facts"]
         assert set(facts) == set(SCHEMA["facts"]), f"facts differ from the schema: {set(facts) ^ set(SCHEMA['facts'])}"
         for name, fact in facts.items():
@@ -142,7 +147,7 @@ class TestProfile:
                 assert isinstance(fact["clause"], str) and fact["clause"].strip(), f"{name}: empty clause"
 
     def test_every_granted_or_imposed_fact_quotes_its_clause(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         for name, fact in profile["facts"].items():
             value = _word(fact["value"])
             if value in (None, "no"):
@@ -153,12 +158,12 @@ class TestProfile:
             assert fact.get("clause"), f"{name} is {value!r} but quotes no clause"
 
     def test_a_cap_goes_with_capped_commercial_use(self, path):
-        facts = _load(path)["facts"]
+        facts = _profile(path)["facts"]
         capped = _word(facts["commercial_use"]["value"]) == "capped"
         assert capped == (facts["user_cap"]["value"] is not None)
 
     def test_spdx_id_is_known_or_a_licence_ref(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         spdx = profile["spdx"]
         assert spdx in spdx_keys() or LICENSE_REF.match(spdx), spdx
         if spdx.startswith("LicenseRef-scancode-"):
@@ -167,7 +172,7 @@ class TestProfile:
             assert spdx == f"LicenseRef-{profile['id']}", "a LicenseRef of our own is LicenseRef-<id>"
 
     def test_reference_text_exists_with_its_provenance(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         if "text" not in profile:
             assert "text_source" not in profile
             return
@@ -180,7 +185,7 @@ class TestProfile:
             assert source.endswith(f"licenses/{profile['scancode_key']}.LICENSE")
 
     def test_policy_names_an_existing_policy_profile(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         if "policy" not in profile:
             return
         assert profile["kind"] == "licence"
@@ -189,14 +194,14 @@ class TestProfile:
         assert policy["kind"] == "policy"
 
     def test_markers_compile_and_are_written_in_normalised_form(self, path):
-        for marker in _load(path).get("markers", []):
+        for marker in _profile(path).get("markers", []):
             re.compile(marker, re.IGNORECASE)
             # Markers meet lower-case text; upper case outside an escape (\W, \S) never matches.
             assert not re.search(r"(?<!\\)[A-Z]", marker), f"marker not in lower case: {marker}"
             assert "licence" not in marker, f"normalised text spells it 'license': {marker}"
 
     def test_markers_match_the_profiles_own_reference_text(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         text = reference_text(profile["id"])
         if text is None:
             return
@@ -204,7 +209,7 @@ class TestProfile:
             assert re.search(marker, text), f"marker misses the reference text: {marker}"
 
     def test_markers_match_no_other_profiles_reference_text(self, path):
-        profile = _load(path)
+        profile = _profile(path)
         for marker in profile.get("markers", []):
             for other in profiles():
                 if other == profile["id"]:

@@ -162,4 +162,5 @@ def test_real_legacy_torch_save_output():
 
 def test_real_whole_module_pickle_names_its_class():
     scan = _scan("torch213_module.pt", (_SAMPLES / "torch213_module.pt").read_bytes())
-    assert [f.message for f in scan.findings] == ["torch213_module.pt (torch213_module/data.pkl): loading would call torch.nn.modules.linear.Linear"]
+    assert [f.message for f in scan.findings] == ["torch213_module.pt (torch213_module/data.pkl): loading would call torch.nn.modules.linear.Linear, which is outside the allowlist"]
+    assert [f.severity.value for f in scan.findings] == ["warning"]

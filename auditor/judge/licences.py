@@ -125,6 +125,11 @@ def _families(matches: Iterable[LicenceMatch], kb: Any) -> set[str]:
     return families
 
 
+def _related(card_families: set[str], file_families: set[str]) -> bool:
+    """Same family, or one names the other generically (the Hub's `cc` covers `cc-by`, `cc-by-nc`...)."""
+    return any(a == b or b.startswith(a + "-") or a.startswith(b + "-") for a in card_families for b in file_families)
+
+
 def _terms_of(matches: list[LicenceMatch], kb: Any, alternatives: bool) -> Terms:
     levels = [profile_level(kb.get(m.id)) for m in matches]
     level = mildest(levels) if alternatives else strictest(levels)
@@ -160,7 +165,7 @@ def assess_licences(
 
     if files:
         weights = _terms_of(files, kb, alternatives=False)
-        if card and not (_families(card, kb) & _families(files, kb)):
+        if card and not _related(_families(card, kb), _families(files, kb)):
             card_terms = _terms_of(card, kb, alternatives)
             findings.append(finding(
                 "licence-relabelled",

@@ -1,0 +1,95 @@
+"""The judge on licence matches built by hand, with the real knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.identify import load_knowledge_base
+from auditor.judge.licences import TermsLevel, assess_licences, custom_text_terms
+from auditor.judge.lineage import check_lineage
+from auditor.model import LicenceKind, LicenceMatch, MatchMethod
+
+KB = load_knowledge_base()
+
+
+def match(licence_id: str, source: str, kind: LicenceKind = LicenceKind.LICENCE, confidence: float = 1.0) -> LicenceMatch:
+    profile = KB.get(licence_id)
+    method = MatchMethod.METADATA if source.startswith("card:") else MatchMethod.EXACT
+    return LicenceMatch(licence_id, profile.name if profile else licence_id, profile.spdx if profile else None, kind, source, confidence, method)
+
+
+def codes(assessment) -> set[str]:
+    return {f.code for f in assessment.findings}
+
+
+def test_licence_file_outweighs_the_card_and_a_disagreement_is_relabelling():
+    result = assess_licences([match("apache-2.0", "card:license"), match("llama3.1", "LICENSE")], KB, ["LICENSE"], {}, "apache-2.0")
+    assert result.weights.level is TermsLevel.RESTRICTED
+    assert "licence-relabelled" in codes(result)
+
+
+def test_a_generic_card_id_is_not_relabelling():
+    result = assess_licences([match("cc", "card:license"), match("cc-by-4.0", "LICENSE")], KB, ["LICENSE"], {}, "cc")
+    assert "licence-relabelled" not in codes(result)
+    assert result.weights.level is TermsLevel.OPEN
+
+
+def test_code_licence_files_do_not_govern_the_weights():
+    result = assess_licences([match("deepseek", "LICENSE-MODEL"), match("mit", "LICENSE-CODE")], KB, ["LICENSE-MODEL", "LICENSE-CODE"], {}, None)
+    assert result.weights.level is TermsLevel.RESTRICTED and result.weights.ids == ("deepseek",)
+    assert result.code.ids == ("mit",)
+
+
+def test_card_alternatives_take_the_mildest_and_conjunctions_the_strictest():
+    either = assess_licences([match("mit", "card:license"), match("cc-by-nc-4.0", "card:license")], KB, [], {}, "mit OR cc-by-nc-4.0")
+    both = assess_licences([match("mit", "card:license"), match("cc-by-nc-4.0", "card:license")], KB, [], {}, "mit AND cc-by-nc-4.0")
+    assert (either.weights.level, both.weights.level) == (TermsLevel.OPEN, TermsLevel.NON_COMMERCIAL)
+
+
+def test_community_licence_declared_without_its_text_is_flagged():
+    result = assess_licences([match("llama3.1", "card:license")], KB, [], {}, "llama3.1")
+    assert "licence-text-missing" in codes(result)
+
+
+def test_nothing_at_all_is_no_licence_and_other_is_unknown():
+    assert assess_licences([], KB, [], {}, None).weights.level is TermsLevel.NONE
+    other = assess_licences([], KB, [], {}, "other")
+    assert other.weights.level is TermsLevel.UNKNOWN and "licence-unidentified" in codes(other)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("You may use the Model solely for non-commercial research purposes.", TermsLevel.NON_COMMERCIAL),
+        ("If your products exceed 100 million monthly active users you must request a license.", TermsLevel.RESTRICTED),
+        ("Permission is hereby granted, free of charge, to any person obtaining a copy", TermsLevel.OPEN),
+        ("These are the terms.", TermsLevel.UNKNOWN),
+    ],
+)
+def test_unknown_licence_texts_are_read_for_their_clauses(text, level):
+    assert custom_text_terms(text)[0] is level
+
+
+def test_unknown_custom_licence_file_gives_its_clauses():
+    text = "ACME MODEL LICENSE\n\nYou may not use the Model for commercial purposes.\n"
+    result = assess_licences([], KB, ["LICENSE"], {"LICENSE": text}, "other")
+    assert result.weights.level is TermsLevel.NON_COMMERCIAL
+    assert "non-commercial use only" in result.weights.clauses
+
+
+@pytest.mark.parametrize(
+    ("base", "derivative", "compatible"),
+    [
+        ("llama3.1", "apache-2.0", False),
+        ("llama3.1", "llama3.1", True),
+        ("apache-2.0", "mit", True),
+        ("cc-by-nc-4.0", "apache-2.0", False),
+        ("cc-by-nc-4.0", "cc-by-nc-sa-4.0", True),
+        ("creativeml-openrail-m", "apache-2.0", False),
+        ("creativeml-openrail-m", "openrail++", True),
+        ("cc-by-sa-4.0", "cc-by-4.0", False),
+    ],
+)
+def test_lineage(base, derivative, compatible):
+    found = check_lineage({"org/base": [base]}, [derivative], KB)
+    assert (not found) is compatible, found

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from enum import Enum
 
-from auditor.model import AuditResult
+from auditor.model import AuditResult, Verdict
 from auditor.report.interface import Renderer
 
 SCHEMA = "auditor/1"
@@ -26,6 +26,18 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def verdict_dict(verdict: Verdict) -> dict[str, Any]:
+    """The verdict as the contract spells it; SARIF's run properties carry the same object."""
+    return {
+        "openness": verdict.openness.value,
+        "mof_class": verdict.mof_class.value if verdict.mof_class else None,
+        "osaid": verdict.osaid.value,
+        "gated": verdict.gated,
+        "reasons": list(verdict.reasons),
+        "improvements": list(verdict.improvements),
+    }
 
 
 def to_dict(result: AuditResult) -> dict[str, Any]:
@@ -57,14 +69,7 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
                    "facts": {f.name: {"value": f.value, "clause": f.clause} for f in s.facts}}
             for s in result.licence_summaries
         },
-        "verdict": {
-            "openness": verdict.openness.value,
-            "mof_class": verdict.mof_class.value if verdict.mof_class else None,
-            "osaid": verdict.osaid.value,
-            "gated": verdict.gated,
-            "reasons": list(verdict.reasons),
-            "improvements": list(verdict.improvements),
-        },
+        "verdict": verdict_dict(verdict),
         "findings": [
             {"severity": f.severity.value, "code": f.code, "message": f.message, "evidence": list(f.evidence)}
             for f in result.findings

@@ -19,6 +19,7 @@ from auditor import __version__
 from auditor.findings import declared
 from auditor.model import AuditResult, Finding, Severity, TargetKind
 from auditor.report.interface import Renderer
+from auditor.report.json_report import verdict_dict
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -103,18 +104,7 @@ class SarifRenderer(Renderer):
             run["versionControlProvenance"] = [provenance]
         if categorise:
             run["automationDetails"] = {"id": f"audit-model/{target.repo_id or target.path}/"}
-        verdict = result.verdict
-        run["properties"] = {
-            "target": target.label,
-            "sha": result.sha,
-            "verdict": {
-                "openness": verdict.openness.value,
-                "mof_class": verdict.mof_class.value if verdict.mof_class else None,
-                "osaid": verdict.osaid.value,
-                "gated": verdict.gated,
-                "reasons": list(verdict.reasons),
-            },
-        }
+        run["properties"] = {"target": target.label, "sha": result.sha, "verdict": verdict_dict(result.verdict)}
         return run
 
     def _result(self, result: AuditResult, item: Finding, rule_index: dict[str, int], seen: dict[str, int]) -> dict[str, Any]:

@@ -93,3 +93,10 @@ def test_unknown_custom_licence_file_gives_its_clauses():
 def test_lineage(base, derivative, compatible):
     found = check_lineage({"org/base": [base]}, [derivative], KB)
     assert (not found) is compatible, found
+
+
+def test_an_unknown_model_licence_beside_a_known_one_is_read_too():
+    texts = {"LICENSE": "Apache", "LICENSE-MODEL": "The Model may be used for research purposes only."}
+    result = assess_licences([match("apache-2.0", "LICENSE")], KB, ["LICENSE", "LICENSE-MODEL"], texts, None)
+    assert result.weights.level is TermsLevel.NON_COMMERCIAL
+    assert "licence-unidentified" in codes(result)

@@ -165,6 +165,7 @@ def assess_licences(
 
     if files:
         weights = _terms_of(files, kb, alternatives=False)
+        weights = _with_custom_files(weights, _unidentified_files(matches, kb, licence_files, texts), texts, findings)
         if card and not _related(_families(card, kb), _families(files, kb)):
             card_terms = _terms_of(card, kb, alternatives)
             findings.append(finding(
@@ -187,23 +188,40 @@ def assess_licences(
     return LicenceAssessment(weights=weights, code=code_terms, policies=policies, findings=tuple(findings))
 
 
-def _unidentified_terms(matches, kb, licence_files, texts, card_expression, findings: list[Finding]) -> Terms:
-    """No known licence grants rights: read unknown licence texts, or report no licence at all."""
-    identified_sources = {m.source for m in matches if kb.get(m.id) is not None}
-    unknown_claims = [m for m in matches if kb.get(m.id) is None]
-    custom_files = [
-        path for path in licence_files
-        if path in texts and path not in identified_sources and _scope(path) in ("release", "card")
-    ]
-    for claim in unknown_claims:
-        findings.append(finding("licence-unidentified", f"{claim.source} names '{claim.name}', which is not a licence the auditor knows", [claim.source]))
+def _unidentified_files(matches, kb, licence_files, texts) -> list[str]:
+    """Release licence files no known licence was found in."""
+    identified = {m.source for m in matches if kb.get(m.id) is not None}
+    return [p for p in licence_files if p in texts and p not in identified and _scope(p) == "release"]
+
+
+def _read_custom_files(paths: list[str], texts: Mapping[str, str], findings: list[Finding]) -> tuple[list[TermsLevel], list[str]]:
+    """The levels and clauses unknown licence texts imply, with a finding for each text."""
     levels, clauses = [], []
-    for path in custom_files:
+    for path in paths:
         level, found = custom_text_terms(texts[path])
         findings.append(finding("licence-unidentified", f"{path} holds a licence text the auditor does not recognise" + (f"; it contains: {', '.join(found)}" if found else ""), [path]))
         if level is not TermsLevel.UNKNOWN:
             levels.append(level)
             clauses.extend(found)
+    return levels, clauses
+
+
+def _with_custom_files(terms: Terms, paths: list[str], texts: Mapping[str, str], findings: list[Finding]) -> Terms:
+    """Known terms, made stricter by any unknown licence text beside them that restricts more."""
+    levels, clauses = _read_custom_files(paths, texts, findings)
+    stricter = strictest([terms.level, *levels])
+    if stricter is terms.level:
+        return terms
+    return Terms(stricter, terms.matches, tuple(dict.fromkeys(clauses)))
+
+
+def _unidentified_terms(matches, kb, licence_files, texts, card_expression, findings: list[Finding]) -> Terms:
+    """No known licence grants rights: read unknown licence texts, or report no licence at all."""
+    unknown_claims = [m for m in matches if kb.get(m.id) is None]
+    custom_files = _unidentified_files(matches, kb, licence_files, texts)
+    for claim in unknown_claims:
+        findings.append(finding("licence-unidentified", f"{claim.source} names '{claim.name}', which is not a licence the auditor knows", [claim.source]))
+    levels, clauses = _read_custom_files(custom_files, texts, findings)
     if levels:
         return Terms(strictest(levels), tuple(unknown_claims), tuple(dict.fromkeys(clauses)))
     declared_other = (card_expression or "").strip().lower() in ("other", "unknown")

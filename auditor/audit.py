@@ -12,7 +12,7 @@ from auditor.classify.evidence import gather_evidence
 from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
-from auditor.judge.licences import assess_licences
+from auditor.judge.licences import assess_licences, card_terms_findings
 from auditor.judge.lineage import check_lineage
 from auditor.judge.openness import judge, mof_items
 from auditor.scan.release import hub_security_findings, scan_release, scan_summary, with_parameters
@@ -65,7 +65,10 @@ class Auditor:
         code = code_evidence(artefacts, evidence, card)
         items = mof_items(artefacts, components, evidence, code)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated))
-        findings = list(licences.findings) + release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
+        findings = list(licences.findings)
+        if card is not None:
+            findings += card_terms_findings(card.body, card.path or "README.md", licences.weights)
+        findings += release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
         findings += scan_findings
         findings += self._lineage(evidence.base_models, [m.id for m in licences.weights.matches])
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])

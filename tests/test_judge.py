@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.identify import load_knowledge_base
-from auditor.judge.licences import TermsLevel, assess_licences, custom_text_terms
+from auditor.judge.licences import TermsLevel, assess_licences, card_terms_findings, custom_text_terms
 from auditor.judge.lineage import check_lineage
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
@@ -100,3 +100,13 @@ def test_an_unknown_model_licence_beside_a_known_one_is_read_too():
     result = assess_licences([match("apache-2.0", "LICENSE")], KB, ["LICENSE", "LICENSE-MODEL"], texts, None)
     assert result.weights.level is TermsLevel.NON_COMMERCIAL
     assert "licence-unidentified" in codes(result)
+
+
+def test_a_card_whose_licence_section_forbids_commercial_use_conflicts_with_an_open_licence():
+    open_terms = assess_licences([match("mit", "card:license")], KB, [], {}, "mit").weights
+    body = "# Model\n\nGreat model for commercial chatbots.\n\n## License\n\nMIT, but for research purposes only.\n\n## Usage\n\nRun it.\n"
+    (found,) = card_terms_findings(body, "README.md", open_terms)
+    assert found.code == "card-terms-conflict" and "MIT" in found.message
+    assert card_terms_findings("# Model\n\n## License\n\nMIT.\n", "README.md", open_terms) == []
+    restricted = assess_licences([match("cc-by-nc-4.0", "card:license")], KB, [], {}, "cc-by-nc-4.0").weights
+    assert card_terms_findings(body, "README.md", restricted) == []

@@ -231,3 +231,25 @@ def _unidentified_terms(matches, kb, licence_files, texts, card_expression, find
         return Terms(TermsLevel.UNKNOWN, tuple(unknown_claims))
     findings.append(finding("no-licence", "neither the card nor any file names a licence: all rights are reserved"))
     return Terms(TermsLevel.NONE)
+
+
+_TERMS_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+.*\b(licen[cs]e|licensing|terms|commercial)", re.I)
+_ANY_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+
+
+def card_terms_findings(card_body: str, card_path: str, weights: Terms) -> list[Finding]:
+    """A card whose licence section forbids commercial use while the declared licence is open."""
+    if weights.level is not TermsLevel.OPEN or not card_body:
+        return []
+    section, inside = [], False
+    for line in card_body.splitlines():
+        if _ANY_HEADING.match(line):
+            inside = bool(_TERMS_HEADING.match(line))
+            continue
+        if inside:
+            section.append(line)
+    level, clauses = custom_text_terms("\n".join(section))
+    if level is not TermsLevel.NON_COMMERCIAL:
+        return []
+    names = ", ".join(dict.fromkeys(m.name for m in weights.matches))
+    return [finding("card-terms-conflict", f"the card's licence section says {', '.join(clauses)}, but the declared licence is {names}", [card_path])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.identify import load_knowledge_base
-from auditor.judge.licences import TermsLevel, assess_licences, card_terms_findings, custom_text_terms
+from auditor.judge.licences import TermsLevel, assess_licences, card_terms_findings, custom_text_terms, profile_level
 from auditor.judge.lineage import check_lineage
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
@@ -110,3 +110,28 @@ def test_a_card_whose_licence_section_forbids_commercial_use_conflicts_with_an_o
     assert card_terms_findings("# Model\n\n## License\n\nMIT.\n", "README.md", open_terms) == []
     restricted = assess_licences([match("cc-by-nc-4.0", "card:license")], KB, [], {}, "cc-by-nc-4.0").weights
     assert card_terms_findings(body, "README.md", restricted) == []
+
+
+@pytest.mark.parametrize("profile", [p for p in KB if p.text_path], ids=lambda p: p.id)
+def test_clause_patterns_never_misread_a_known_licence(profile):
+    """Read as if unknown, every reference text implies its own level or nothing: no false alarm."""
+    level, clauses = custom_text_terms(profile.reference_text())
+    assert level in (TermsLevel.UNKNOWN, profile_level(profile)), clauses
+
+
+def test_a_known_licence_altered_to_be_research_only_counts_as_research_only():
+    text = KB.get("apache-2.0").reference_text() + "\nThe Work may be used for research purposes only.\n"
+    altered = LicenceMatch("apache-2.0", "Apache License 2.0", "Apache-2.0", LicenceKind.LICENCE, "LICENSE", 0.97, MatchMethod.SIMILARITY, modified=True)
+    result = assess_licences([altered], KB, ["LICENSE"], {"LICENSE": text}, None)
+    assert result.weights.level is TermsLevel.NON_COMMERCIAL
+    assert "non-commercial use only" in result.weights.clauses
+
+
+def test_terms_appended_after_a_complete_licence_are_read():
+    text = KB.get("mit").reference_text()
+    lines = len(text.splitlines())
+    text += "\nADDITIONAL TERMS: the Model may be used for research purposes only.\n"
+    whole = LicenceMatch("mit", "MIT License", "MIT", LicenceKind.LICENCE, "LICENSE", 1.0, MatchMethod.SIMILARITY, span=(1, lines))
+    result = assess_licences([whole], KB, ["LICENSE"], {"LICENSE": text}, None)
+    assert result.weights.level is TermsLevel.NON_COMMERCIAL
+    assert "licence-modified" in codes(result)

@@ -91,7 +91,7 @@ def custom_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
     found = [
         (TermsLevel(row["level"]), row["label"])
         for row in _table()["custom_clauses"]
-        if re.search(row["pattern"], flat)
+        if any(re.search(pattern, flat) for pattern in row["patterns"])
     ]
     restrictive = [(level, label) for level, label in found if level is not TermsLevel.OPEN]
     if restrictive:
@@ -166,6 +166,7 @@ def assess_licences(
     if files:
         weights = _terms_of(files, kb, alternatives=False)
         weights = _with_custom_files(weights, _unidentified_files(matches, kb, licence_files, texts), texts, findings)
+        weights = _stricter_if_altered(weights, files, texts, findings)
         if card and not _related(_families(card, kb), _families(files, kb)):
             card_terms = _terms_of(card, kb, alternatives)
             findings.append(finding(
@@ -209,6 +210,38 @@ def _read_custom_files(paths: list[str], texts: Mapping[str, str], findings: lis
 def _with_custom_files(terms: Terms, paths: list[str], texts: Mapping[str, str], findings: list[Finding]) -> Terms:
     """Known terms, made stricter by any unknown licence text beside them that restricts more."""
     levels, clauses = _read_custom_files(paths, texts, findings)
+    stricter = strictest([terms.level, *levels])
+    if stricter is terms.level:
+        return terms
+    return Terms(stricter, terms.matches, tuple(dict.fromkeys(clauses)))
+
+
+def _outside_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """The lines of a file no match covers: where added terms hide."""
+    covered = {n for first, last in spans for n in range(first, last + 1)}
+    return "\n".join(line for n, line in enumerate(text.splitlines(), 1) if n not in covered)
+
+
+def _stricter_if_altered(terms: Terms, files: list[LicenceMatch], texts: Mapping[str, str], findings: list[Finding]) -> Terms:
+    """A known licence edited, or followed by added terms, that restrict more than the licence counts as such.
+
+    An altered text is read whole; an unaltered one only outside its matched lines.
+    """
+    levels, clauses = [], []
+    by_source: dict[str, list[LicenceMatch]] = {}
+    for match in files:
+        by_source.setdefault(match.source, []).append(match)
+    for source, found in by_source.items():
+        text = texts.get(source, "")
+        if not any(m.modified for m in found):
+            if any(m.span is None for m in found):
+                continue
+            text = _outside_spans(text, [m.span for m in found])
+        level, labels = custom_text_terms(text)
+        if level is not TermsLevel.UNKNOWN and strictest([terms.level, level]) is not terms.level:
+            levels.append(level)
+            clauses.extend(labels)
+            findings.append(finding("licence-modified", f"{source}: terms added to {found[0].name} restrict it further: {', '.join(labels)}", [source]))
     stricter = strictest([terms.level, *levels])
     if stricter is terms.level:
         return terms

@@ -141,7 +141,7 @@ def judge(
 
 
 def _level_reason(level: TermsLevel, names: str, clauses: tuple[str, ...]) -> str:
-    detail = f" (custom terms: {', '.join(clauses)})" if clauses else ""
+    detail = f" (terms read in the text: {', '.join(clauses)})" if clauses else ""
     return {
         TermsLevel.RESTRICTED: f"weights licensed with conditions or use restrictions: {names}{detail}",
         TermsLevel.NON_COMMERCIAL: f"weights for non-commercial or research use only: {names}{detail}",

@@ -19,7 +19,7 @@ import yaml
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fakehub import FakeHub, materialise  # noqa: E402
 

@@ -155,7 +155,8 @@ def _fail_on_option(ctx, param, value):
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.argument("targets", nargs=-1, metavar="TARGET...")
+@click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more targets from FILE, one per line (# starts a comment; - reads stdin).")
 @click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main).")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
 @click.option("--format", "output_format", type=click.Choice(["markdown", "json", "sarif", "cyclonedx"]), help="Report format (default: markdown on a terminal, else json; sarif for a .sarif --output).")
@@ -166,13 +167,16 @@ def _fail_on_option(ctx, param, value):
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights):
+def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
     The policy options may also be set in a [tool.auditor] table of pyproject.toml or in
     .auditor.toml (read from a local target's directory, else the current one); flags win.
     """
+    targets = tuple(targets) + _read_targets(targets_from)
+    if not targets:
+        raise click.UsageError("give at least one TARGET (a Hub repo id or a local directory), or --targets-from FILE")
     chosen = _choose_format(output_format, output)
     try:
         flags = _policy_flags(fail_on, allow_licences, deny_licences)
@@ -188,6 +192,13 @@ def audit_model(targets, revision, token, output_format, output, licence_engine,
         click.echo(f"internal error: {type(error).__name__}: {error} (set AUDITOR_DEBUG=1 for details)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code)
+
+
+def _read_targets(stream) -> tuple[str, ...]:
+    if stream is None:
+        return ()
+    lines = (line.split("#", 1)[0].strip() for line in stream)
+    return tuple(line for line in lines if line)
 
 
 def _policy_flags(fail_on, allow_licences, deny_licences):

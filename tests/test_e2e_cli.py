@@ -135,3 +135,22 @@ def test_hub_audit_without_scan_flag_reads_no_weight_bytes(fake_hub):
     code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"))
     assert code == 0 and fake_hub.stats.bytes_by_path["pytorch_model.bin"] == 0
     assert "weight_scan" not in report["facts"]
+
+
+def test_batch_markdown_opens_with_a_summary_table_and_targets_can_come_from_a_file(fake_hub, tmp_path):
+    listing = tmp_path / "models.txt"
+    listing.write_text(f"# models to compare\n{repo_id('cc-by-nc')}\n\n{repo_id('open-science')}  # the open one\nnobody/missing\n")
+    result = CliRunner().invoke(audit_model, ["--targets-from", str(listing), repo_id("gemma"), "--format", "markdown"])
+    assert result.exit_code == 3
+    lines = result.stdout.splitlines()
+    assert lines[0] == "# Audit of 4 models"
+    rows = [line for line in lines if line.startswith("| fixture-") or line.startswith("| nobody/")]
+    verdicts = [row.split(" | ")[1] for row in rows]
+    assert verdicts[:3] == ["restricted weights", "non-commercial", "open source"]  # arguments first, then the file
+    assert verdicts[3].startswith("not audited") and "not found" in verdicts[3]
+    assert "## Audit of fixture-research/speech-nc" in result.stdout and "### What was released" in result.stdout
+
+
+def test_no_target_at_all_is_a_usage_error():
+    result = CliRunner().invoke(audit_model, [])
+    assert result.exit_code == 2 and "at least one TARGET" in result.stderr

@@ -4,6 +4,8 @@ findings, the openness yardsticks, what would raise the verdict, and the file li
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
 from auditor.report.interface import Renderer
 
@@ -72,6 +74,29 @@ def _yes(flag: bool | None) -> str:
 
 
 class MarkdownRenderer(Renderer):
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+        """Several audits: a summary table first, so a reader comparing models sees them side by side."""
+        if len(results) + len(failures) < 2:
+            return super().render_batch(results, failures)
+        lines = [
+            f"# Audit of {len(results) + len(failures)} models", "",
+            "| model | verdict | weights licence | OSAID 1.0 | MOF | gated | errors | warnings |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for result in results:
+            weights = result.components.get(ComponentName.WEIGHTS)
+            severities = [f.severity.value for f in result.findings]
+            lines.append(
+                f"| {_cell(result.target.label)} | {_VERDICT_WORDS[result.verdict.openness]} | {_cell((weights and weights.licence) or '—')} "
+                f"| {result.verdict.osaid.value} | {result.verdict.mof_class.value if result.verdict.mof_class else '—'} "
+                f"| {'yes' if result.verdict.gated else 'no'} | {severities.count('error')} | {severities.count('warning')} |"
+            )
+        for target, message in failures:
+            lines.append(f"| {_cell(target)} | not audited: {_cell(message)} | | | | | | |")
+        # each report sits one heading level below the summary
+        body = "\n".join("#" + line if line.startswith("#") else line for line in super().render_batch(results, failures).splitlines())
+        return "\n".join(lines) + "\n\n" + body + "\n"
+
     def render(self, result: AuditResult) -> str:
         lines: list[str] = []
         lines += self._headline(result)

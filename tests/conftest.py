@@ -15,7 +15,7 @@ import pytest
 from fakehub import FakeHub, materialise
 
 FIXTURE_REPOS = Path(__file__).parent / "fixtures" / "repos"
-CORPUS_REPOS = Path("/work/shared/corpus/repos")
+CORPUS_REPOS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "repos"  # ../shared beside the project
 ADMIN_TOKEN = "hf_fakehub_admin"  # reads every repo the fake Hub serves, gated or private
 
 

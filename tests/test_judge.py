@@ -135,3 +135,9 @@ def test_terms_appended_after_a_complete_licence_are_read():
     result = assess_licences([whole], KB, ["LICENSE"], {"LICENSE": text}, None)
     assert result.weights.level is TermsLevel.NON_COMMERCIAL
     assert "licence-modified" in codes(result)
+
+
+def test_a_licence_file_that_could_not_be_read_is_not_a_missing_text():
+    declared = [match("llama3.2", "card:license")]
+    assert "licence-text-missing" not in codes(assess_licences(declared, KB, ["LICENSE.txt"], {}, "llama3.2"))
+    assert "licence-text-missing" in codes(assess_licences(declared, KB, [], {}, "llama3.2"))

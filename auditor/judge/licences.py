@@ -144,7 +144,7 @@ def assess_licences(
     card_expression: str | None = None,
 ) -> LicenceAssessment:
     """Weights and code terms from all matches; `licence_files` are the paths classified as licences."""
-    matches = tuple(matches)
+    matches, licence_files = tuple(matches), tuple(licence_files)
     findings: list[Finding] = []
     known = [m for m in matches if kb.get(m.id) is not None]
     policies = tuple(m for m in known if m.kind is LicenceKind.POLICY)
@@ -178,7 +178,9 @@ def assess_licences(
             weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card))
     elif card:
         weights = _terms_of(card, kb, alternatives)
-        if any(_value(kb.get(m.id).category) in ("custom-community", "responsible-ai", "non-commercial") for m in card):
+        # only when the repository has no licence file at all: an unread (gated) one may well carry it
+        needs_text = any(_value(kb.get(m.id).category) in ("custom-community", "responsible-ai", "non-commercial") for m in card)
+        if needs_text and not licence_files:
             findings.append(finding("licence-text-missing", f"the card declares {', '.join(m.id for m in card)} but no licence file carries its text", ["card:license"]))
     elif [m for m in references if kb.get(m.id).kind is not LicenceKind.REFERENCE]:
         weights = _terms_of(references, kb, alternatives=False)

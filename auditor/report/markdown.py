@@ -132,7 +132,8 @@ class MarkdownRenderer(Renderer):
                     + (f", {s.parameters / 1e9:.2f}B parameters" if s.parameters else "") + (", adapter" if s.adapter else "") + ")"
                     for s in result.weight_sets[:6]
                 ) + (f"; and {len(result.weight_sets) - 6} more" if len(result.weight_sets) > 6 else "")
-            open_cell = _yes(component.open) if component.present else ""
+            # documentation carries no licence verdict of its own
+            open_cell = _yes(component.open) if component.present and name is not ComponentName.DOCUMENTATION else ""
             lines.append(
                 f"| {_COMPONENT_LABELS[name]} | {'yes' if component.present else 'no'} | {_cell(where) or '—'} "
                 f"| {_cell(component.licence or '—')} | {open_cell} |"

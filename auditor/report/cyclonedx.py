@@ -87,7 +87,7 @@ class _Model:
 
     def _licences(self) -> list[DisjunctiveLicense]:
         urls = {s.id: s.url for s in self.result.licence_summaries if s.url}
-        seen: dict[tuple[str, LicenceAcknowledgement], DisjunctiveLicense] = {}
+        seen: dict[tuple[str, LicenseAcknowledgement], DisjunctiveLicense] = {}
         for match in self.result.licences:
             if match.kind is LicenceKind.POLICY:
                 continue  # an acceptable-use policy grants nothing; it is a consideration

@@ -64,7 +64,7 @@ class Auditor:
         components = build_components(artefacts, weight_sets, evidence, card, licences, spdx_expression)
         code = code_evidence(artefacts, evidence, card)
         items = mof_items(artefacts, components, evidence, code)
-        verdict = judge(components, licences, code, items, gated=bool(snapshot.gated))
+        verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
         findings = list(licences.findings)
         if card is not None:
             findings += card_terms_findings(card.body, card.path or "README.md", licences.weights)

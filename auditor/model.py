@@ -154,6 +154,7 @@ class CodeLink:
     url: str
     purposes: tuple[Purpose, ...]
     context: str
+    library: bool = False  # a general-purpose library or tool (code_links.yaml), not this model's own code
 
 
 @dataclass(frozen=True)

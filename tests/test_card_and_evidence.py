@@ -50,3 +50,17 @@ def test_body_line_counts_the_front_matter():
     card = parse_card(text)
     assert text.splitlines()[card.body_line - 1 + 1] == "# Title"
     assert parse_card("# Title\n").body_line == 1
+
+
+def test_general_purpose_libraries_are_not_the_models_training_code():
+    from auditor.judge.components import code_evidence
+
+    card = parse_card(
+        "---\nlicense: apache-2.0\n---\n## Training procedure\n"
+        "Trained with [TRL](https://github.com/huggingface/trl) on our data.\n"
+        "Recipe: https://github.com/acme/our-recipe (training scripts)\n"
+    )
+    evidence = gather_evidence(card, {})
+    libraries = {link.url: link.library for link in evidence.code_links}
+    assert libraries == {"https://github.com/huggingface/trl": True, "https://github.com/acme/our-recipe": False}
+    assert code_evidence((), evidence, card).training == ("https://github.com/acme/our-recipe",)

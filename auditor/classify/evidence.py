@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
+from importlib import resources
 from typing import Mapping
+
+import yaml
 
 from auditor.card import metadata_list
 from auditor.model import CodeLink, ModelCard, Purpose, ReleaseEvidence
@@ -32,6 +36,12 @@ _CHECKPOINTS = re.compile(r"\bintermediate checkpoints?\b|\bcheckpoints? (are|is
 _PAPER_WORDS = re.compile(r"\b(paper|technical report|tech report|preprint)\b", re.I)
 # Dataset names that say nothing about where to get the data.
 _VAGUE_DATASETS = {"unknown", "custom", "private", "proprietary", "internal", "n/a", "none", "other"}
+
+
+@lru_cache(maxsize=1)
+def _libraries() -> frozenset[str]:
+    text = resources.files("auditor.classify").joinpath("code_links.yaml").read_text(encoding="utf-8")
+    return frozenset(name.lower() for name in yaml.safe_load(text)["libraries"])
 
 
 def _purposes(text: str) -> tuple[Purpose, ...]:
@@ -57,7 +67,8 @@ def _code_links(body: str) -> tuple[CodeLink, ...]:
             known = links.get(canonical)
             if known:
                 purposes = tuple(dict.fromkeys(known.purposes + purposes))
-            links[canonical] = CodeLink(url=canonical, purposes=purposes, context=line.strip()[:200])
+            library = f"{owner}/{name}".lower() in _libraries()
+            links[canonical] = CodeLink(url=canonical, purposes=purposes, context=line.strip()[:200], library=library)
     return tuple(links.values())
 
 

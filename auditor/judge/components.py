@@ -44,7 +44,8 @@ def code_evidence(artefacts: Iterable[Artefact], evidence: ReleaseEvidence, card
     shipped = tuple(a.path for a in artefacts if a.category is Category.CODE)
 
     def linked(purpose: Purpose) -> tuple[str, ...]:
-        return tuple(link.url for link in evidence.code_links if purpose in link.purposes)
+        # general-purpose libraries run or train many models; they are not this release's code
+        return tuple(link.url for link in evidence.code_links if purpose in link.purposes and not link.library)
 
     def scripts(pattern: re.Pattern[str]) -> tuple[str, ...]:
         return tuple(path for path in shipped if pattern.search(path))

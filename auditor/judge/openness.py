@@ -85,6 +85,7 @@ def judge(
     code: CodeEvidence,
     items: tuple[MofItem, ...],
     gated: bool,
+    derived_from: tuple[str, ...] = (),
 ) -> Verdict:
     weights = components[ComponentName.WEIGHTS]
     data = components[ComponentName.TRAINING_DATA]
@@ -113,6 +114,8 @@ def judge(
         else:
             openness = Openness.OPEN_SOURCE
             reasons.append("training code and training data information are released")
+            if derived_from:
+                reasons.append(f"derived from {', '.join(derived_from)}: the base model's own training data and code are not checked here")
     else:
         openness = _LEVEL_VERDICT[level]
         reasons.append(_level_reason(level, names, licences.weights.clauses))

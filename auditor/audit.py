@@ -6,6 +6,8 @@ can hand it any RepoSource. Only the source does I/O.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
@@ -23,6 +25,7 @@ from auditor.model import (
     LicenceMatch,
     LicenceSummary,
     ModelCard,
+    ReleaseEvidence,
     RepoSnapshot,
     Severity,
     Target,
@@ -34,12 +37,13 @@ _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 class Auditor:
-    def __init__(self, source: RepoSource, kb, identify=identify_text, scan_weights: bool | None = None):
+    def __init__(self, source: RepoSource, kb, identify=identify_text, scan_weights: bool | None = None, code_hosts=None):
         """`scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests."""
         self.source = source
         self.kb = kb
         self._identify_text = identify
         self.scan_weights = scan_weights
+        self.code_hosts = code_hosts  # looks up linked code repositories' licences (sources.github), or None
 
     def run(self, target: Target) -> AuditResult:
         snapshot = self.source.fetch(target)
@@ -49,7 +53,7 @@ class Auditor:
         card = card_from_snapshot(snapshot)
         artefacts = classify(snapshot.files)
         weight_sets = group_weights(artefacts)
-        evidence = gather_evidence(card, snapshot.texts)
+        evidence = self._with_link_licences(gather_evidence(card, snapshot.texts))
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
         facts: dict = {}
@@ -61,7 +65,7 @@ class Auditor:
             scan_findings = list(scanned.findings)
             facts["weight_scan"] = scan_summary(scanned)
         licences = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
-        components = build_components(artefacts, weight_sets, evidence, card, licences, spdx_expression)
+        components = build_components(artefacts, weight_sets, evidence, card, licences, spdx_expression, self.kb)
         code = code_evidence(artefacts, evidence, card)
         items = mof_items(artefacts, components, evidence, code)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
@@ -87,6 +91,16 @@ class Auditor:
             licence_summaries=summarise_licences(matches, self.kb),
             facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
         )
+
+    def _with_link_licences(self, evidence: ReleaseEvidence) -> ReleaseEvidence:
+        """Ask the code host for the licence of each linked repository that holds this model's code."""
+        if self.code_hosts is None:
+            return evidence
+        links = tuple(
+            replace(link, licence=self.code_hosts.licence_of(link.url)) if link.purposes and not link.library else link
+            for link in evidence.code_links
+        )
+        return replace(evidence, code_links=links)
 
     def _lineage(self, base_models: tuple[str, ...], licence_ids: list[str]) -> list:
         """Findings for base models whose licence this release does not honour (looked up through the source)."""

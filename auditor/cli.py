@@ -62,6 +62,12 @@ class _Sources:
         self._hub = None
         self._local = None
 
+    def code_hosts(self):
+        """Looks up the licences of linked code repositories; AUDITOR_GITHUB_API points it elsewhere."""
+        from auditor.sources.github import API, GitHubLicences
+
+        return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)
+
     def for_target(self, target):
         from auditor.model import TargetKind
 
@@ -94,7 +100,7 @@ class Batch:
         return attach_policy(report, output_format, self.outcomes, [r.target.label for r in self.results])
 
 
-def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None) -> Batch:
+def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None, check_links=True) -> Batch:
     """Audit every target and check the policy (flags merged with each target's config file)."""
     from auditor.audit import Auditor
     from auditor.errors import AuditorError
@@ -108,13 +114,14 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
         identify = identify_text_scancode
     kb = load_knowledge_base()
     sources = _Sources(token)
+    code_hosts = sources.code_hosts() if check_links else None
     batch = Batch()
     for text in targets:
         try:
             target = parse_target(text, revision)
             policy = policy_for(target, flags or Policy())
             click.echo(f"auditing {target.label} ...", err=True)
-            result = Auditor(sources.for_target(target), kb, identify, scan_weights).run(target)
+            result = Auditor(sources.for_target(target), kb, identify, scan_weights, code_hosts).run(target)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
@@ -129,8 +136,8 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
     return batch
 
 
-def _run(targets, revision, token, output_format, output, licence_engine, flags=None, scan_weights=None):
-    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights)
+def _run(targets, revision, token, output_format, output, licence_engine, flags=None, scan_weights=None, check_links=True):
+    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links)
     if batch.results or len(targets) > 1:
         report = batch.render(output_format)
         if output:
@@ -166,8 +173,9 @@ def _fail_on_option(ctx, param, value):
 @click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids or names, comma-separated).")
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
+@click.option("--check-links/--no-check-links", default=True, help="Ask GitHub for the licences of code repositories the card links (default: on; GITHUB_TOKEN raises its rate limit).")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights):
+def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights, check_links):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
@@ -180,7 +188,7 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
     chosen = _choose_format(output_format, output)
     try:
         flags = _policy_flags(fail_on, allow_licences, deny_licences)
-        code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights)
+        code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights, check_links)
     except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
         from auditor.errors import AuditorError
 

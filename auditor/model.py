@@ -155,6 +155,7 @@ class CodeLink:
     purposes: tuple[Purpose, ...]
     context: str
     library: bool = False  # a general-purpose library or tool (code_links.yaml), not this model's own code
+    licence: str | None = None  # the SPDX id its host reports ("none": no licence); None when not looked up
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,13 @@ def fixture_case(case: str | Path) -> Path:
     raise LookupError(f"no fixture repo {case!r}")
 
 
+@pytest.fixture(autouse=True)
+def no_code_host(monkeypatch):
+    """Tests never reach GitHub: link licence look-ups go to a closed local port and fail at once."""
+    monkeypatch.setenv("AUDITOR_GITHUB_API", "http://127.0.0.1:9")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+
+
 @pytest.fixture(scope="session")
 def fake_hub_server():
     roots = [FIXTURE_REPOS] + ([CORPUS_REPOS] if CORPUS_REPOS.is_dir() else [])

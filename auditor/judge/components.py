@@ -70,8 +70,10 @@ def build_components(
     card: ModelCard | None,
     licences: LicenceAssessment,
     expression: Callable[[Iterable[Any]], str | None],
+    kb: Any,
 ) -> dict[ComponentName, Component]:
     code = code_evidence(artefacts, evidence, card)
+    linked = linked_code_licences(evidence, kb)
     weights_licence = expression(licences.weights.matches) if licences.weights.matches else None
     code_terms = licences.code if licences.code.level is not TermsLevel.NONE else licences.weights
 
@@ -90,9 +92,9 @@ def build_components(
             name=ComponentName.CODE,
             present=bool(code.shipped or code.training or code.inference),
             files=code.shipped + tuple(u for u in dict.fromkeys(code.training + code.inference + code.evaluation) if u.startswith("http")),
-            licence=(expression(code_terms.matches) if code.shipped and code_terms.matches else None),
-            open=_is_open(code_terms) if code.shipped else None,
-            notes=_code_notes(code),
+            licence=(expression(code_terms.matches) if code.shipped and code_terms.matches else linked.expression),
+            open=_is_open(code_terms) if code.shipped else linked.open,
+            notes=_code_notes(code) + linked.notes,
         ),
         ComponentName.TRAINING_DATA: Component(
             name=ComponentName.TRAINING_DATA,
@@ -112,6 +114,37 @@ def build_components(
     }
 
 
+@dataclass(frozen=True)
+class LinkedLicences:
+    """What the licences of linked code repositories say, where their host reported them."""
+
+    expression: str | None
+    open: bool | None  # False if any is not OSI-approved; True if all are; None if any is unknown
+    notes: tuple[str, ...]
+
+
+def linked_code_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
+    links = [link for link in evidence.code_links if link.purposes and not link.library]
+    verdicts, notes, ids = [], [], []
+    for link in links:
+        if link.licence is None:
+            verdicts.append(None)
+            continue
+        profile = kb.lookup(link.licence) if link.licence != "none" else None
+        approved = bool(profile and profile.osi_approved)
+        verdicts.append(approved)
+        name = profile.spdx if profile else ("no licence" if link.licence == "none" else link.licence)
+        ids += [profile.spdx] if profile else []
+        notes.append(f"{link.url}: {name} per its host" + ("" if approved else " (not OSI-approved)"))
+    unverified = [link.url.split("://", 1)[-1] for link, verdict in zip(links, verdicts) if verdict is None]
+    if unverified:
+        notes.append(f"licence not verified: {', '.join(unverified)}")
+    if not links:
+        return LinkedLicences(None, None, ())
+    opened = False if False in verdicts else (True if all(verdicts) else None)
+    return LinkedLicences(" AND ".join(dict.fromkeys(ids)) or None, opened, tuple(notes))
+
+
 def _is_open(terms: Terms) -> bool | None:
     if terms.level is TermsLevel.OPEN:
         return True
@@ -125,6 +158,4 @@ def _code_notes(code: CodeEvidence) -> tuple[str, ...]:
     for label, items in (("training", code.training), ("inference", code.inference), ("evaluation", code.evaluation), ("data processing", code.data_processing)):
         if items:
             notes.append(f"{label}: {', '.join(posixpath.basename(i) if not i.startswith('http') else i for i in items[:4])}")
-    if any(u.startswith("http") for u in code.training + code.inference):
-        notes.append("linked repositories: licences not verified")
     return tuple(notes)

@@ -105,7 +105,7 @@ def judge(
             missing.append("training code")
         if not data.present:
             missing.append("training data (shipped, or public datasets named precisely)")
-        if licences.code.level not in (TermsLevel.OPEN, TermsLevel.NONE):
+        if licences.code.level not in (TermsLevel.OPEN, TermsLevel.NONE) or components[ComponentName.CODE].open is False:
             missing.append("code under an OSI-approved licence")
         if missing:
             openness = Openness.OPEN_WEIGHTS

@@ -141,3 +141,13 @@ def test_a_licence_file_that_could_not_be_read_is_not_a_missing_text():
     declared = [match("llama3.2", "card:license")]
     assert "licence-text-missing" not in codes(assess_licences(declared, KB, ["LICENSE.txt"], {}, "llama3.2"))
     assert "licence-text-missing" in codes(assess_licences(declared, KB, [], {}, "llama3.2"))
+
+
+def test_the_hubs_own_security_scan_is_reported_when_it_flags_files():
+    from auditor.scan.release import hub_security_findings
+
+    flagged = {"scansDone": True, "filesWithIssues": [{"path": "pytorch_model.bin", "level": "unsafe"}]}
+    (found,) = hub_security_findings(flagged)
+    assert found.code == "hub-security-scan" and found.evidence == ("pytorch_model.bin",)
+    assert hub_security_findings({"scansDone": True, "filesWithIssues": []}) == []
+    assert hub_security_findings(None) == []

@@ -135,6 +135,9 @@ def test_hub_audit_without_scan_flag_reads_no_weight_bytes(fake_hub):
     code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"))
     assert code == 0 and fake_hub.stats.bytes_by_path["pytorch_model.bin"] == 0
     assert "weight_scan" not in report["facts"]
+    # the Hub's own scan costs nothing: model_info carries it
+    flagged = [f for f in report["findings"] if f["code"] == "hub-security-scan"]
+    assert flagged and flagged[0]["evidence"] == ["pytorch_model.bin"]
 
 
 def test_batch_markdown_opens_with_a_summary_table_and_targets_can_come_from_a_file(fake_hub, tmp_path):

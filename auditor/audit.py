@@ -17,10 +17,10 @@ from auditor.judge.components import build_components, code_evidence
 from auditor.judge.licences import assess_licences, card_terms_findings
 from auditor.judge.lineage import check_lineage
 from auditor.judge.openness import judge, mof_items
-from auditor.scan.release import hub_security_findings, scan_release, scan_summary, with_parameters
 from auditor.model import (
     AuditResult,
     Category,
+    Finding,
     LicenceFact,
     LicenceMatch,
     LicenceSummary,
@@ -30,7 +30,9 @@ from auditor.model import (
     Severity,
     Target,
     TargetKind,
+    WeightSet,
 )
+from auditor.scan.release import hub_security_findings, scan_release, scan_summary, with_parameters
 from auditor.sources.interface import RepoSource
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -56,17 +58,10 @@ class Auditor:
         evidence = self._with_link_licences(gather_evidence(card, snapshot.texts))
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
-        facts: dict = {}
-        scan_findings: list = list(hub_security_findings(snapshot.security))
-        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL
-        if scan:
-            scanned = scan_release(self.source, snapshot, artefacts, _card_licence_ids(card, matches))
-            weight_sets = with_parameters(weight_sets, scanned.scans)
-            scan_findings = list(scanned.findings)
-            facts["weight_scan"] = scan_summary(scanned)
+        weight_sets, scan_findings, facts = self._scan_weights(snapshot, artefacts, weight_sets, _card_licence_ids(card, matches))
         licences = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
-        components = build_components(artefacts, weight_sets, evidence, card, licences, spdx_expression, self.kb)
         code = code_evidence(artefacts, evidence, card)
+        components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, self.kb)
         items = mof_items(artefacts, components, evidence, code)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
         findings = list(licences.findings)
@@ -91,6 +86,14 @@ class Auditor:
             licence_summaries=summarise_licences(matches, self.kb),
             facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
         )
+
+    def _scan_weights(self, snapshot, artefacts, weight_sets, card_licence_ids) -> tuple[tuple[WeightSet, ...], list[Finding], dict]:
+        """Header and pickle scans through the source, when asked (by default: local checkouts only)."""
+        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL
+        if not scan:
+            return weight_sets, hub_security_findings(snapshot.security), {}
+        scanned = scan_release(self.source, snapshot, artefacts, card_licence_ids)
+        return with_parameters(weight_sets, scanned.scans), list(scanned.findings), {"weight_scan": scan_summary(scanned)}
 
     def _with_link_licences(self, evidence: ReleaseEvidence) -> ReleaseEvidence:
         """Ask the code host for the licence of each linked repository that holds this model's code."""

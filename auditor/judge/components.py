@@ -67,12 +67,11 @@ def build_components(
     artefacts: tuple[Artefact, ...],
     weight_sets: tuple[WeightSet, ...],
     evidence: ReleaseEvidence,
-    card: ModelCard | None,
+    code: CodeEvidence,
     licences: LicenceAssessment,
     expression: Callable[[Iterable[Any]], str | None],
     kb: Any,
 ) -> dict[ComponentName, Component]:
-    code = code_evidence(artefacts, evidence, card)
     linked = linked_code_licences(evidence, kb)
     weights_licence = expression(licences.weights.matches) if licences.weights.matches else None
     code_terms = licences.code if licences.code.level is not TermsLevel.NONE else licences.weights

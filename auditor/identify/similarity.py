@@ -18,6 +18,9 @@ from auditor.identify.index import SHINGLE, Index, Reference, shingles_of
 
 MIN_RECALL = 0.5  # at least half of a reference must be there to call the region that licence
 MIN_PRECISION = 0.5  # and at least half of the region's words must be the licence's
+# Licences open with their grant and close with boilerplate many share (warranty disclaimers):
+# a region must hold this share of the reference's first half, or it is only the boilerplate.
+MIN_OPENING = 0.2
 _SPLIT_GAP = 12  # a gap of more unmatched positions than this ends a chunk
 _MIN_HITS = 4  # chunks with fewer hits are chance phrase overlaps
 
@@ -86,6 +89,16 @@ def _scores(chain: list[int], shingles: list[int], size: int) -> tuple[float, fl
     return matched / size, covered / (chain[-1] + SHINGLE - chain[0])
 
 
+def _holds_opening(reference: Reference, chain: list[int], shingles: list[int]) -> bool:
+    """Whether the chain matches enough of the reference's first half (see MIN_OPENING)."""
+    half = len(reference.tokens) / 2
+    opening = {s for s, where in reference.positions.items() if where[0] < half}
+    if not opening:
+        return True
+    found = {shingles[p] for p in chain} & opening
+    return len(found) >= MIN_OPENING * len(opening)
+
+
 def _region(reference: Reference, chain: list[int], shingles: list[int]) -> Region:
     covered: set[int] = set()
     for p in chain:
@@ -122,7 +135,7 @@ def find_regions(tokens: tuple[str, ...], index: Index) -> list[Region]:
         free = [p for p in hits[number] if p not in claimed and p + SHINGLE - 1 not in claimed] if claimed else hits[number]
         for chain in _chains(reference, free, shingles, claimed):
             recall, precision = _scores(chain, shingles, size)
-            if recall >= MIN_RECALL and precision >= MIN_PRECISION:
+            if recall >= MIN_RECALL and precision >= MIN_PRECISION and _holds_opening(reference, chain, shingles):
                 region = _region(reference, chain, shingles)
                 accepted.append(region)
                 claimed |= region.covered

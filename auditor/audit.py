@@ -36,12 +36,18 @@ from auditor.scan.release import hub_security_findings, scan_release, scan_summa
 from auditor.sources.interface import RepoSource
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_MAX_DATASETS = 20  # each named dataset costs one Hub request
 
 
 class Auditor:
-    def __init__(self, source: RepoSource, kb, identify=identify_text, scan_weights: bool | None = None, code_hosts=None):
-        """`scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests."""
+    def __init__(self, source: RepoSource, kb, identify=identify_text, scan_weights: bool | None = None, code_hosts=None, registry=None):
+        """`scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests.
+
+        `registry` looks up the licences of the base models and datasets a card names (a Hub
+        source; by default the target's own source); `code_hosts` those of linked code.
+        """
         self.source = source
+        self.registry = registry if registry is not None else source
         self.kb = kb
         self._identify_text = identify
         self.scan_weights = scan_weights
@@ -55,7 +61,7 @@ class Auditor:
         card = card_from_snapshot(snapshot)
         artefacts = classify(snapshot.files)
         weight_sets = group_weights(artefacts)
-        evidence = self._with_link_licences(gather_evidence(card, snapshot.texts))
+        evidence = self._look_up_links(gather_evidence(card, snapshot.texts))
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
         weight_sets, scan_findings, facts = self._scan_weights(snapshot, artefacts, weight_sets, _card_licence_ids(card, matches))
@@ -95,15 +101,16 @@ class Auditor:
         scanned = scan_release(self.source, snapshot, artefacts, card_licence_ids)
         return with_parameters(weight_sets, scanned.scans), list(scanned.findings), {"weight_scan": scan_summary(scanned)}
 
-    def _with_link_licences(self, evidence: ReleaseEvidence) -> ReleaseEvidence:
-        """Ask the code host for the licence of each linked repository that holds this model's code."""
-        if self.code_hosts is None:
-            return evidence
-        links = tuple(
-            replace(link, licence=self.code_hosts.licence_of(link.url)) if link.purposes and not link.library else link
-            for link in evidence.code_links
-        )
-        return replace(evidence, code_links=links)
+    def _look_up_links(self, evidence: ReleaseEvidence) -> ReleaseEvidence:
+        """The licences of what the card links: its code repositories and its named datasets."""
+        if self.code_hosts is not None:
+            links = tuple(
+                replace(link, licence=self.code_hosts.licence_of(link.url)) if link.purposes and not link.library else link
+                for link in evidence.code_links
+            )
+            evidence = replace(evidence, code_links=links)
+        declared = {name: self.registry.dataset_licences(name) for name in evidence.datasets[:_MAX_DATASETS]}
+        return replace(evidence, dataset_licences={name: ids for name, ids in declared.items() if ids})
 
     def _lineage(self, base_models: tuple[str, ...], licence_ids: list[str]) -> list:
         """Findings for base models whose licence this release does not honour (looked up through the source)."""
@@ -111,7 +118,7 @@ class Auditor:
             return []
         declared = {}
         for base in base_models:
-            ids = self.source.base_model_licences(base)
+            ids = self.registry.base_model_licences(base)
             if ids:
                 declared[base] = ids
         return check_lineage(declared, licence_ids, self.kb)

@@ -68,15 +68,27 @@ class _Sources:
 
         return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)
 
+    def hub(self):
+        if self._hub is None:
+            from auditor.sources.hub import HubSource
+
+            self._hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=self.token)
+        return self._hub
+
+    def registry_for(self, target, check_links: bool):
+        """Where base models and datasets are looked up: the Hub, also for a local checkout."""
+        from auditor.model import TargetKind
+        from auditor.sources.interface import NoLookups
+
+        if not check_links:
+            return NoLookups()
+        return self.hub() if target.kind is TargetKind.LOCAL else None
+
     def for_target(self, target):
         from auditor.model import TargetKind
 
         if target.kind is TargetKind.HUB:
-            if self._hub is None:
-                from auditor.sources.hub import HubSource
-
-                self._hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=self.token)
-            return self._hub
+            return self.hub()
         if self._local is None:
             from auditor.sources.local import LocalSource
 
@@ -121,7 +133,7 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
             target = parse_target(text, revision)
             policy = policy_for(target, flags or Policy())
             click.echo(f"auditing {target.label} ...", err=True)
-            result = Auditor(sources.for_target(target), kb, identify, scan_weights, code_hosts).run(target)
+            result = Auditor(sources.for_target(target), kb, identify, scan_weights, code_hosts, sources.registry_for(target, check_links)).run(target)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
@@ -173,7 +185,7 @@ def _fail_on_option(ctx, param, value):
 @click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids or names, comma-separated).")
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
-@click.option("--check-links/--no-check-links", default=True, help="Ask GitHub for the licences of code repositories the card links (default: on; GITHUB_TOKEN raises its rate limit).")
+@click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
 @click.version_option(__version__, prog_name="audit-model")
 def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights, check_links):
     """Audit AI model repositories: what was released, under which licences, and how open it is.

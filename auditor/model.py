@@ -176,6 +176,7 @@ class ReleaseEvidence:
     evaluation_results: bool = False
     data_description: bool = False
     intermediate_checkpoints: bool = False
+    dataset_licences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # as each dataset's own card declares
 
 
 class LicenceKind(str, Enum):

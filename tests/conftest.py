@@ -15,6 +15,7 @@ import pytest
 from fakehub import FakeHub, materialise
 
 FIXTURE_REPOS = Path(__file__).parent / "fixtures" / "repos"
+FIXTURE_DATASETS = Path(__file__).parent / "fixtures" / "datasets"  # dataset repos the model cards name
 CORPUS_REPOS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "repos"  # ../shared beside the project
 ADMIN_TOKEN = "hf_fakehub_admin"  # reads every repo the fake Hub serves, gated or private
 
@@ -32,11 +33,13 @@ def no_code_host(monkeypatch):
     """Tests never reach GitHub: link licence look-ups go to a closed local port and fail at once."""
     monkeypatch.setenv("AUDITOR_GITHUB_API", "http://127.0.0.1:9")
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    # nor the real Hub: without the fake Hub, look-ups of base models and datasets find nothing at once
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
 
 
 @pytest.fixture(scope="session")
 def fake_hub_server():
-    roots = [FIXTURE_REPOS] + ([CORPUS_REPOS] if CORPUS_REPOS.is_dir() else [])
+    roots = [FIXTURE_REPOS, FIXTURE_DATASETS] + ([CORPUS_REPOS] if CORPUS_REPOS.is_dir() else [])
     with FakeHub(roots, admin_tokens=[ADMIN_TOKEN]) as hub:
         yield hub
 

@@ -62,7 +62,8 @@ def test_fixture_verdict_over_the_hub(case, fake_hub):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_fixture_verdict_from_a_local_checkout(case, local_checkout):
+def test_fixture_verdict_from_a_local_checkout(case, local_checkout, fake_hub):
+    # the fake Hub answers the look-ups of base models and datasets a local card names
     code, report, stderr = run_cli(str(local_checkout(case)))
     assert code == 0, stderr
     assert report["target"]["kind"] == "local"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from auditor.judge.licences import LicenceAssessment, Terms, TermsLevel
+from auditor.judge.licences import LicenceAssessment, Terms, TermsLevel, profile_level
 from auditor.model import (
     Artefact,
     Category,
@@ -73,6 +73,7 @@ def build_components(
     kb: Any,
 ) -> dict[ComponentName, Component]:
     linked = linked_code_licences(evidence, kb)
+    datasets = dataset_licences(evidence, kb)
     weights_licence = expression(licences.weights.matches) if licences.weights.matches else None
     code_terms = licences.code if licences.code.level is not TermsLevel.NONE else licences.weights
 
@@ -99,10 +100,9 @@ def build_components(
             name=ComponentName.TRAINING_DATA,
             present=bool(data_files or evidence.datasets),
             files=data_files + tuple(evidence.datasets),
-            licence=weights_licence if data_files else None,
-            open=_is_open(licences.weights) if data_files else None,
-            notes=(("named datasets: licences not verified",) if evidence.datasets else ())
-            + (("the card describes the training data",) if evidence.data_description else ()),
+            licence=weights_licence if data_files else datasets.expression,
+            open=_is_open(licences.weights) if data_files else datasets.open,
+            notes=datasets.notes + (("the card describes the training data",) if evidence.data_description else ()),
         ),
         ComponentName.DOCUMENTATION: Component(
             name=ComponentName.DOCUMENTATION,
@@ -139,6 +139,28 @@ def linked_code_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
     if unverified:
         notes.append(f"licence not verified: {', '.join(unverified)}")
     if not links:
+        return LinkedLicences(None, None, ())
+    opened = False if False in verdicts else (True if all(verdicts) else None)
+    return LinkedLicences(" AND ".join(dict.fromkeys(ids)) or None, opened, tuple(notes))
+
+
+def dataset_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
+    """What the named datasets' own cards declare: open when every one is under open terms."""
+    verdicts, notes, ids = [], [], []
+    for name in evidence.datasets:
+        declared = evidence.dataset_licences.get(name)
+        profiles = [p for p in (kb.lookup(i) for i in declared or ()) if p is not None]
+        if not profiles:
+            verdicts.append(None)
+            continue
+        opened = all(profile_level(p) is TermsLevel.OPEN for p in profiles)
+        verdicts.append(opened)
+        ids += [p.spdx for p in profiles]
+        notes.append(f"{name}: {', '.join(p.spdx for p in profiles)} per its card" + ("" if opened else " (not open)"))
+    unverified = [name for name, verdict in zip(evidence.datasets, verdicts) if verdict is None]
+    if unverified:
+        notes.append(f"licence not verified: {', '.join(unverified)}")
+    if not evidence.datasets:
         return LinkedLicences(None, None, ())
     opened = False if False in verdicts else (True if all(verdicts) else None)
     return LinkedLicences(" AND ".join(dict.fromkeys(ids)) or None, opened, tuple(notes))

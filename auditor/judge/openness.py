@@ -105,6 +105,8 @@ def judge(
             missing.append("training code")
         if not data.present:
             missing.append("training data (shipped, or public datasets named precisely)")
+        elif data.open is False:
+            missing.append("training data under open terms (a named dataset's licence is not open)")
         if licences.code.level not in (TermsLevel.OPEN, TermsLevel.NONE) or components[ComponentName.CODE].open is False:
             missing.append("code under an OSI-approved licence")
         if missing:

@@ -69,7 +69,8 @@ class HubSource(RepoSource):
         self.api = HfApi(endpoint=self.endpoint, token=token)
         self._bytes_read = 0
         self._lock = threading.Lock()
-        self._base_licences: dict[str, tuple[str, ...] | None] = {}
+        self._lookups: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self._unreachable = False
 
     # --- RepoSource
     def fetch(self, target: Target) -> RepoSnapshot:
@@ -121,9 +122,19 @@ class HubSource(RepoSource):
 
     def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:
         """The `license` / `license_name` values a base model's card declares (one cached API call)."""
-        if repo_id not in self._base_licences:
-            self._base_licences[repo_id] = self._declared_licences(repo_id)
-        return self._base_licences[repo_id]
+        return self._looked_up("model", repo_id)
+
+    def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
+        """The licences a dataset's card declares (one cached API call)."""
+        return self._looked_up("dataset", repo_id)
+
+    def _looked_up(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
+        # One attempt each, no retries: these look-ups enrich a report, they never block it.
+        # After the Hub proves unreachable once, nothing more is asked of it in this run.
+        key = (repo_type, repo_id)
+        if key not in self._lookups:
+            self._lookups[key] = None if self._unreachable else self._declared_licences(repo_type, repo_id)
+        return self._lookups[key]
 
     # --- the metadata call
     def _model_info(self, repo_id: str, revision: str | None, *, files: bool = True):
@@ -139,11 +150,17 @@ class HubSource(RepoSource):
             time.sleep(self.retry_wait * 2**attempt)
         raise AssertionError("unreachable")
 
-    def _declared_licences(self, repo_id: str) -> tuple[str, ...] | None:
+    def _declared_licences(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
+        read = self.api.dataset_info if repo_type == "dataset" else self.api.model_info
         try:
-            info = self._model_info(repo_id, None, files=False)
-        except (AuditorError, ValueError):
-            return None  # an unknown, private or unreachable base model skips the lineage check
+            info = read(repo_id, timeout=self.timeout)
+        except Exception as error:  # noqa: BLE001 - mapped below; an unknown or private repo is simply not looked up
+            try:
+                mapped = self._error(error, repo_id, None)
+            except Exception:  # noqa: BLE001 - an error huggingface_hub raises that is not the Hub's answer
+                return None
+            self._unreachable = self._unreachable or isinstance(mapped, SourceUnavailable)
+            return None
         card = info.card_data.to_dict() if info.card_data is not None else {}
         declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
         if not declared:

@@ -42,3 +42,17 @@ class RepoSource(ABC):
         private base model, the network down): the lineage check is then skipped, not failed.
         """
         return None
+
+    def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
+        """The licence ids a dataset's card declares; None when it cannot be looked up (see base_model_licences)."""
+        return None
+
+
+class NoLookups:
+    """A registry that looks nothing up: for audits told not to (`--no-check-links`)."""
+
+    def base_model_licences(self, repo_id: str) -> None:
+        return None
+
+    def dataset_licences(self, repo_id: str) -> None:
+        return None

@@ -125,6 +125,7 @@ class FixtureRepo:
     revisions: dict[str, str] = field(default_factory=dict)
     security: dict[str, Any] | None = None
     fail: tuple[FailRule, ...] = ()
+    repo_type: str = "model"  # "dataset" for dataset repos (repo.yaml `type: dataset`)
 
     @classmethod
     def load(cls, root: Path) -> "FixtureRepo":
@@ -156,6 +157,7 @@ class FixtureRepo:
             revisions={str(k): str(v) for k, v in (meta.get("revisions") or {}).items()},
             security=meta.get("security"),
             fail=rules,
+            repo_type=str(meta.get("type", "model")),
         )
 
     def resolve(self, revision: str | None) -> str | None:
@@ -195,12 +197,12 @@ class FixtureRepo:
         return list(dict.fromkeys(tags + ["region:us"]))
 
     def info(self, sha: str, blobs: bool, security: bool) -> dict[str, Any]:
-        """The JSON body of GET /api/models/{id}[/revision/{rev}]."""
+        """The JSON body of GET /api/models/{id}[/revision/{rev}] (or /api/datasets/... for a dataset)."""
         card = self.card_data
         body: dict[str, Any] = {
             "_id": hashlib.sha1(self.id.encode()).hexdigest()[:24],
             "id": self.id,
-            "modelId": self.id,
+            **({"modelId": self.id} if self.repo_type == "model" else {}),
             "author": self.id.split("/")[0] if "/" in self.id else None,
             "sha": sha,
             "lastModified": _TIMESTAMP,

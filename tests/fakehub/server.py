@@ -134,8 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, head: bool) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
-        if url.path.startswith("/api/models/") and not head:
-            return self._model_info(url.path[len("/api/models/"):], query)
+        for prefix, repo_type in (("/api/models/", "model"), ("/api/datasets/", "dataset")):
+            if url.path.startswith(prefix) and not head:
+                return self._repo_info(url.path[len(prefix):], query, repo_type)
         if "/resolve/" in url.path:
             repo_part, _, rest = url.path[1:].partition("/resolve/")
             revision, _, file_path = rest.partition("/")
@@ -150,10 +151,10 @@ class _Handler(BaseHTTPRequestHandler):
         token = self._token()
         return token is not None and (token in repo.tokens or token in self.hub.admin_tokens)
 
-    def _common_errors(self, repo_id: str, kind: str, record_path: str) -> FixtureRepo | None:
+    def _common_errors(self, repo_id: str, kind: str, record_path: str, repo_type: str = "model") -> FixtureRepo | None:
         """The repo when it may be served, else the Hub's answer is sent and None returned."""
         repo = self.hub.repos.get(repo_id)
-        if repo is None:
+        if repo is None or repo.repo_type != repo_type:
             self._send_error(404, "RepoNotFound", "Repository not found", kind, record_path)
             return None
         status = self.hub.injected_failure(repo, kind)
@@ -165,10 +166,10 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return repo
 
-    def _model_info(self, rest: str, query: dict) -> None:
+    def _repo_info(self, rest: str, query: dict, repo_type: str) -> None:
         repo_id, sep, revision = rest.partition("/revision/")
         repo_id, revision = unquote(repo_id), (unquote(revision) if sep else None)
-        repo = self._common_errors(repo_id, "api", self.path)
+        repo = self._common_errors(repo_id, "api", self.path, repo_type)
         if repo is None:
             return
         sha = repo.resolve(revision)

@@ -122,48 +122,60 @@ class LinkedLicences:
     notes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """One linked thing (a code repository, a dataset) and what its licence look-up found."""
+
+    name: str
+    verdict: bool | None  # open? None: not verified
+    spdx: tuple[str, ...] = ()
+    note: str = ""
+
+
+def _combine(checked: list[_Checked]) -> LinkedLicences:
+    """Open when every one is, not open when any is not, unknown otherwise; notes name the unverified."""
+    if not checked:
+        return LinkedLicences(None, None, ())
+    notes = [c.note for c in checked if c.verdict is not None]
+    unverified = [c.name for c in checked if c.verdict is None]
+    if unverified:
+        notes.append(f"licence not verified: {', '.join(unverified)}")
+    verdicts = [c.verdict for c in checked]
+    opened = False if False in verdicts else (True if all(verdicts) else None)
+    ids = [spdx for c in checked for spdx in c.spdx]
+    return LinkedLicences(" AND ".join(dict.fromkeys(ids)) or None, opened, tuple(notes))
+
+
 def linked_code_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
-    links = [link for link in evidence.code_links if link.purposes and not link.library]
-    verdicts, notes, ids = [], [], []
-    for link in links:
+    """What the code host says of each repository linked as this model's code: open when OSI-approved."""
+    checked = []
+    for link in evidence.code_links:
+        if not link.purposes or link.library:
+            continue
+        name = link.url.split("://", 1)[-1]
         if link.licence is None:
-            verdicts.append(None)
+            checked.append(_Checked(name, None))
             continue
         profile = kb.lookup(link.licence) if link.licence != "none" else None
         approved = bool(profile and profile.osi_approved)
-        verdicts.append(approved)
-        name = profile.spdx if profile else ("no licence" if link.licence == "none" else link.licence)
-        ids += [profile.spdx] if profile else []
-        notes.append(f"{link.url}: {name} per its host" + ("" if approved else " (not OSI-approved)"))
-    unverified = [link.url.split("://", 1)[-1] for link, verdict in zip(links, verdicts) if verdict is None]
-    if unverified:
-        notes.append(f"licence not verified: {', '.join(unverified)}")
-    if not links:
-        return LinkedLicences(None, None, ())
-    opened = False if False in verdicts else (True if all(verdicts) else None)
-    return LinkedLicences(" AND ".join(dict.fromkeys(ids)) or None, opened, tuple(notes))
+        said = profile.spdx if profile else ("no licence" if link.licence == "none" else link.licence)
+        note = f"{link.url}: {said} per its host" + ("" if approved else " (not OSI-approved)")
+        checked.append(_Checked(name, approved, (profile.spdx,) if profile else (), note))
+    return _combine(checked)
 
 
 def dataset_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
     """What the named datasets' own cards declare: open when every one is under open terms."""
-    verdicts, notes, ids = [], [], []
+    checked = []
     for name in evidence.datasets:
-        declared = evidence.dataset_licences.get(name)
-        profiles = [p for p in (kb.lookup(i) for i in declared or ()) if p is not None]
+        profiles = [p for p in (kb.lookup(i) for i in evidence.dataset_licences.get(name) or ()) if p is not None]
         if not profiles:
-            verdicts.append(None)
+            checked.append(_Checked(name, None))
             continue
         opened = all(profile_level(p) is TermsLevel.OPEN for p in profiles)
-        verdicts.append(opened)
-        ids += [p.spdx for p in profiles]
-        notes.append(f"{name}: {', '.join(p.spdx for p in profiles)} per its card" + ("" if opened else " (not open)"))
-    unverified = [name for name, verdict in zip(evidence.datasets, verdicts) if verdict is None]
-    if unverified:
-        notes.append(f"licence not verified: {', '.join(unverified)}")
-    if not evidence.datasets:
-        return LinkedLicences(None, None, ())
-    opened = False if False in verdicts else (True if all(verdicts) else None)
-    return LinkedLicences(" AND ".join(dict.fromkeys(ids)) or None, opened, tuple(notes))
+        spdx = tuple(p.spdx for p in profiles)
+        checked.append(_Checked(name, opened, spdx, f"{name}: {', '.join(spdx)} per its card" + ("" if opened else " (not open)")))
+    return _combine(checked)
 
 
 def _is_open(terms: Terms) -> bool | None:

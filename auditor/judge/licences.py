@@ -212,10 +212,7 @@ def _read_custom_files(paths: list[str], texts: Mapping[str, str], findings: lis
 def _with_custom_files(terms: Terms, paths: list[str], texts: Mapping[str, str], findings: list[Finding]) -> Terms:
     """Known terms, made stricter by any unknown licence text beside them that restricts more."""
     levels, clauses = _read_custom_files(paths, texts, findings)
-    stricter = strictest([terms.level, *levels])
-    if stricter is terms.level:
-        return terms
-    return Terms(stricter, terms.matches, tuple(dict.fromkeys(clauses)))
+    return _tightened(terms, levels, clauses)
 
 
 def _outside_spans(text: str, spans: list[tuple[int, int]]) -> str:
@@ -244,6 +241,11 @@ def _stricter_if_altered(terms: Terms, files: list[LicenceMatch], texts: Mapping
             levels.append(level)
             clauses.extend(labels)
             findings.append(finding("licence-modified", f"{source}: terms added to {found[0].name} restrict it further: {', '.join(labels)}", [source]))
+    return _tightened(terms, levels, clauses)
+
+
+def _tightened(terms: Terms, levels: list[TermsLevel], clauses: list[str]) -> Terms:
+    """`terms` made as strict as the strictest of `levels`, citing the clauses that made it so."""
     stricter = strictest([terms.level, *levels])
     if stricter is terms.level:
         return terms

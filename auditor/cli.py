@@ -230,4 +230,4 @@ def _policy_flags(fail_on, allow_licences, deny_licences):
 
 
 def main() -> None:
-    audit_model()
+    audit_model(prog_name="audit-model")  # the same name in usage lines whether run as a script or with -m

@@ -20,7 +20,8 @@ import click
 
 from auditor import __version__
 
-EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5, 70
+# Codes 2-5 belong to the errors that cause them (auditor.errors, `exit_code`); these are the rest.
+EXIT_OK, EXIT_POLICY, EXIT_INTERNAL = 0, 1, 70
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 _HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^/\s]+))?/?$")
 _FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".sarif": "sarif"}

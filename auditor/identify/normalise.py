@@ -108,15 +108,6 @@ def marker_form(text: str) -> str:
     return text.replace("http:", "https:")
 
 
-def word_tokens(text: str) -> list[str]:
-    """Lower-case words of `text` with spelling variants made one."""
-    table = equivalents()
-    out: list[str] = []
-    for word in _WORD.findall(text.lower()):
-        out.extend(table.get(word, (word,)))
-    return out
-
-
 def normalise(text: str) -> Normalised:
     """Both normal forms of `text` (capped at MAX_CHARS characters)."""
     clean = text = clean_markup(text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n"))

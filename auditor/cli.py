@@ -142,6 +142,12 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
             click.echo(f"error: {text}: {message}", err=True)
             batch.failures.append((text, message))
             batch.exit_code = max(batch.exit_code, error.exit_code)
+        except Exception as error:  # noqa: BLE001 - a bug in one target's audit never loses the others'
+            if os.environ.get("AUDITOR_DEBUG"):
+                raise
+            click.echo(f"internal error: {text}: {type(error).__name__}: {error}", err=True)
+            batch.failures.append((text, f"internal error: {type(error).__name__}: {error}"))
+            batch.exit_code = max(batch.exit_code, EXIT_INTERNAL)
     for result, outcome in zip(batch.results, batch.outcomes):
         if outcome is not None and not outcome.passed:
             click.echo(f"policy failed for {result.target.label}: {'; '.join(f.rule for f in outcome.failures)}", err=True)

@@ -46,3 +46,15 @@ class KnowledgeBaseError(AuditorError):
     """A licence profile is malformed: a defect of the shipped data, reported plainly."""
 
     exit_code = 2
+
+
+class HubUnreachable(SourceUnavailable):
+    """No connection to the Hub could be made at all (offline, or a wrong HF_ENDPOINT)."""
+
+    exit_code = 5
+
+
+class DeadlineExceeded(SourceUnavailable):
+    """A target's time ran out (`--target-timeout`) before the Hub answered everything asked."""
+
+    exit_code = 5

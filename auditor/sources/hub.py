@@ -1,53 +1,163 @@
-"""The Hugging Face Hub as a source, through huggingface_hub only: no hand-written Hub HTTP.
+"""The Hugging Face Hub as a source, through huggingface_hub's HTTP session, headers, URLs,
+error types and ModelInfo parsing.
 
-One `model_info` call lists every file with its size and LFS metadata and pins the commit;
-then the small files `selection` chooses are downloaded concurrently at that commit with
-`hf_hub_download` (a HEAD and a GET each) into a temporary cache that is deleted afterwards.
-No weight byte is ever fetched; `read_range` asks for exactly the bytes it is given. Hub
-failures become the auditor's errors (NotFound, AccessDenied, SourceUnavailable), except a
-gated repo without access: its files are listed and named in `unread`, and the audit goes on.
+One model-info request lists every file with its size and LFS metadata and pins the commit;
+then the small files `selection` chooses are read concurrently at that commit, one GET each,
+into memory. No weight byte is ever fetched; `read_range` asks for exactly the bytes it is
+given. Requests are made here rather than through `HfApi.model_info` / `hf_hub_download`
+because a census needs what those do not give: a deadline on the whole request (a server
+trickling one byte at a time never ends a read timeout), reads capped by the bytes actually
+received (not by the size the listing claims), retries with jitter on every request, a
+bounded `Retry-After`, and nothing written to disk.
+
+Every request has a connect and a read timeout, and gives up at the deadline of the
+`request_scope` it runs in (one per target in a batch). Hub failures become the auditor's
+errors (NotFound, AccessDenied, SourceUnavailable and its kinds), except a gated repo
+without access: its files are listed and named in `unread`, and the audit goes on. File
+names the Hub lists are checked; odd ones (`..`, absolute, backslashes, control characters,
+overlong) are never requested and are listed as unread.
+
+Limits come from the constructor, else from the environment (AUDITOR_HTTP_CONNECT_TIMEOUT,
+AUDITOR_HTTP_READ_TIMEOUT, AUDITOR_HTTP_REQUEST_TIMEOUT, AUDITOR_HTTP_RETRIES,
+AUDITOR_HTTP_RETRY_WAIT, AUDITOR_RETRY_AFTER_CAP; seconds), else from the defaults below.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from tempfile import TemporaryDirectory
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+from urllib.parse import quote
 
 import httpx2
-from huggingface_hub import HfApi, constants, get_token, hf_hub_download, hf_hub_url
+from huggingface_hub import constants, get_token, hf_hub_url
 from huggingface_hub.errors import (
     DisabledRepoError,
-    FileMetadataError,
     GatedRepoError,
     HFValidationError,
     HfHubHTTPError,
-    LocalEntryNotFoundError,
-    OfflineModeIsEnabled,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
-from huggingface_hub.utils.tqdm import silent_tqdm
+from huggingface_hub.hf_api import DatasetInfo, ModelInfo
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, validate_repo_id
 
-from auditor.errors import AccessDenied, AuditorError, NotFound, SourceError, SourceUnavailable, UsageError
+from auditor.errors import (
+    AccessDenied,
+    AuditorError,
+    DeadlineExceeded,
+    HubUnreachable,
+    NotFound,
+    SourceError,
+    SourceUnavailable,
+    UsageError,
+)
 from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
 from auditor.sources.interface import RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
 
 _TOKEN_HELP = "--token, HF_TOKEN or `hf auth login`"
-_UNAVAILABLE_STATUS = (408, 429, 500, 502, 503, 504)
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_INFO_CAP = 64 << 20  # a model-info answer for a repo of 100,000 files is about 20 MB
+_ERROR_BODY_CAP = 64 << 10
+_MAX_NAME = 1024  # the Hub's own limit on a path in a repo is well below this
+_MAX_WAIT = 60.0  # backoff between attempts never grows beyond this
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+@dataclass
+class RequestScope:
+    """What the requests of one target share: their deadline, and the retries and notes they gave."""
+
+    deadline: float | None = None  # time.monotonic() value; None: no deadline
+    retries: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def check(self, what: str) -> None:
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded(f"{what}: the target's time ran out (--target-timeout)")
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+_local = threading.local()
+
+
+def current_scope() -> RequestScope:
+    """The scope of the running thread's target (a scope without deadline outside any)."""
+    scope = getattr(_local, "scope", None)
+    return scope if scope is not None else RequestScope()
+
+
+@contextmanager
+def request_scope(seconds: float | None = None) -> Iterator[RequestScope]:
+    """Every Hub request this thread makes inside gives up `seconds` from now (None: never)."""
+    previous = getattr(_local, "scope", None)
+    scope = RequestScope(deadline=time.monotonic() + seconds if seconds else None)
+    _local.scope = scope
+    try:
+        yield scope
+    finally:
+        _local.scope = previous
+
+
+class _Stalled(Exception):
+    """A body that kept trickling past the request's time limit."""
+
+
+class _Malformed(Exception):
+    """A 2xx answer whose body is not what the API promises."""
+
+
+@dataclass
+class _Answer:
+    response: httpx2.Response  # carries the (capped) body as its content
+    truncated: bool = False  # the body went on beyond the cap
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+
+class _Once:
+    """A value computed by the first thread that asks, waited for by the others."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.value: Any = None
 
 
 class HubSource(RepoSource):
     """Reads model repos from a Hub endpoint (the public Hub unless `endpoint` says otherwise).
 
     `token`: a token string, False for anonymous access, or None for huggingface_hub's own
-    lookup (HF_TOKEN, then the token `hf auth login` stored). `retries` and `retry_wait`
-    govern the metadata call and range reads; file downloads keep huggingface_hub's retries.
+    lookup (HF_TOKEN, then the token `hf auth login` stored). `timeout` is the connect and
+    read timeout of one request, `request_timeout` the limit on a whole request (body
+    included); `retries` more attempts follow a connection error, a reset, a timeout, a 5xx
+    or a 429, `retry_wait` seconds apart doubling with jitter, or as long as `Retry-After`
+    says up to `retry_after_cap`. `workers` bounds concurrent file reads, `api_slots`
+    concurrent metadata requests, across every target of a run.
     """
 
     def __init__(
@@ -55,29 +165,51 @@ class HubSource(RepoSource):
         endpoint: str | None = None,
         token: str | bool | None = None,
         *,
-        timeout: float = 10.0,
+        timeout: float | None = None,
         workers: int = 4,
-        retries: int = 2,
-        retry_wait: float = 1.0,
+        retries: int | None = None,
+        retry_wait: float | None = None,
+        request_timeout: float | None = None,
+        retry_after_cap: float | None = None,
+        api_slots: int = 16,
     ):
         self.endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
         self.token = token
-        self.timeout = timeout
+        self.connect_timeout = timeout if timeout is not None else _env_number("AUDITOR_HTTP_CONNECT_TIMEOUT", 10.0)
+        self.timeout = timeout if timeout is not None else _env_number("AUDITOR_HTTP_READ_TIMEOUT", 30.0)
+        self.request_timeout = request_timeout if request_timeout is not None else _env_number("AUDITOR_HTTP_REQUEST_TIMEOUT", 60.0)
+        self.retries = max(0, int(retries if retries is not None else _env_number("AUDITOR_HTTP_RETRIES", 2)))
+        self.retry_wait = max(0.0, retry_wait if retry_wait is not None else _env_number("AUDITOR_HTTP_RETRY_WAIT", 1.0))
+        self.retry_after_cap = retry_after_cap if retry_after_cap is not None else _env_number("AUDITOR_RETRY_AFTER_CAP", 30.0)
         self.workers = max(1, workers)
-        self.retries = max(0, retries)
-        self.retry_wait = retry_wait
-        self.api = HfApi(endpoint=self.endpoint, token=token)
+        self._api_slots = threading.BoundedSemaphore(max(1, api_slots))
+        self._pool: ThreadPoolExecutor | None = None
         self._bytes_read = 0
         self._lock = threading.Lock()
-        self._lookups: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self._lookups: dict[tuple[str, str], _Once] = {}
         self._unreachable = False
+        self.retries_total = 0  # over the whole run, for progress displays
 
     # --- RepoSource
     def fetch(self, target: Target) -> RepoSnapshot:
+        return self.snapshot(target, self.model_info(target))
+
+    def model_info(self, target: Target) -> ModelInfo:
+        """The one metadata request: every file with its size and LFS data, the commit, the card's metadata."""
         repo_id = _repo_id(target)
-        info = self._model_info(repo_id, target.revision)
+        revision = target.revision
+        url = f"{self.endpoint}/api/models/{repo_id}"
+        if revision is not None:
+            url += f"/revision/{quote(revision, safe='')}"
+        params = {"blobs": "true", "securityStatus": "true"}
+        return self._api(url, params, lambda data: ModelInfo(**data), repo_id, revision, f"model info of {repo_id}")
+
+    def snapshot(self, target: Target, info: ModelInfo) -> RepoSnapshot:
+        """The snapshot of `target` given its model info: the chosen small files read at its commit."""
+        repo_id = _repo_id(target)
         sha = info.sha or target.revision or "main"
-        files = tuple(sorted((_file_entry(s) for s in info.siblings or ()), key=lambda f: f.path))
+        entries, odd = _file_entries(info.siblings or ())
+        files = tuple(sorted(entries, key=lambda f: f.path))
         selection = select(files)
         texts, failed = collect(self._download_all(repo_id, sha, selection.read))
         card_data = info.card_data.to_dict() if info.card_data is not None else None
@@ -86,7 +218,7 @@ class HubSource(RepoSource):
             sha=info.sha,
             files=files,
             texts=texts,
-            unread=tuple(sorted(selection.unread + tuple(failed), key=lambda s: s.path)),
+            unread=tuple(sorted(selection.unread + tuple(failed) + tuple(odd), key=lambda s: s.path)),
             gated=info.gated or False,
             private=bool(info.private),
             hub_card_data=card_data,
@@ -108,11 +240,18 @@ class HubSource(RepoSource):
         headers["Accept-Encoding"] = "identity"  # a compressed body would not be the bytes asked for
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
         try:
-            data = self._stream_range(url, headers, start, length)
+            answer = self._get(url, None, headers, length, current_scope(), f"{repo_id}/{path}")
+            if answer.status == 416:
+                return b""
+            hf_raise_for_status(answer.response)
         except AuditorError:
             raise
         except Exception as error:
             raise self._error(error, repo_id, revision, path) from error
+        if answer.status == 200 and start > 0:
+            # the server ignored Range: skipping to `start` would mean downloading what we must not
+            raise SourceError(f"{url}: the server ignored the byte range asked for")
+        data = answer.response.content[:length]
         with self._lock:
             self._bytes_read += len(data)
         return data
@@ -121,103 +260,195 @@ class HubSource(RepoSource):
         return self._bytes_read
 
     def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:
-        """The `license` / `license_name` values a base model's card declares (one cached API call)."""
+        """The `license` / `license_name` values a base model's card declares (one request per run)."""
         return self._looked_up("model", repo_id)
 
     def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
-        """The licences a dataset's card declares (one cached API call)."""
+        """The licences a dataset's card declares (one request per run)."""
         return self._looked_up("dataset", repo_id)
 
-    def _looked_up(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
-        # One attempt each, no retries: these look-ups enrich a report, they never block it.
-        # After the Hub proves unreachable once, nothing more is asked of it in this run.
-        key = (repo_type, repo_id)
-        if key not in self._lookups:
-            self._lookups[key] = None if self._unreachable else self._declared_licences(repo_type, repo_id)
-        return self._lookups[key]
+    def close(self) -> None:
+        """Stop the file-read pool (threads end once their reads do)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
-    # --- the metadata call
-    def _model_info(self, repo_id: str, revision: str | None, *, files: bool = True):
-        for attempt in range(self.retries + 1):
+    # --- look-ups shared by every target of a run
+    def _looked_up(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
+        # Asked once per run however many targets name it, even concurrently; never retried
+        # at length: these look-ups enrich a report, they never block it. After the Hub
+        # proves unreachable once, nothing more is asked of it in this run.
+        key = (repo_type, repo_id)
+        with self._lock:
+            once = self._lookups.get(key)
+            mine = once is None
+            if mine:
+                once = self._lookups[key] = _Once()
+        if mine:
             try:
-                return self.api.model_info(
-                    repo_id, revision=revision, files_metadata=files, securityStatus=files or None, timeout=self.timeout
-                )
-            except Exception as error:
-                mapped = self._error(error, repo_id, revision)
-                if not isinstance(mapped, SourceUnavailable) or attempt == self.retries:
-                    raise mapped from error
-            time.sleep(self.retry_wait * 2**attempt)
-        raise AssertionError("unreachable")
+                once.value = None if self._unreachable else self._declared_licences(repo_type, repo_id)
+            finally:
+                once.done.set()
+        else:
+            once.done.wait(timeout=max(0.0, current_scope().remaining() or self.request_timeout))
+        return once.value
 
     def _declared_licences(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
-        read = self.api.dataset_info if repo_type == "dataset" else self.api.model_info
+        parse = (lambda data: DatasetInfo(**data)) if repo_type == "dataset" else (lambda data: ModelInfo(**data))
+        url = f"{self.endpoint}/api/{repo_type}s/{repo_id}"
         try:
-            info = read(repo_id, timeout=self.timeout)
-        except Exception as error:  # noqa: BLE001 - mapped below; an unknown or private repo is simply not looked up
-            try:
-                mapped = self._error(error, repo_id, None)
-            except Exception:  # noqa: BLE001 - an error huggingface_hub raises that is not the Hub's answer
-                return None
-            self._unreachable = self._unreachable or isinstance(mapped, SourceUnavailable)
+            validate_repo_id(repo_id)
+            info = self._api(url, None, parse, repo_id, None, f"{repo_type} info of {repo_id}", retries=1)
+        except DeadlineExceeded:
+            return None
+        except HubUnreachable:
+            self._unreachable = True
+            return None
+        except Exception:  # noqa: BLE001 - an unknown, private or malformed repo is simply not looked up
             return None
         card = info.card_data.to_dict() if info.card_data is not None else {}
         declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
         if not declared:
-            declared = [t.split(":", 1)[1] for t in info.tags or () if t.startswith("license:")]
+            declared = [t.split(":", 1)[1] for t in info.tags or () if isinstance(t, str) and t.startswith("license:")]
         return tuple(dict.fromkeys(str(v) for v in declared if v)) or None
+
+    # --- requests
+    def _api(self, url: str, params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str, retries: int | None = None):
+        """A JSON API answer, parsed; a malformed one is asked again like a failed request."""
+        headers = build_hf_headers(token=self.token)
+        scope = current_scope()
+
+        def parsed(response: httpx2.Response):
+            try:
+                return parse(json.loads(response.content))
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                raise _Malformed(f"not valid JSON of the expected shape ({type(error).__name__})") from error
+
+        try:
+            with self._api_slots:
+                answer = self._get(url, params, headers, _INFO_CAP, scope, what, parse=parsed, retries=retries)
+            hf_raise_for_status(answer.response)
+            return answer.parsed
+        except AuditorError:
+            raise
+        except Exception as error:
+            raise self._error(error, repo_id, revision) from error
+
+    def _get(self, url: str, params, headers: dict, max_bytes: int, scope: RequestScope, what: str, *, parse=None, retries: int | None = None) -> _Answer:
+        """GET with retries; returns the last answer (an error status included) with its body capped at `max_bytes`."""
+        retries = self.retries if retries is None else retries
+        attempt = 0
+        while True:
+            scope.check(what)
+            reason = None
+            try:
+                answer = self._get_once(url, params, headers, max_bytes, scope)
+                if answer.status not in _RETRY_STATUS:
+                    if parse is not None and answer.status < 300:
+                        if answer.truncated:
+                            raise _Malformed(f"larger than {max_bytes} bytes")
+                        answer.parsed = parse(answer.response)
+                    return answer
+                failure: Exception | _Answer = answer
+            except (httpx2.TransportError, _Stalled, _Malformed) as error:
+                failure = error
+            if attempt >= retries:
+                raise self._gave_up(failure, what, attempt + 1)
+            wait = self._backoff(attempt)
+            if isinstance(failure, _Answer):
+                asked = _retry_after(failure.response.headers)
+                if asked is not None:
+                    wait = min(asked, self.retry_after_cap)
+                    if asked > self.retry_after_cap:
+                        scope.note(f"{what}: the Hub asked to retry after {asked:g} s; waited {wait:g} s (the cap)")
+            remaining = scope.remaining()
+            if remaining is not None and wait >= remaining:
+                raise DeadlineExceeded(f"{what}: {_describe(failure)}; the target's time ran out before the next attempt")
+            scope.retries += 1
+            with self._lock:
+                self.retries_total += 1
+            if wait > 0:
+                time.sleep(wait)
+            attempt += 1
+
+    def _get_once(self, url: str, params, headers: dict, max_bytes: int, scope: RequestScope) -> _Answer:
+        remaining = scope.remaining()
+        limit = self.request_timeout if remaining is None else max(0.01, min(self.request_timeout, remaining))
+        stop = time.monotonic() + limit
+        timeout = httpx2.Timeout(min(self.timeout, limit), connect=min(self.connect_timeout, limit))
+        with get_session().stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+            cap = max_bytes if response.status_code < 400 else _ERROR_BODY_CAP
+            body = bytearray()
+            truncated = False
+            for chunk in response.iter_raw() if headers.get("Accept-Encoding") == "identity" else response.iter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    truncated = True
+                    break
+                if time.monotonic() > stop:
+                    raise _Stalled(f"no complete answer within {limit:g} s")
+            copy = httpx2.Response(
+                response.status_code, headers=response.headers, content=bytes(body[:cap]), request=response.request
+            )
+        return _Answer(copy, truncated)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, so concurrent targets do not retry in step."""
+        return min(_MAX_WAIT, self.retry_wait * 2**attempt) * random.uniform(0.5, 1.0)
+
+    def _gave_up(self, failure, what: str, attempts: int) -> AuditorError | Exception:
+        """The error for a request that failed on every attempt."""
+        tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
+        if isinstance(failure, _Answer):
+            try:
+                hf_raise_for_status(failure.response)
+            except HfHubHTTPError as error:
+                asked = _retry_after(failure.response.headers)
+                after = f"; it asked to retry after {asked:g} s (waits are capped at {self.retry_after_cap:g} s)" if asked else ""
+                return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}{after}")
+            return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}")
+        if isinstance(failure, httpx2.ConnectError):
+            return HubUnreachable(f"could not connect to {self.endpoint} for {what}, {tries}: {_first_line(failure)}")
+        if isinstance(failure, _Malformed):
+            return SourceUnavailable(f"{self.endpoint}'s answer for {what} is {failure}, {tries}")
+        return SourceUnavailable(f"reading {what} from {self.endpoint} failed {tries}: {_describe(failure)}")
 
     # --- file reads
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
         if not paths:
             return []
-        with TemporaryDirectory(prefix="auditor-hub-") as cache:
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(paths))) as pool:
-                futures = [pool.submit(self._download, repo_id, sha, path, cache) for path in paths]
-                try:
-                    return [(path, future.result()) for path, future in zip(paths, futures)]
-                except BaseException:
-                    for future in futures:
-                        future.cancel()  # one fatal error ends the fetch: do not start the rest
-                    raise
-
-    def _download(self, repo_id: str, sha: str, path: str, cache: str) -> bytes | Skipped:
+        scope = current_scope()
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hub-files")
+            pool = self._pool
+        futures = [pool.submit(self._download, repo_id, sha, path, scope) for path in paths]
         try:
-            local = hf_hub_download(
-                repo_id,
-                path,
-                revision=sha,
-                cache_dir=cache,
-                token=self.token,
-                endpoint=self.endpoint,
-                etag_timeout=self.timeout,
-                tqdm_class=silent_tqdm,
-            )
+            return [(path, future.result()) for path, future in zip(paths, futures)]
+        finally:
+            for future in futures:
+                future.cancel()  # one fatal error ends the fetch: do not start the rest
+
+    def _download(self, repo_id: str, sha: str, path: str, scope: RequestScope) -> bytes | Skipped:
+        url = hf_hub_url(repo_id, path, revision=sha, endpoint=self.endpoint)
+        headers = build_hf_headers(token=self.token)
+        headers["Accept-Encoding"] = "identity"  # the cap counts the bytes received, not inflated ones
+        try:
+            answer = self._get(url, None, headers, FILE_CAP, scope, f"{repo_id}/{path}")
+            hf_raise_for_status(answer.response)
         except GatedRepoError:
             return Skipped(path, self._gated_reason(repo_id))
         except RemoteEntryNotFoundError:
             return Skipped(path, f"listed by the Hub but missing at {sha}")
+        except AuditorError:
+            raise
         except Exception as error:
+            if _status(error) == 404:
+                return Skipped(path, f"listed by the Hub but not found at {sha} (404)")
             raise self._error(error, repo_id, sha, path) from error
-        with open(local, "rb") as handle:
-            return handle.read(FILE_CAP + 1)
-
-    def _stream_range(self, url: str, headers: dict, start: int, length: int) -> bytes:
-        with http_stream_backoff(
-            "GET", url, headers=headers, timeout=self.timeout, max_retries=self.retries, base_wait_time=self.retry_wait
-        ) as response:
-            if response.status_code == 416:
-                return b""
-            hf_raise_for_status(response)
-            if response.status_code == 200 and start > 0:
-                # the server ignored Range: skipping to `start` would mean downloading what we must not
-                raise SourceError(f"{url}: the server ignored the byte range asked for")
-            data = bytearray()
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) >= length:
-                    break
-            return bytes(data[:length])
+        if answer.truncated:
+            return Skipped(path, f"larger than {FILE_CAP >> 20} MiB as served (stopped reading there)")
+        return answer.response.content
 
     # --- errors
     def _has_token(self) -> bool:
@@ -252,37 +483,101 @@ class HubSource(RepoSource):
         if isinstance(error, RemoteEntryNotFoundError):
             return NotFound(f"{path} not found in {repo_id} at {revision} on {self.endpoint}")
         if isinstance(error, RepositoryNotFoundError):
-            if error.response is not None and error.response.status_code == 404:
+            if _status(error) == 404:
                 return NotFound(f"repository {repo_id} not found on {self.endpoint}")
             return self._denied(repo_id)
         if isinstance(error, DisabledRepoError):
             return AccessDenied(f"{repo_id} is disabled on {self.endpoint}")
         if isinstance(error, HfHubHTTPError):
-            status = error.response.status_code if error.response is not None else None
+            status = _status(error)
             if status in (401, 403):
                 return self._denied(repo_id)
-            if status in _UNAVAILABLE_STATUS:
+            if status == 404:  # a mirror's plain 404, without the Hub's error headers
+                what = f"{path} in {repo_id}" if path else f"repository {repo_id}"
+                return NotFound(f"{what} not found on {self.endpoint} (404)")
+            if status in _RETRY_STATUS:
                 return SourceUnavailable(f"{self.endpoint} answered {status} for {where}, also after retries")
             return SourceError(f"{self.endpoint} answered {status} for {where}: {_first_line(error)}")
         if isinstance(error, HFValidationError):
             return UsageError(f"{repo_id!r} is not a valid Hub repo id: {_first_line(error)}")
-        if isinstance(error, (LocalEntryNotFoundError, OfflineModeIsEnabled, FileMetadataError, httpx2.TransportError)):
+        if isinstance(error, httpx2.TransportError):
             return SourceUnavailable(f"could not read {where} from {self.endpoint}: {_first_line(error)}")
-        if isinstance(error, OSError):  # e.g. huggingface_hub's size consistency check on a cut download
-            return SourceUnavailable(f"reading {where} from {self.endpoint} failed: {_first_line(error)}")
         raise error
 
 
 def _repo_id(target: Target) -> str:
     if target.kind is not TargetKind.HUB or not target.repo_id:
         raise UsageError(f"{target.label} is not a Hub repo")
+    try:
+        validate_repo_id(target.repo_id)
+    except HFValidationError as error:
+        raise UsageError(f"{target.repo_id!r} is not a valid Hub repo id: {_first_line(error)}") from error
     return target.repo_id
 
 
-def _file_entry(sibling) -> FileEntry:
-    if sibling.lfs is not None:
-        return FileEntry(sibling.rfilename, int(sibling.lfs.size), lfs=True, sha256=sibling.lfs.sha256)
-    return FileEntry(sibling.rfilename, int(sibling.size or 0))
+def odd_file_name(name: Any) -> str | None:
+    """Why a file name the Hub lists must not be requested or shown as is; None when it is fine."""
+    if not isinstance(name, str) or not name:
+        return "not a file name"
+    if len(name) > _MAX_NAME:
+        return f"a file name of {len(name)} characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "a file name with control characters"
+    if "\\" in name:
+        return "a file name with backslashes"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "an absolute file name"
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return "a file name with empty, . or .. parts"
+    return None
+
+
+def escaped_name(name: Any, limit: int = 120) -> str:
+    """A hostile name made safe to print: control characters escaped, the length bounded."""
+    text = name if isinstance(name, str) else repr(name)
+    text = text.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 or ord(c) == 127 for c in text) else text
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _file_entries(siblings) -> tuple[list[FileEntry], list[Skipped]]:
+    """The listed files, and the odd names among them as unread (never requested)."""
+    entries: list[FileEntry] = []
+    odd: list[Skipped] = []
+    for sibling in siblings:
+        name = getattr(sibling, "rfilename", None)
+        problem = odd_file_name(name)
+        if problem is not None:
+            odd.append(Skipped(escaped_name(name), f"not read: {problem}"))
+            continue
+        try:
+            if sibling.lfs is not None:
+                entries.append(FileEntry(name, int(sibling.lfs.size), lfs=True, sha256=sibling.lfs.sha256))
+            else:
+                entries.append(FileEntry(name, int(sibling.size or 0)))
+        except (TypeError, ValueError, AttributeError):
+            odd.append(Skipped(name, "not read: the Hub listed it without a valid size"))
+    return entries, odd
+
+
+def _retry_after(headers) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _status(error: Exception) -> int | None:
+    response = getattr(error, "response", None)
+    return response.status_code if response is not None else None
+
+
+def _describe(failure) -> str:
+    if isinstance(failure, _Answer):
+        return f"answered {failure.status}"
+    if isinstance(failure, httpx2.TimeoutException):
+        return f"no answer in time ({type(failure).__name__})"
+    return _first_line(failure)
 
 
 def _as_list(value) -> list:

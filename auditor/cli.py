@@ -24,7 +24,7 @@ from auditor import __version__
 EXIT_OK, EXIT_POLICY, EXIT_INTERNAL = 0, 1, 70
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 _HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^/\s]+))?/?$")
-_FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".sarif": "sarif"}
+_FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".sarif": "sarif", ".jsonl": "jsonl", ".csv": "csv"}
 
 
 def parse_target(text: str, revision: str | None):
@@ -185,7 +185,7 @@ def _fail_on_option(ctx, param, value):
 @click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more targets from FILE, one per line (# starts a comment; - reads stdin).")
 @click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main).")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
-@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "sarif", "cyclonedx"]), help="Report format (default: markdown on a terminal, else json; sarif for a .sarif --output).")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "sarif", "cyclonedx", "jsonl", "csv"]), help="Report format (default: markdown on a terminal, else json; sarif for a .sarif --output). jsonl streams one line per target as it finishes; csv is one row per repo.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
 @click.option("--licence-engine", "--license-engine", "licence_engine", type=click.Choice(["builtin", "scancode"]), default="builtin", show_default=True, help="Licence identification engine; scancode needs the [scancode] extra.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="NAMES", callback=_fail_on_option, help="Exit 1 when the verdict, a finding code, or a finding of a severity (error, warning, info) is among NAMES, e.g. not-open,unknown,licence-relabelled,error.")
@@ -193,8 +193,20 @@ def _fail_on_option(ctx, param, value):
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
+@click.option("--author", help="Audit every model of this Hub user or organisation (the Hub's model listing).")
+@click.option("--search", help="Audit the Hub models whose name contains TEXT.")
+@click.option("--filter", "filters", multiple=True, metavar="TAG", help="Audit the Hub models with this tag, e.g. base_model:finetune:org/name for a base model's fine-tunes (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N models from --author/--search/--filter.")
+@click.option("--shard", metavar="I/N", help="Audit only shard I of N of the targets (split by a hash of each name, the same on every machine).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Targets audited at once; any batch option makes the run a census (default 8).")
+@click.option("--resume", is_flag=True, help="Skip the targets already in the --output JSONL file and append the rest.")
+@click.option("--cache/--no-cache", "use_cache", default=True, help="Reuse the reports of repos whose commit has not changed (default: on).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: $AUDITOR_CACHE_DIR, else $XDG_CACHE_HOME/audit-model, else ~/.cache/audit-model).")
+@click.option("--target-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True, help="Seconds one target may take before it is a failure and the batch goes on.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights, check_links):
+def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights, check_links,
+                author, search, filters, limit, shard, jobs, resume, use_cache, cache_dir, target_timeout, quiet):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
@@ -202,12 +214,25 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
     .auditor.toml (read from a local target's directory, else the current one); flags win.
     """
     targets = tuple(targets) + _read_targets(targets_from)
-    if not targets:
-        raise click.UsageError("give at least one TARGET (a Hub repo id or a local directory), or --targets-from FILE")
+    census = bool(author or search or filters or shard or jobs or resume) or output_format in ("jsonl", "csv")
+    if not targets and not (author or search or filters):
+        raise click.UsageError("give at least one TARGET (a Hub repo id or a local directory), --targets-from FILE, or --author/--search/--filter")
     chosen = _choose_format(output_format, output)
     try:
         flags = _policy_flags(fail_on, allow_licences, deny_licences)
-        code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights, check_links)
+        if census or chosen in ("jsonl", "csv"):
+            from auditor.batch import DEFAULT_JOBS, BatchOptions, parse_shard, run_census
+
+            options = BatchOptions(
+                targets=targets, author=author, search=search, filters=tuple(filters), limit=limit,
+                shard=parse_shard(shard) if shard else None, jobs=jobs or DEFAULT_JOBS, target_timeout=target_timeout,
+                output_format=chosen, output=output, resume=resume, cache=use_cache, cache_dir=cache_dir, quiet=quiet,
+                revision=revision, token=token, licence_engine=licence_engine, scan_weights=scan_weights,
+                check_links=check_links, policy=flags,
+            )
+            code = run_census(options, parse_target)
+        else:
+            code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights, check_links)
     except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
         from auditor.errors import AuditorError
 

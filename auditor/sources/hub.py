@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import httpx2
-from huggingface_hub import constants, get_token, hf_hub_url
+from huggingface_hub import HfApi, constants, get_token, hf_hub_url
 from huggingface_hub.errors import (
     DisabledRepoError,
     GatedRepoError,
@@ -266,6 +266,15 @@ class HubSource(RepoSource):
     def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
         """The licences a dataset's card declares (one request per run)."""
         return self._looked_up("dataset", repo_id)
+
+    def list_model_ids(self, author: str | None, search: str | None, filters: tuple[str, ...], limit: int | None) -> list[str]:
+        """Repo ids from the Hub's model listing, through huggingface_hub's `list_models`."""
+        api = HfApi(endpoint=self.endpoint, token=self.token)
+        try:
+            models = api.list_models(author=author or None, search=search or None, filter=list(filters) or None, limit=limit)
+            return [model.id for model in models if isinstance(getattr(model, "id", None), str)]
+        except Exception as error:  # noqa: BLE001 - the listing's failure, mapped to the auditor's error for its cause
+            raise self._error(error, author or search or "the model listing", None) from error
 
     def close(self) -> None:
         """Stop the file-read pool (threads end once their reads do)."""

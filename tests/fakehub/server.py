@@ -1,6 +1,7 @@
 """A small real HTTP server that answers what huggingface_hub's client asks of the Hub.
 
-Routes: GET /api/models/{id}[/revision/{rev}] (`blobs`, `securityStatus`), and HEAD / GET
+Routes: GET /api/models (the listing: `author`, `search`, `filter`, `limit`),
+GET /api/models/{id}[/revision/{rev}] (`blobs`, `securityStatus`), and HEAD / GET
 /{id}/resolve/{rev}/{path} with Range support. Errors carry the Hub's `X-Error-Code`
 (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo) so huggingface_hub raises the same
 exceptions it raises against the real Hub. Every request is counted by kind (api, head, get)
@@ -134,6 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, head: bool) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
+        if url.path.rstrip("/") == "/api/models" and not head:
+            return self._list_models(query)
         for prefix, repo_type in (("/api/models/", "model"), ("/api/datasets/", "dataset")):
             if url.path.startswith(prefix) and not head:
                 return self._repo_info(url.path[len(prefix):], query, repo_type)
@@ -177,6 +180,21 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_error(404, "RevisionNotFound", f"Invalid rev id: {revision}", "api", self.path)
         flag = lambda name: query.get(name, ["false"])[-1].lower() in ("1", "true")  # noqa: E731
         self._send_json(200, repo.info(sha, blobs=flag("blobs"), security=flag("securityStatus")), "api", self.path)
+
+    def _list_models(self, query: dict) -> None:
+        """GET /api/models: public model repos by `author`, `search` (in the id) and `filter` tags, sorted by id."""
+        author, search = query.get("author", [""])[-1], query.get("search", [""])[-1].lower()
+        tags = [t for value in query.get("filter", []) for t in value.split(",") if t]
+        limit = int(query.get("limit", ["0"])[-1] or 0)
+        found = [
+            {"_id": repo.info(repo.sha, False, False)["_id"], "id": repo.id, "modelId": repo.id, "tags": repo.tags(),
+             "private": False, "gated": repo.gated, "createdAt": "2025-01-15T12:00:00.000Z"}
+            for repo in sorted(self.hub.repos.values(), key=lambda r: r.id)
+            if repo.repo_type == "model" and not repo.private
+            and (not author or repo.id.split("/")[0] == author) and search in repo.id.lower()
+            and all(tag in repo.tags() for tag in tags)
+        ]
+        self._send_json(200, found[:limit] if limit else found, "api", "/api/models")
 
     def _resolve(self, repo_id: str, revision: str, file_path: str, head: bool) -> None:
         kind = "head" if head else "get"

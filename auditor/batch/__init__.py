@@ -1,0 +1,130 @@
+"""Audits at Hub scale: many targets, concurrently, streamed, resumable, bounded in time.
+
+`run_census(options)` lists and shards the targets, audits them on `--jobs` threads
+(auditor.batch.runner), writes one JSON line per target as it finishes (auditor.batch.stream)
+and renders the chosen format from that stream: the JSONL itself, CSV rows, the markdown
+census summary or one JSON document. One failing target is one failure line; the exit
+code is the highest of all targets'.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Callable, Iterable, Iterator, TextIO
+
+from auditor.batch.options import DEFAULT_JOBS, BatchOptions
+from auditor.batch.targets import in_shard, parse_shard, unique
+from auditor.errors import HubUnreachable, UsageError
+
+STREAMED_FORMATS = ("jsonl", "csv", "markdown", "json")
+
+__all__ = ["DEFAULT_JOBS", "BatchOptions", "STREAMED_FORMATS", "parse_shard", "run_census"]
+
+
+def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], Any]) -> int:
+    """Audit every target of `options` and write the report; returns the exit code."""
+    from auditor.batch.progress import Progress
+    from auditor.batch.runner import ConcurrentRunner
+    from auditor.batch.stream import RecordStream
+    from auditor.batch.work import TargetWork
+    from auditor.sources.hub import HubSource
+
+    if options.output_format not in STREAMED_FORMATS:
+        raise UsageError(f"a census writes {', '.join(STREAMED_FORMATS)}, not {options.output_format}")
+    if options.resume and not (options.output and options.output_format == "jsonl"):
+        raise UsageError("--resume continues a JSONL file: give --format jsonl and --output FILE")
+    hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token,
+                    workers=max(4, options.jobs), api_slots=max(4, options.jobs))
+    targets = list(options.targets)
+    if options.lists_targets:
+        targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)
+    targets = [t for t in unique(targets) if in_shard(t, options.shard)]
+    if options.output_format == "jsonl":
+        stream, done = RecordStream.to_file(options.output, options.resume) if options.output else (RecordStream.to_stdout(), set())
+    else:
+        stream, done = RecordStream.spool(), set()
+    todo = [t for t in targets if t not in done]
+    progress = Progress(len(todo), quiet=options.quiet, retries=lambda: hub.retries_total)
+    give_up_after = options.target_timeout * 1.5 + 5 if options.target_timeout else None
+    runner = ConcurrentRunner(TargetWork(options, hub, parse_target), options.jobs, give_up_after, on_wait=progress.tick)
+    exit_code = 0
+    previous = None
+    try:
+        previous = _stop_on_sigterm()
+        for record in runner.run(todo):
+            stream.write(record)
+            exit_code = max(exit_code, int(record.get("exit_code") or 0))
+            progress.finished(record)
+        progress.close()
+        if options.output_format != "jsonl":
+            _render(options, stream)
+        if runner.stopped_early:
+            left = len(todo) - stream.written
+            raise HubUnreachable(
+                f"stopped after {runner.unreachable_limit} targets in a row could not connect to {hub.endpoint}, "
+                f"{left} not started: offline? is HF_ENDPOINT right? (--resume continues a JSONL file)"
+            )
+    finally:
+        stream.close()  # every finished target's line is whole, also after Ctrl-C or SIGTERM
+        hub.close()
+        _restore_sigterm(previous)
+    return exit_code
+
+
+def _stop_on_sigterm():
+    """SIGTERM ends the run like Ctrl-C does (exit 143), so the stream is closed on the way out."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _render(options: BatchOptions, stream) -> None:
+    """The table formats, rendered from the spooled records."""
+    from auditor.report.census import render_census
+    from auditor.report.csv_report import write_rows
+
+    out: TextIO = open(options.output, "w", encoding="utf-8", newline="") if options.output else sys.stdout
+    try:
+        if options.output_format == "csv":
+            write_rows(stream.records(), out)
+        elif options.output_format == "markdown":
+            out.writelines(render_census(stream.records))
+        else:
+            out.writelines(_json_document(stream.records()))
+    finally:
+        if options.output:
+            out.close()
+    if options.output and not options.quiet:
+        print(f"report written to {options.output}", file=sys.stderr)
+
+
+def _json_document(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """One JSON document, {"schema", "results", "failures"}, as the batch JSON report has it."""
+    from auditor.report.json_report import SCHEMA
+
+    yield f'{{"schema": "{SCHEMA}", "results": ['
+    failures = []
+    first = True
+    for record in records:
+        if record.get("status") == "audited":
+            yield ("" if first else ",") + "\n" + json.dumps(record["report"], ensure_ascii=False)
+            first = False
+        else:
+            failures.append({"target": record["target"], "error": record["error"]["message"], "exit_code": record["exit_code"]})
+    yield "\n], \"failures\": " + json.dumps(failures, ensure_ascii=False) + "}\n"

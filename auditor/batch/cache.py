@@ -1,0 +1,67 @@
+"""The on-disk cache of audited records, keyed by repo and commit.
+
+Re-auditing an unchanged repo then costs its one model-info request: the commit it names is
+the key, with the auditor's version and the options that change a report (licence engine,
+weight scanning, link checks, policy). Entries are small JSON files written atomically;
+one that cannot be read is a miss. The default directory is $AUDITOR_CACHE_DIR, else
+$XDG_CACHE_HOME/audit-model, else ~/.cache/audit-model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("AUDITOR_CACHE_DIR"):
+        return Path(os.environ["AUDITOR_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "audit-model"
+
+
+class ResultCache:
+    """Records by (repo id, commit, fingerprint of the options)."""
+
+    def __init__(self, directory: str | Path | None, fingerprint: str):
+        self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+        self.fingerprint = fingerprint
+        self.hits = 0
+
+    def _path(self, repo_id: str, sha: str) -> Path:
+        key = hashlib.sha256(f"{repo_id}\0{sha}\0{self.fingerprint}".encode("utf-8")).hexdigest()
+        return self.directory / "results" / key[:2] / f"{key}.json"
+
+    def get(self, repo_id: str, sha: str | None) -> dict[str, Any] | None:
+        if not sha:
+            return None
+        try:
+            record = json.loads(self._path(repo_id, sha).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("status") != "audited":
+            return None
+        self.hits += 1
+        return record
+
+    def put(self, repo_id: str, sha: str | None, record: dict[str, Any]) -> None:
+        """Store an audited record; a cache that cannot be written is only a slower next run."""
+        if not sha or record.get("status") != "audited":
+            return
+        path = self._path(repo_id, sha)
+        temporary = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(record, handle, ensure_ascii=False, separators=(",", ":"))
+            os.replace(temporary, path)
+        except OSError:
+            if temporary is not None:
+                with suppress(OSError):
+                    os.unlink(temporary)

@@ -1,0 +1,39 @@
+"""What a census run was asked to do: the batch options of the command line, as one value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_JOBS = 8  # concurrent targets: well inside the Hub's anonymous rate limits
+DEFAULT_TARGET_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Targets, where to list more, how to run them, and where the records go."""
+
+    targets: tuple[str, ...] = ()
+    author: str | None = None
+    search: str | None = None
+    filters: tuple[str, ...] = ()
+    limit: int | None = None
+    shard: tuple[int, int] | None = None  # (index from 1, count)
+    jobs: int = DEFAULT_JOBS
+    target_timeout: float = DEFAULT_TARGET_TIMEOUT
+    output_format: str = "jsonl"
+    output: str | None = None
+    resume: bool = False
+    cache: bool = True
+    cache_dir: str | None = None
+    quiet: bool = False
+    revision: str | None = None
+    token: str | None = None
+    licence_engine: str = "builtin"
+    scan_weights: bool | None = None
+    check_links: bool = True
+    policy: Any = None  # auditor.judge.policy.Policy from the flags, or None
+
+    @property
+    def lists_targets(self) -> bool:
+        return bool(self.author or self.search or self.filters)

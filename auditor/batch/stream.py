@@ -1,0 +1,91 @@
+"""The stream of records: one JSON line per target, written and flushed as each finishes.
+
+A file being written always holds whole lines for every finished target, so a run killed at
+any moment leaves a file `--resume` can continue: it keeps every complete line, drops a
+line cut short by the kill, and skips the targets already there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from typing import Any, Iterator, TextIO
+
+from auditor.errors import UsageError
+from auditor.report.jsonl import record_line
+
+
+def finished_targets(path: str) -> tuple[set[str], int]:
+    """The targets that have a complete line in the JSONL file at `path`, and the byte offset
+    just after the last complete line (what follows it was cut short)."""
+    done: set[str] = set()
+    offset = keep = 0
+    with open(path, "rb") as handle:
+        for raw in handle:
+            offset += len(raw)
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("target"), str):
+                done.add(record["target"])
+                keep = offset
+    return done, keep
+
+
+class RecordStream:
+    """Records written one line each to a file, stdout or an anonymous spool, flushed per line."""
+
+    def __init__(self, handle: TextIO, owned: bool):
+        self.handle = handle
+        self.owned = owned
+        self.written = 0
+
+    @classmethod
+    def to_file(cls, path: str, resume: bool) -> tuple["RecordStream", set[str]]:
+        """A stream appending to `path` (and the targets it already holds) when resuming, else a new file."""
+        done: set[str] = set()
+        if resume and os.path.exists(path):
+            try:
+                done, keep = finished_targets(path)
+                with open(path, "r+b") as handle:
+                    handle.truncate(keep)
+            except OSError as error:
+                raise UsageError(f"--resume: cannot read {path}: {error.strerror or error}") from error
+        try:
+            handle = open(path, "a" if resume else "w", encoding="utf-8", newline="\n")
+        except OSError as error:
+            raise UsageError(f"cannot write {path}: {error.strerror or error}") from error
+        return cls(handle, owned=True), done
+
+    @classmethod
+    def to_stdout(cls) -> "RecordStream":
+        return cls(sys.stdout, owned=False)
+
+    @classmethod
+    def spool(cls) -> "RecordStream":
+        """An unnamed temporary file (gone when closed) that tables are rendered from afterwards."""
+        return cls(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"), owned=True)
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.handle.write(record_line(record))
+        self.handle.flush()
+        self.written += 1
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every record written so far, read back from the start (spools and files only)."""
+        self.handle.flush()
+        self.handle.seek(0)
+        for line in self.handle:
+            if line.strip():
+                yield json.loads(line)
+
+    def close(self) -> None:
+        if self.owned:
+            self.handle.close()
+        else:
+            self.handle.flush()

@@ -1,0 +1,124 @@
+"""Auditing one target of a census into its record, whatever happens.
+
+Every error becomes the target's failure record: the auditor's own errors with their exit
+codes and messages, anything else as an internal error (exit 70) naming the exception.
+Hub targets run inside a request scope carrying the target's deadline; an unchanged repo
+(same commit) comes from the cache after its one model-info request.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable
+
+from auditor import __version__
+from auditor.audit import Auditor
+from auditor.batch.cache import ResultCache
+from auditor.batch.options import BatchOptions
+from auditor.errors import AuditorError
+from auditor.model import Target, TargetKind
+from auditor.report.jsonl import audited_record, failed_record
+from auditor.sources.hub import HubSource, escaped_name, request_scope
+from auditor.sources.interface import NoLookups
+
+EXIT_POLICY, EXIT_INTERNAL = 1, 70
+
+
+class SharedLinks:
+    """A code host's licence look-ups shared by every target of a run: each link asked once,
+    at most `slots` at a time."""
+
+    def __init__(self, code_hosts, slots: int = 4):
+        self.code_hosts = code_hosts
+        self._slots = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._answers: dict[str, threading.Event | str | None] = {}
+        self._values: dict[str, str | None] = {}
+
+    def licence_of(self, url: str) -> str | None:
+        with self._lock:
+            if url in self._values:
+                return self._values[url]
+            event = self._answers.get(url)
+            mine = event is None
+            if mine:
+                event = self._answers[url] = threading.Event()
+        if not mine:
+            event.wait(timeout=30)
+            return self._values.get(url)
+        try:
+            with self._slots:
+                value = self.code_hosts.licence_of(url)
+        except Exception:  # noqa: BLE001 - a link look-up only enriches a report
+            value = None
+        with self._lock:
+            self._values[url] = value
+        event.set()
+        return value
+
+
+class TargetWork:
+    """Audits one target text into a record; thread-safe, shared by the runner's workers."""
+
+    def __init__(self, options: BatchOptions, hub: HubSource, parse_target: Callable[[str, str | None], Target]):
+        from auditor.identify import identify_text, load_knowledge_base
+        from auditor.sources.local import LocalSource
+
+        self.options = options
+        self.hub = hub
+        self.parse_target = parse_target
+        self.kb = load_knowledge_base()
+        self.identify = identify_text
+        if options.licence_engine == "scancode":
+            from auditor.identify.scancode_engine import identify_text_scancode
+
+            self.identify = identify_text_scancode
+        self.local = LocalSource()
+        self.code_hosts = SharedLinks(_code_hosts()) if options.check_links else None
+        fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links, options.policy)))
+        self.cache = ResultCache(options.cache_dir, fingerprint) if options.cache else None
+
+    def __call__(self, text: str) -> dict[str, Any]:
+        with request_scope(self.options.target_timeout) as scope:
+            try:
+                return self._audit(text, scope)
+            except AuditorError as error:
+                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                return failed_record(text, error.exit_code, type(error).__name__, message, **_extra(scope))
+            except Exception as error:  # noqa: BLE001 - a bug fails its own target, never the batch
+                message = f"internal error: {type(error).__name__}: {escaped_name(str(error), 300)}"
+                return failed_record(text, EXIT_INTERNAL, "InternalError", message, **_extra(scope))
+
+    def _audit(self, text: str, scope) -> dict[str, Any]:
+        from auditor.judge.policy import Policy, evaluate, policy_for
+
+        target = self.parse_target(text, self.options.revision)
+        policy = policy_for(target, self.options.policy or Policy())
+        if target.kind is TargetKind.HUB:
+            info = self.hub.model_info(target)
+            cached = self.cache.get(target.repo_id, info.sha) if self.cache is not None else None
+            if cached is not None:
+                return {**cached, "target": text, "cached": True, **_extra(scope)}
+            auditor = Auditor(self.hub, self.kb, self.identify, self.options.scan_weights, self.code_hosts)
+            result = auditor.audit_snapshot(self.hub.snapshot(target, info))
+        else:
+            registry = self.hub if self.options.check_links else NoLookups()
+            result = Auditor(self.local, self.kb, self.identify, self.options.scan_weights, self.code_hosts, registry).run(target)
+        outcome = evaluate(policy, result, self.kb) if policy else None
+        code = EXIT_POLICY if outcome is not None and not outcome.passed else 0
+        policy_part = {"policy": outcome.to_dict()} if outcome is not None else {}
+        record = audited_record(text, result, code, cached=False, **policy_part, **_extra(scope))
+        if self.cache is not None and target.kind is TargetKind.HUB:
+            self.cache.put(target.repo_id, result.sha, record)
+        return record
+
+
+def _extra(scope) -> dict[str, Any]:
+    return {"retries": scope.retries, "notes": list(scope.notes)}
+
+
+def _code_hosts():
+    from auditor.sources.github import API, GitHubLicences
+
+    return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)

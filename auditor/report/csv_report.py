@@ -1,0 +1,58 @@
+"""CSV: one row per repo (`--format csv`), for pandas and spreadsheets, rendered from records.
+
+Columns: id, sha, verdict, governing licences, commercial use, errors, warnings, then the
+status, exit code and error message of a target that could not be audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Iterable, Sequence, TextIO
+
+from auditor.model import AuditResult
+from auditor.report.interface import Renderer
+from auditor.report.jsonl import audited_record, failed_record
+
+COLUMNS = ("id", "sha", "verdict", "governing_licences", "commercial_use", "errors", "warnings", "status", "exit_code", "error")
+
+
+def row_of(record: dict[str, Any]) -> list[Any]:
+    """The CSV row of one record; cells that a spreadsheet would run as a formula are defused."""
+    summary = record.get("summary") or {}
+    error = record.get("error") or {}
+    cells = [
+        record.get("target") or summary.get("repo"), summary.get("sha"), summary.get("verdict"),
+        summary.get("governing_licences"), summary.get("commercial_use"), summary.get("errors"),
+        summary.get("warnings"), record.get("status"), record.get("exit_code"), error.get("message"),
+    ]
+    return [_defused(cell) for cell in cells]
+
+
+def write_rows(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """The header, then one row per record, written as they come."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for record in records:
+        writer.writerow(row_of(record))
+
+
+def _defused(cell: Any) -> Any:
+    # repo-supplied text starting with = + - @ would be a formula in Excel or LibreOffice
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return "" if cell is None else cell
+
+
+class CsvRenderer(Renderer):
+    """Renders audits already in memory as CSV rows."""
+
+    def render(self, result: AuditResult) -> str:
+        return self.render_batch([result])
+
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+        records = [audited_record(r.target.label, r) for r in results]
+        records += [failed_record(target, 0, "error", message) for target, message in failures]
+        out = io.StringIO()
+        write_rows(records, out)
+        return out.getvalue()

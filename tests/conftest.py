@@ -37,6 +37,12 @@ def no_code_host(monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
 
 
+@pytest.fixture(autouse=True)
+def own_cache_dir(monkeypatch, tmp_path_factory):
+    """The result cache of census runs lives in a fresh directory, never in the real home."""
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path_factory.mktemp("auditor-cache")))
+
+
 @pytest.fixture(scope="session")
 def fake_hub_server():
     roots = [FIXTURE_REPOS, FIXTURE_DATASETS] + ([CORPUS_REPOS] if CORPUS_REPOS.is_dir() else [])

@@ -499,6 +499,8 @@ class HubSource(RepoSource):
             return AccessDenied(f"{repo_id} is disabled on {self.endpoint}")
         if isinstance(error, HfHubHTTPError):
             status = _status(error)
+            if status in (401, 403) and path:  # the repo was listed, but this file was refused
+                return AccessDenied(f"{self.endpoint} refused {where} ({status}): a token with access may help ({_TOKEN_HELP})")
             if status in (401, 403):
                 return self._denied(repo_id)
             if status == 404:  # a mirror's plain 404, without the Hub's error headers

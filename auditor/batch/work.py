@@ -62,13 +62,20 @@ class TargetWork:
     """Audits one target text into a record; thread-safe, shared by the runner's workers."""
 
     def __init__(self, options: BatchOptions, hub: HubSource, parse_target: Callable[[str, str | None], Target]):
-        from auditor.identify import identify_text, load_knowledge_base
+        from auditor.identify import identify_text
+        from auditor.judge.policy import Policy, policy_for
         from auditor.sources.local import LocalSource
 
         self.options = options
         self.hub = hub
         self.parse_target = parse_target
-        self.kb = load_knowledge_base()
+        self._kb = None
+        # The pipeline is CPU work under one interpreter lock: running more of it at once than
+        # there are cores only multiplies its peak memory. Fetching stays `--jobs` wide.
+        self._pipeline_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+        self._kb_lock = threading.Lock()
+        # a Hub target's policy comes from the flags and the current directory: the same for all
+        self.hub_policy = policy_for(Target(TargetKind.HUB), options.policy or Policy())
         self.identify = identify_text
         if options.licence_engine == "scancode":
             from auditor.identify.scancode_engine import identify_text_scancode
@@ -78,6 +85,16 @@ class TargetWork:
         self.code_hosts = SharedLinks(_code_hosts()) if options.check_links else None
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links, options.policy)))
         self.cache = ResultCache(options.cache_dir, fingerprint) if options.cache else None
+
+    @property
+    def kb(self):
+        """The knowledge base, loaded by the first target that needs it (a warm run may not)."""
+        with self._kb_lock:
+            if self._kb is None:
+                from auditor.identify import load_knowledge_base
+
+                self._kb = load_knowledge_base()
+            return self._kb
 
     def __call__(self, text: str) -> dict[str, Any]:
         with request_scope(self.options.target_timeout) as scope:
@@ -94,17 +111,20 @@ class TargetWork:
         from auditor.judge.policy import Policy, evaluate, policy_for
 
         target = self.parse_target(text, self.options.revision)
-        policy = policy_for(target, self.options.policy or Policy())
+        policy = self.hub_policy if target.kind is TargetKind.HUB else policy_for(target, self.options.policy or Policy())
         if target.kind is TargetKind.HUB:
             info = self.hub.model_info(target)
             cached = self.cache.get(target.repo_id, info.sha) if self.cache is not None else None
             if cached is not None:
                 return {**cached, "target": text, "cached": True, **_extra(scope)}
-            auditor = Auditor(self.hub, self.kb, self.identify, self.options.scan_weights, self.code_hosts)
-            result = auditor.audit_snapshot(self.hub.snapshot(target, info))
+            snapshot = self.hub.snapshot(target, info)
+            with self._pipeline_slots:
+                auditor = Auditor(self.hub, self.kb, self.identify, self.options.scan_weights, self.code_hosts)
+                result = auditor.audit_snapshot(snapshot)
         else:
             registry = self.hub if self.options.check_links else NoLookups()
-            result = Auditor(self.local, self.kb, self.identify, self.options.scan_weights, self.code_hosts, registry).run(target)
+            with self._pipeline_slots:
+                result = Auditor(self.local, self.kb, self.identify, self.options.scan_weights, self.code_hosts, registry).run(target)
         outcome = evaluate(policy, result, self.kb) if policy else None
         code = EXIT_POLICY if outcome is not None and not outcome.passed else 0
         policy_part = {"policy": outcome.to_dict()} if outcome is not None else {}

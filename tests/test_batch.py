@@ -207,3 +207,67 @@ def test_progress_lines_on_stderr_unless_quiet(fake_hub, tmp_path):
     assert "failed: nobody/nothing:" in result.stderr
     quiet = CliRunner().invoke(audit_model, ["fetch-lab/big-weights", "--format", "jsonl", "-o", str(tmp_path / "q.jsonl"), "-q"])
     assert quiet.stderr == ""
+
+
+class _CountingCodeHost:
+    def __init__(self):
+        self.asked = 0
+
+    def licence_of(self, url: str) -> str:
+        self.asked += 1
+        return "MIT"
+
+
+def test_linked_code_shared_by_many_targets_is_looked_up_once():
+    from auditor.batch.work import SharedLinks
+
+    host = _CountingCodeHost()
+    links = SharedLinks(host, slots=2)
+    start = threading.Barrier(8)
+    answers = []
+
+    def ask():
+        start.wait()
+        answers.append(links.licence_of("https://github.com/org/code"))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == ["MIT"] * 8 and host.asked == 1
+
+
+def test_a_bug_in_one_target_is_its_failure_line_with_exit_70(fake_hub):
+    from auditor.batch import BatchOptions
+    from auditor.batch.work import TargetWork
+
+    def broken_parser(text, revision):
+        raise RuntimeError("boom \x00 in a parser")
+
+    work = TargetWork(BatchOptions(check_links=False, cache=False), HubSource(endpoint=fake_hub.endpoint, token=False), broken_parser)
+    record = work("org/name")
+    assert (record["status"], record["exit_code"], record["error"]["kind"]) == ("failed", 70, "InternalError")
+    assert record["error"]["message"] == "internal error: RuntimeError: boom \\x00 in a parser"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_silent_when_quiet():
+    from auditor.batch.progress import Progress
+
+    screen = _Terminal()
+    bar = Progress(2, retries=lambda: 3, stream=screen)
+    bar.finished({"status": "audited"})
+    bar.finished({"status": "failed", "target": "org/x", "error": {"message": "gone"}})
+    bar.close()
+    assert "failed: org/x: gone" in screen.getvalue() and "retries=3" in screen.getvalue()
+    assert "2/2 targets done (1 failed, 3 retries)" in screen.getvalue()
+    silent = _Terminal()
+    quiet = Progress(1, quiet=True, stream=silent)
+    quiet.finished({"status": "failed", "target": "org/x", "error": {"message": "gone"}})
+    quiet.close()
+    assert silent.getvalue() == ""

@@ -33,7 +33,7 @@ class SharedLinks:
         self.code_hosts = code_hosts
         self._slots = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
-        self._answers: dict[str, threading.Event | str | None] = {}
+        self._answers: dict[str, threading.Event] = {}
         self._values: dict[str, str | None] = {}
 
     def licence_of(self, url: str) -> str | None:

@@ -409,13 +409,9 @@ class HubSource(RepoSource):
         """The error for a request that failed on every attempt."""
         tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
         if isinstance(failure, _Answer):
-            try:
-                hf_raise_for_status(failure.response)
-            except HfHubHTTPError as error:
-                asked = _retry_after(failure.response.headers)
-                after = f"; it asked to retry after {asked:g} s (waits are capped at {self.retry_after_cap:g} s)" if asked else ""
-                return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}{after}")
-            return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}")
+            asked = _retry_after(failure.response.headers)
+            after = f"; it asked to retry after {asked:g} s (waits are capped at {self.retry_after_cap:g} s)" if asked else ""
+            return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}{after}")
         if isinstance(failure, httpx2.ConnectError):
             return HubUnreachable(f"could not connect to {self.endpoint} for {what}, {tries}: {_first_line(failure)}")
         if isinstance(failure, _Malformed):

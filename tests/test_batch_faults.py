@@ -143,3 +143,16 @@ def test_repeated_connection_failures_stop_the_run_with_a_hint(workdir):
     assert code == 5
     assert len(records) == 5 and all(r["error"]["kind"] == "HubUnreachable" for r in records.values())
     assert "offline? is HF_ENDPOINT right?" in stderr and "3 not started" in stderr
+
+
+@pytest.mark.parametrize("name", ["hostile-names", "truncated-json", "403-on-files", "plain-404", "503-once-on-a-file"])
+def test_a_single_audit_meets_the_same_faults_with_the_same_codes(name, fake_hub, workdir):
+    fault, code, words = FAULTS[name]
+    with FaultProxy(fake_hub.endpoint, {FAULTY: fault}) as proxy:
+        result = CliRunner().invoke(audit_model, [FAULTY, "--format", "json"], env={"HF_ENDPOINT": proxy.endpoint, **FAST})
+    assert result.exit_code == code, result.stderr
+    assert "Traceback" not in result.stderr
+    if words is None:
+        assert json.loads(result.stdout)["target"]["repo_id"] == FAULTY
+    else:
+        assert words in result.stderr.lower()

@@ -20,6 +20,7 @@ overlong) are never requested and are listed as unread.
 Limits come from the constructor, else from the environment (AUDITOR_HTTP_CONNECT_TIMEOUT,
 AUDITOR_HTTP_READ_TIMEOUT, AUDITOR_HTTP_REQUEST_TIMEOUT, AUDITOR_HTTP_RETRIES,
 AUDITOR_HTTP_RETRY_WAIT, AUDITOR_RETRY_AFTER_CAP; seconds), else from the defaults below.
+A fetch outside any scope gets one of AUDITOR_TARGET_TIMEOUT seconds (default 120).
 """
 
 from __future__ import annotations
@@ -192,7 +193,11 @@ class HubSource(RepoSource):
 
     # --- RepoSource
     def fetch(self, target: Target) -> RepoSnapshot:
-        return self.snapshot(target, self.model_info(target))
+        if getattr(_local, "scope", None) is not None:
+            return self.snapshot(target, self.model_info(target))
+        # outside a census's per-target scope, the fetch still has a deadline of its own
+        with request_scope(_env_number("AUDITOR_TARGET_TIMEOUT", 120.0)):
+            return self.snapshot(target, self.model_info(target))
 
     def model_info(self, target: Target) -> ModelInfo:
         """The one metadata request: every file with its size and LFS data, the commit, the card's metadata."""

@@ -292,6 +292,12 @@ def test_names_and_aliases_point_at_one_profile_only():
     assert not clashes, clashes
 
 
+def test_every_name_and_alias_has_a_name_key():
+    """A name of CJK characters alone has no key: lookups could never reach it."""
+    empty = [f"{pid}: {name!r}" for pid, p in profiles().items() for name in [p["name"], *p.get("aliases", [])] if not name_key(name)]
+    assert not empty, empty
+
+
 def test_spdx_and_scancode_ids_are_unique():
     for field in ("spdx", "scancode_key"):
         values = [p[field] for p in profiles().values() if p.get(field)]

@@ -58,7 +58,9 @@ class OutputFormat(str, Enum):
     def for_path(cls, path: str) -> "OutputFormat | None":
         """The format a file name's suffix asks for (the longest suffix wins: `.sarif.json` is SARIF)."""
         name = PurePath(path).name.lower()
-        matches = [(len(suffix), member) for member in cls for suffix in member.suffixes if name.endswith(suffix)]
+        # `bom.json` is CycloneDX's own conventional name, as `x.bom.json` is
+        matches = [(len(suffix), member) for member in cls for suffix in member.suffixes
+                   if name.endswith(suffix) or (suffix.count(".") > 1 and name == suffix[1:])]
         return max(matches, key=lambda match: match[0])[1] if matches else None
 
     def renderer(self, **options) -> Renderer:

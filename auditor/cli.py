@@ -232,7 +232,7 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
 @click.option("--sarif-info", is_flag=True, help="Include info findings in SARIF output (left out by default: code scanning shows each result as an alert).")
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and policy failures on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Log every request and file read on stderr.")
 @click.option("--list-findings", is_flag=True, is_eager=True, expose_value=False, callback=_list_findings, help="List every finding code with its severity and meaning, and exit.")
 @click.version_option(__version__, prog_name="audit-model")

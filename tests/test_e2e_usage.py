@@ -152,7 +152,8 @@ def test_two_different_revisions_are_a_usage_error():
         parse_target("org/name@v1", "v2")
 
 
-@pytest.mark.parametrize("spelling", [f"{APACHE}/", f"hf.co/{APACHE}", f"huggingface.co/{APACHE}", f"{APACHE}@main", f"{APACHE}@{APACHE_SHA}"])
+@pytest.mark.parametrize("spelling", [f"{APACHE}/", f"hf.co/{APACHE}", f"huggingface.co/{APACHE}", f"{APACHE}@main",
+                                      f"{APACHE}@{APACHE_SHA}", f"{APACHE}@{APACHE_SHA[:7]}", f"https://hf.co/{APACHE}/tree/{APACHE_SHA[:10]}"])
 def test_hub_target_spellings_audit_the_repo(fake_hub, spelling):
     result = cli(spelling, "--no-check-links", "--format", "json")
     assert result.exit_code == 0, result.stderr

@@ -144,3 +144,31 @@ def test_terminal_rendering_carries_no_escape_sequence_from_the_repo(hostile_rep
     assert not SGR.sub("", screen).count("\x1b"), "an escape sequence other than colour reached the terminal"
     assert "\x1b[31mred" not in screen and "\x1b[2J" not in screen
     assert "\x1b[1;31merror" in screen or "\x1b[31;1merror" in screen or "error" in SGR.sub("", screen)
+
+
+def test_hostile_names_from_the_hub_are_escaped_too(tmp_path, monkeypatch):
+    """The same names listed by a Hub repo (a fake Hub of its own, serving only this repo)."""
+    import yaml
+    from fakehub import FakeHub
+
+    root = tmp_path / "hub" / "hostile"
+    (root / "files").mkdir(parents=True)
+    (root / "files" / "README.md").write_text(CARD, encoding="utf-8")
+    siblings = [{"path": "README.md", "size": len(CARD.encode())}] + [{"path": name, "size": 6} for name in HOSTILE_NAMES]
+    (root / "repo.yaml").write_text(yaml.safe_dump({"id": "hostile-org/names", "sha": "a" * 40, "siblings": siblings}), encoding="utf-8")
+    with FakeHub([tmp_path / "hub"]) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        outputs = {suffix: tmp_path / f"report{suffix}" for suffix in (".md", ".json", ".sarif", ".cdx.json")}
+        for out in outputs.values():
+            code, stderr = run("hostile-org/names", "-o", str(out), "--sarif-info")
+            assert code == 0, stderr
+    markdown = outputs[".md"].read_text(encoding="utf-8")
+    html = _html(markdown)
+    assert "\x1b" not in markdown and "<img" not in html and "<script" not in html and "<a " not in html
+    assert "<strong>error</strong> <code>forged</code>" not in html
+    for suffix in (".json", ".sarif", ".cdx.json"):
+        json.loads(outputs[suffix].read_bytes().decode("utf-8"))
+    paths = {a["path"] for a in json.loads(outputs[".json"].read_text(encoding="utf-8"))["artefacts"]}
+    assert set(HOSTILE_NAMES) <= paths

@@ -62,8 +62,8 @@ def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool)
     if isinstance(error, NotFound) and "revision" not in message.lower():
         if not spelt_as_url(text):
             message = f"no directory {text} here, and {message}"
-        if not token_given:
-            message += " (if it is private, pass --token or set HF_TOKEN)"
+        message += " (if it is private, pass --token or set HF_TOKEN)" if not token_given else \
+            " (if it is private, the token given has no access to it)"
     elif isinstance(error, AccessDenied) and token_given and "token" not in message.lower():
         message += " (the Hub refused the token given)"
     return message

@@ -61,8 +61,9 @@ def _check_writable(path: Path) -> None:
 def deliver(report: str, destination: Destination, stdout: TextIO | None = None) -> None:
     """Write the report: to its file, or to stdout (drawn with colour when that is a terminal)."""
     if destination.path is not None:
+        data = report.encode("utf-8")  # before the file is opened, so a failure leaves no empty file
         try:
-            destination.path.write_text(report, encoding="utf-8")
+            destination.path.write_bytes(data)
         except OSError as error:
             raise UsageError(f"--output {destination.path}: cannot write: {error.strerror or error}") from error
         return

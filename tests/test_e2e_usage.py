@@ -224,3 +224,9 @@ def test_ctrl_c_exits_130_and_keeps_the_reports_of_finished_targets(tmp_path):
     assert b"interrupted" in stderr and b"Traceback" not in stderr
     report = json.loads(out.read_text())
     assert report["schema"] == "auditor/1" and report["target"]["path"] == str(repo)
+
+
+def test_a_repo_not_found_with_a_token_says_the_token_may_lack_access(fake_hub):
+    result = cli("nobody/nothing-here", "--token", "hf_some_token")
+    assert result.exit_code == 3
+    assert "the token given has no access to it" in result.stderr

@@ -101,15 +101,11 @@ def _format(env: Mapping[str, str]) -> OutputFormat:
 
 
 def _flags(env: Mapping[str, str]) -> Policy | None:
-    from auditor.identify import load_knowledge_base
-    from auditor.judge.licence_names import check_licence_names
+    from auditor.judge.licence_names import check_allow_deny
 
     fail_on = check_fail_on(_input(env, "FAIL_ON"), where="input fail-on")
     allow, deny = split_names(_input(env, "ALLOW_LICENCE")), split_names(_input(env, "DENY_LICENCE"))
-    if allow or deny:
-        kb = load_knowledge_base()
-        check_licence_names(allow, kb, where="input allow-licence")
-        check_licence_names(deny, kb, where="input deny-licence")
+    check_allow_deny(allow, deny, where="input {}")
     return Policy(fail_on=fail_on, allow=allow, deny=deny) if (fail_on or allow or deny) else None
 
 

@@ -21,11 +21,10 @@ import click
 from auditor import __version__
 from auditor.logs import log
 from auditor.report import OutputFormat
-from auditor.targets import parse_target
+from auditor.targets import parse_target  # also imported from here by older callers
 
 # Codes 2-5 belong to the errors that cause them (auditor.errors, `exit_code`); these are the rest.
 EXIT_OK, EXIT_POLICY, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
-__all__ = ["audit_model", "audit_targets", "main", "parse_target", "Batch"]
 
 
 class _Sources:
@@ -291,14 +290,10 @@ def _policy_flags(fail_on, allow_licences, deny_licences, config=None):
         read_config_file(config.file, load_knowledge_base())
     if not (fail_on or allow_licences or deny_licences):
         return None
-    allow, deny = split_names(allow_licences), split_names(deny_licences)
-    if allow or deny:
-        from auditor.identify import load_knowledge_base
-        from auditor.judge.licence_names import check_licence_names
+    from auditor.judge.licence_names import check_allow_deny
 
-        kb = load_knowledge_base()
-        check_licence_names(allow, kb, where="--allow-licence")
-        check_licence_names(deny, kb, where="--deny-licence")
+    allow, deny = split_names(allow_licences), split_names(deny_licences)
+    check_allow_deny(allow, deny)
     return Policy(fail_on=tuple(fail_on), allow=allow, deny=deny)
 
 

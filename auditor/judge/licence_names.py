@@ -71,3 +71,16 @@ def check_licence_names(names: Iterable[str], kb: Any, where: str) -> tuple[str,
                 "name or family the knowledge base knows (licences/*.yaml), or a pattern such as cc-by-nc-*"
             )
     return names
+
+
+def check_allow_deny(allow: Iterable[str], deny: Iterable[str], where: str = "--{}") -> None:
+    """Both licence lists of a policy checked against the shipped knowledge base; `where`
+    formats the key into the option or input name the message names ("--{}", "input {}")."""
+    allow, deny = tuple(allow), tuple(deny)
+    if not (allow or deny):
+        return
+    from auditor.identify import load_knowledge_base
+
+    kb = load_knowledge_base()
+    check_licence_names(allow, kb, where.format("allow-licence"))
+    check_licence_names(deny, kb, where.format("deny-licence"))

@@ -13,7 +13,6 @@ root, and the target's label in the location's properties.
 from __future__ import annotations
 
 import hashlib
-import json
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence

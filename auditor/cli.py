@@ -281,13 +281,15 @@ def _read_targets(stream) -> tuple[str, ...]:
 
 
 def _policy_flags(fail_on, allow_licences, deny_licences, config=None):
-    """The policy the flags give; licence names and the --config file are checked here, before any audit."""
-    from auditor.judge.policy import Policy, read_config_file, split_names
+    """The policy the flags give; licence names and the policy file (--config or the current
+    directory's) are checked here, before any audit."""
+    from auditor.identify import load_knowledge_base
+    from auditor.judge.policy import Policy, read_config, read_config_file, split_names
 
     if config is not None and config.file is not None:
-        from auditor.identify import load_knowledge_base
-
         read_config_file(config.file, load_knowledge_base())
+    else:
+        read_config(Path.cwd(), load_knowledge_base())
     if not (fail_on or allow_licences or deny_licences):
         return None
     from auditor.judge.licence_names import check_allow_deny

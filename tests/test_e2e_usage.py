@@ -130,6 +130,9 @@ def test_policy_from_config_file_else_the_current_directory_named_on_stderr(chec
     chosen.write_text('deny-licence = ["cc-by-nc-40"]\n')
     bad = cli(str(repo), "--config", str(chosen))
     assert bad.exit_code == 2 and "did you mean" in bad.stderr and "auditing" not in bad.stderr
+    (here / "pyproject.toml").write_text('[tool.auditor]\nfail-on = ["non_comercial"]\n')
+    bad_here = cli(str(repo), str(repo))
+    assert bad_here.exit_code == 2 and "did you mean 'non-commercial'" in bad_here.stderr and "auditing" not in bad_here.stderr
 
 
 # -- targets -------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ def _evaluated(default) -> str:
 def run_audit_step(tmp_path, fixture, extra_env=None, **inputs):
     """The audit step's shell, with its `${{ }}` env evaluated as the runner would; fixture None
     leaves the workspace empty, as a workflow without actions/checkout does."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     workspace = tmp_path / "workspace"
     if fixture is None:
         workspace.mkdir(exist_ok=True)
@@ -200,11 +201,14 @@ def test_the_job_token_reaches_the_github_look_ups(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    api = {"AUDITOR_GITHUB_API": f"http://127.0.0.1:{server.server_port}"}
     try:
-        process, _, _ = run_audit_step(tmp_path, "open-science",
-                                       extra_env={"AUDITOR_GITHUB_API": f"http://127.0.0.1:{server.server_port}"})
+        process, _, _ = run_audit_step(tmp_path / "on", "open-science", extra_env=api)
+        looked_up = list(seen)
+        off, _, _ = run_audit_step(tmp_path / "off", "open-science", extra_env=api, check_links="false")
     finally:
         server.shutdown()
         server.server_close()
-    assert process.returncode == 0, process.stderr
-    assert seen and all(header and "ghs_job_token" in header for header in seen)
+    assert process.returncode == 0 and off.returncode == 0, process.stderr + off.stderr
+    assert looked_up and all(header and "ghs_job_token" in header for header in looked_up)
+    assert seen == looked_up  # check-links: false looked nothing up

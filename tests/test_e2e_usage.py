@@ -233,3 +233,18 @@ def test_a_repo_not_found_with_a_token_says_the_token_may_lack_access(fake_hub):
     result = cli("nobody/nothing-here", "--token", "hf_some_token")
     assert result.exit_code == 3
     assert "the token given has no access to it" in result.stderr
+
+
+def test_a_sarif_batch_names_the_target_in_every_location(checkout, tmp_path):
+    first, second = checkout("relabelled"), checkout("no-licence")
+    out = tmp_path / "batch.sarif"
+    result = cli(str(first), str(second), "--no-check-links", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    runs = json.loads(out.read_text())["runs"]
+    assert [run["properties"]["target"] for run in runs] == [str(first), str(second)]
+    assert [run["originalUriBaseIds"]["TARGETROOT"]["uri"] for run in runs] == [p.resolve().as_uri() + "/" for p in (first, second)]
+    for run in runs:
+        locations = [loc for item in run["results"] for loc in item["locations"]]
+        assert locations and all(loc["properties"]["target"] == run["properties"]["target"] for loc in locations)
+        assert all(loc["physicalLocation"]["artifactLocation"]["uriBaseId"] == "TARGETROOT" for loc in locations)
+        assert all(item["level"] != "note" for item in run["results"])  # info findings left out by default

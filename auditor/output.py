@@ -9,6 +9,7 @@ rich; anything piped or redirected is the raw report.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,8 @@ def _check_writable(path: Path) -> None:
         raise UsageError(f"--output {path}: is a directory")
     if not parent.is_dir():
         raise UsageError(f"--output {path}: directory {parent} does not exist")
+    if not os.access(path if path.exists() else parent, os.W_OK):
+        raise UsageError(f"--output {path}: not writable")
 
 
 def deliver(report: str, destination: Destination, stdout: TextIO | None = None) -> None:

@@ -76,8 +76,20 @@ def deliver(report: str, destination: Destination, stdout: TextIO | None = None)
 
         print_markdown(report, stream)
     else:
-        stream.write(report)
-        stream.flush()
+        try:
+            stream.write(report)
+            stream.flush()
+        except BrokenPipeError:
+            _discard(stream)
+
+
+def _discard(stream: TextIO) -> None:
+    """The reader went away (`| head`, a pager quit early): not a failure of the audit. What is
+    still buffered goes to /dev/null, so the interpreter's exit does not fail on it either."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -248,3 +248,18 @@ def test_a_sarif_batch_names_the_target_in_every_location(checkout, tmp_path):
         assert locations and all(loc["properties"]["target"] == run["properties"]["target"] for loc in locations)
         assert all(loc["physicalLocation"]["artifactLocation"]["uriBaseId"] == "TARGETROOT" for loc in locations)
         assert all(item["level"] != "note" for item in run["results"])  # info findings left out by default
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
+    """`audit-model X | head`: the pipe has no reader by the time the report is written."""
+    repo = materialise(FIXTURES / "open-science", tmp_path / "open-science")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # closed before the child starts: its write is certain to meet a broken pipe
+    try:
+        process = subprocess.run([sys.executable, "-m", "auditor", str(repo), "--no-check-links"], stdout=write_end,
+                                 stderr=subprocess.PIPE, timeout=120,
+                                 env={**os.environ, "AUDITOR_GITHUB_API": "http://127.0.0.1:9", "HF_ENDPOINT": "http://127.0.0.1:9"})
+    finally:
+        os.close(write_end)
+    assert process.returncode == 0, process.stderr
+    assert b"internal error" not in process.stderr and b"Traceback" not in process.stderr

@@ -107,7 +107,7 @@ def test_hostile_file_names_are_listed_as_unread_and_escaped(fake_hub, workdir):
     assert unread["../escape.txt"] == "not read: a file name with empty, . or .. parts"
     assert unread["/etc/passwd"] == "not read: an absolute file name"
     assert unread["dir\\LICENSE"] == "not read: a file name with backslashes"
-    assert unread["nul\\x00name.md"] == "not read: a file name with control characters"
+    assert unread["nul\\x00name.md"] == "not read: a file name with a NUL byte"
     assert unread[f"{'x' * 120}... (5000 characters)"] == "not read: a file name of 5000 characters"
     assert len(HOSTILE_NAMES) == 5
     assert "file-unread" in records[FAULTY]["summary"]["codes"]

@@ -33,6 +33,8 @@ class BatchOptions:
     scan_weights: bool | None = None
     check_links: bool = True
     policy: Any = None  # auditor.judge.policy.Policy from the flags, or None
+    config_file: Any = None  # --config: the policy file (a Path), else the current directory's
+    config_from_target: bool = False  # --config-from-target: a local target's own policy file
 
     @property
     def lists_targets(self) -> bool:

@@ -65,6 +65,9 @@ class Progress:
                 f"{rate:.1f}/s{eta}")
 
     def _say(self, text: str) -> None:
+        from auditor.report.escape import terminal
+
+        text = terminal(text)  # target names and messages can carry what a repository supplied
         if self._bar is not None:
             self._bar.write(text, file=self.stream)
         else:

@@ -63,7 +63,6 @@ class TargetWork:
 
     def __init__(self, options: BatchOptions, hub: HubSource, parse_target: Callable[[str, str | None], Target]):
         from auditor.identify import identify_text
-        from auditor.judge.policy import Policy, policy_for
         from auditor.sources.local import LocalSource
 
         self.options = options
@@ -75,7 +74,7 @@ class TargetWork:
         self._pipeline_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
         self._kb_lock = threading.Lock()
         # a Hub target's policy comes from the flags and the current directory: the same for all
-        self.hub_policy = policy_for(Target(TargetKind.HUB), options.policy or Policy())
+        self.hub_policy = self._policy(Target(TargetKind.HUB))
         self.identify = identify_text
         if options.licence_engine == "scancode":
             from auditor.identify.scancode_engine import identify_text_scancode
@@ -83,8 +82,14 @@ class TargetWork:
             self.identify = identify_text_scancode
         self.local = LocalSource()
         self.code_hosts = SharedLinks(_code_hosts()) if options.check_links else None
-        fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links, options.policy)))
+        fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links, self.hub_policy)))
         self.cache = ResultCache(options.cache_dir, fingerprint) if options.cache else None
+
+    def _policy(self, target: Target):
+        from auditor.judge.policy import Policy, policy_for
+
+        options = self.options
+        return policy_for(target, options.policy or Policy(), config_file=options.config_file, from_target=options.config_from_target)
 
     @property
     def kb(self):
@@ -108,10 +113,10 @@ class TargetWork:
                 return failed_record(text, EXIT_INTERNAL, "InternalError", message, **_extra(scope))
 
     def _audit(self, text: str, scope) -> dict[str, Any]:
-        from auditor.judge.policy import Policy, evaluate, policy_for
+        from auditor.judge.policy import evaluate
 
         target = self.parse_target(text, self.options.revision)
-        policy = self.hub_policy if target.kind is TargetKind.HUB else policy_for(target, self.options.policy or Policy())
+        policy = self.hub_policy if target.kind is TargetKind.HUB else self._policy(target)
         if target.kind is TargetKind.HUB:
             info = self.hub.model_info(target)
             cached = self.cache.get(target.repo_id, info.sha) if self.cache is not None else None

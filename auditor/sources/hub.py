@@ -14,7 +14,7 @@ Every request has a connect and a read timeout, and gives up at the deadline of 
 `request_scope` it runs in (one per target in a batch). Hub failures become the auditor's
 errors (NotFound, AccessDenied, SourceUnavailable and its kinds), except a gated repo
 without access: its files are listed and named in `unread`, and the audit goes on. File
-names the Hub lists are checked; odd ones (`..`, absolute, backslashes, control characters,
+names the Hub lists are checked; odd ones (`..`, absolute, backslashes, a NUL byte,
 overlong) are never requested and are listed as unread.
 
 Limits come from the constructor, else from the environment (AUDITOR_HTTP_CONNECT_TIMEOUT,
@@ -533,8 +533,8 @@ def odd_file_name(name: Any) -> str | None:
         return "not a file name"
     if len(name) > _MAX_NAME:
         return f"a file name of {len(name)} characters"
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return "a file name with control characters"
+    if "\0" in name:  # other control characters are listed, and escaped by every renderer
+        return "a file name with a NUL byte"
     if "\\" in name:
         return "a file name with backslashes"
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):

@@ -36,6 +36,23 @@ def lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def at_once(count: int, ask) -> list:
+    """`ask()` from `count` threads released together; their answers."""
+    start = threading.Barrier(count)
+    answers = []
+
+    def one():
+        start.wait()
+        answers.append(ask())
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
 def test_author_and_limit_list_targets_through_the_model_listing(fake_hub, tmp_path):
     out = tmp_path / "out.jsonl"
     code, _, stderr = run("--author", "fetch-lab", "--search", "FLAKY", "--format", "jsonl", "-o", str(out))
@@ -138,18 +155,7 @@ def test_markdown_census_summary_puts_errors_first(fake_hub, tmp_path):
 
 def test_base_models_shared_by_many_targets_are_looked_up_once(fake_hub):
     source = HubSource(endpoint=fake_hub.endpoint, token=False)
-    start = threading.Barrier(8)
-    answers = []
-
-    def ask():
-        start.wait()
-        answers.append(source.base_model_licences("fetch-lab/big-weights"))
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(8, lambda: source.base_model_licences("fetch-lab/big-weights"))
     assert answers == [("apache-2.0",)] * 8
     assert fake_hub.stats.requests["api"] == 1
 
@@ -223,18 +229,7 @@ def test_linked_code_shared_by_many_targets_is_looked_up_once():
 
     host = _CountingCodeHost()
     links = SharedLinks(host, slots=2)
-    start = threading.Barrier(8)
-    answers = []
-
-    def ask():
-        start.wait()
-        answers.append(links.licence_of("https://github.com/org/code"))
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(8, lambda: links.licence_of("https://github.com/org/code"))
     assert answers == ["MIT"] * 8 and host.asked == 1
 
 

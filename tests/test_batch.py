@@ -266,3 +266,20 @@ def test_progress_is_a_bar_on_a_terminal_and_silent_when_quiet():
     quiet.finished({"status": "failed", "target": "org/x", "error": {"message": "gone"}})
     quiet.close()
     assert silent.getvalue() == ""
+
+
+def test_a_census_as_one_json_document(fake_hub, tmp_path):
+    out = tmp_path / "census.json"
+    code, _, _ = run("fetch-lab/big-weights", "nobody/nothing", "--jobs", "2", "-o", str(out))
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert code == 3
+    assert [r["target"]["repo_id"] for r in document["results"]] == ["fetch-lab/big-weights"]
+    assert document["failures"][0]["target"] == "nobody/nothing" and document["failures"][0]["exit_code"] == 3
+
+
+def test_census_cells_and_csv_cells_are_defused():
+    from auditor.report.census import cell
+    from auditor.report.csv_report import row_of
+
+    assert cell("a | b\n<script>`x`") == "a \\| b &lt;script>\\`x\\`"
+    assert row_of({"target": "=HYPERLINK(\"x\")", "summary": {"commercial_use": "+1"}})[:5] == ["'=HYPERLINK(\"x\")", "", "", "", "'+1"]

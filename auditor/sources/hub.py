@@ -135,6 +135,7 @@ class _Malformed(Exception):
 class _Answer:
     response: httpx2.Response  # carries the (capped) body as its content
     truncated: bool = False  # the body went on beyond the cap
+    parsed: Any = None  # what the caller's parser made of a 2xx body
 
     @property
     def status(self) -> int:
@@ -301,6 +302,9 @@ class HubSource(RepoSource):
         if mine:
             try:
                 once.value = None if self._unreachable else self._declared_licences(repo_type, repo_id)
+            except DeadlineExceeded:
+                with self._lock:  # this target ran out of time: another may still ask
+                    del self._lookups[key]
             finally:
                 once.done.set()
         else:
@@ -313,17 +317,17 @@ class HubSource(RepoSource):
         try:
             validate_repo_id(repo_id)
             info = self._api(url, None, parse, repo_id, None, f"{repo_type} info of {repo_id}", retries=1)
+            card = info.card_data.to_dict() if info.card_data is not None else {}
+            declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
+            if not declared:
+                declared = [t.split(":", 1)[1] for t in info.tags or () if isinstance(t, str) and t.startswith("license:")]
         except DeadlineExceeded:
-            return None
+            raise
         except HubUnreachable:
             self._unreachable = True
             return None
         except Exception:  # noqa: BLE001 - an unknown, private or malformed repo is simply not looked up
             return None
-        card = info.card_data.to_dict() if info.card_data is not None else {}
-        declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
-        if not declared:
-            declared = [t.split(":", 1)[1] for t in info.tags or () if isinstance(t, str) and t.startswith("license:")]
         return tuple(dict.fromkeys(str(v) for v in declared if v)) or None
 
     # --- requests

@@ -283,3 +283,17 @@ def test_census_cells_and_csv_cells_are_defused():
 
     assert cell("a | b\n<script>`x`") == "a \\| b &lt;script>\\`x\\`"
     assert row_of({"target": "=HYPERLINK(\"x\")", "summary": {"commercial_use": "+1"}})[:5] == ["'=HYPERLINK(\"x\")", "", "", "", "'+1"]
+
+
+def test_a_resumed_run_answers_for_the_whole_file(fake_hub, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert run("nobody/nothing", "--format", "jsonl", "-o", str(out))[0] == 3
+    fake_hub.reset()
+    code, _, _ = run("nobody/nothing", "fetch-lab/big-weights", "--resume", "--format", "jsonl", "-o", str(out))
+    assert code == 3 and [r["target"] for r in lines(out)] == ["nobody/nothing", "fetch-lab/big-weights"]
+    assert not [r for r in fake_hub.stats.log if "nobody/nothing" in r.path]  # not asked again
+
+
+def test_limit_without_a_listing_is_a_usage_error():
+    code, _, stderr = run("org/name", "--limit", "3", "--format", "jsonl")
+    assert code == 2 and "--limit goes with" in stderr

@@ -33,6 +33,8 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
 
     if options.output_format not in STREAMED_FORMATS:
         raise UsageError(f"a census writes {', '.join(STREAMED_FORMATS)}, not {options.output_format}")
+    if options.limit and not options.lists_targets:
+        raise UsageError("--limit goes with --author, --search or --filter")
     if options.resume and not (options.output and options.output_format == "jsonl"):
         raise UsageError("--resume continues a JSONL file: give --format jsonl and --output FILE")
     hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token,
@@ -42,14 +44,14 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)
     targets = [t for t in unique(targets) if in_shard(t, options.shard)]
     if options.output_format == "jsonl":
-        stream, done = RecordStream.to_file(options.output, options.resume) if options.output else (RecordStream.to_stdout(), set())
+        stream, done = RecordStream.to_file(options.output, options.resume) if options.output else (RecordStream.to_stdout(), {})
     else:
-        stream, done = RecordStream.spool(), set()
+        stream, done = RecordStream.spool(), {}
     todo = [t for t in targets if t not in done]
     progress = Progress(len(todo), quiet=options.quiet, retries=lambda: hub.retries_total)
     give_up_after = options.target_timeout * 1.5 + 5 if options.target_timeout else None
     runner = ConcurrentRunner(TargetWork(options, hub, parse_target), options.jobs, give_up_after, on_wait=progress.tick)
-    exit_code = 0
+    exit_code = max((done[t] for t in targets if t in done), default=0)  # a resumed run answers for the whole file
     previous = None
     try:
         previous = _stop_on_sigterm()

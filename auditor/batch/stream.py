@@ -17,10 +17,10 @@ from auditor.errors import UsageError
 from auditor.report.jsonl import record_line
 
 
-def finished_targets(path: str) -> tuple[set[str], int]:
-    """The targets that have a complete line in the JSONL file at `path`, and the byte offset
-    just after the last complete line (what follows it was cut short)."""
-    done: set[str] = set()
+def finished_targets(path: str) -> tuple[dict[str, int], int]:
+    """The targets that have a complete line in the JSONL file at `path` (with their exit
+    codes), and the byte offset just after the last complete line (what follows was cut short)."""
+    done: dict[str, int] = {}
     offset = keep = 0
     with open(path, "rb") as handle:
         for raw in handle:
@@ -32,7 +32,8 @@ def finished_targets(path: str) -> tuple[set[str], int]:
             except ValueError:
                 continue
             if isinstance(record, dict) and isinstance(record.get("target"), str):
-                done.add(record["target"])
+                code = record.get("exit_code")
+                done[record["target"]] = code if isinstance(code, int) else 0
                 keep = offset
     return done, keep
 
@@ -46,9 +47,10 @@ class RecordStream:
         self.written = 0
 
     @classmethod
-    def to_file(cls, path: str, resume: bool) -> tuple["RecordStream", set[str]]:
-        """A stream appending to `path` (and the targets it already holds) when resuming, else a new file."""
-        done: set[str] = set()
+    def to_file(cls, path: str, resume: bool) -> tuple["RecordStream", dict[str, int]]:
+        """A stream appending to `path` (and the targets it already holds, with their exit codes)
+        when resuming, else a new file."""
+        done: dict[str, int] = {}
         if resume and os.path.exists(path):
             try:
                 done, keep = finished_targets(path)

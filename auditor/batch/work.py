@@ -16,7 +16,7 @@ from auditor import __version__
 from auditor.audit import Auditor
 from auditor.batch.cache import ResultCache
 from auditor.batch.options import BatchOptions
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, explain
 from auditor.model import Target, TargetKind
 from auditor.report.jsonl import audited_record, failed_record
 from auditor.sources.hub import HubSource, escaped_name, request_scope
@@ -106,11 +106,17 @@ class TargetWork:
             try:
                 return self._audit(text, scope)
             except AuditorError as error:
-                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                message = explain(error, text, self._is_hub(text), bool(self.options.token or os.environ.get("HF_TOKEN")))
                 return failed_record(text, error.exit_code, type(error).__name__, message, **_extra(scope))
             except Exception as error:  # noqa: BLE001 - a bug fails its own target, never the batch
                 message = f"internal error: {type(error).__name__}: {escaped_name(str(error), 300)}"
                 return failed_record(text, EXIT_INTERNAL, "InternalError", message, **_extra(scope))
+
+    def _is_hub(self, text: str) -> bool:
+        try:
+            return self.parse_target(text, None).kind is TargetKind.HUB
+        except Exception:  # noqa: BLE001 - not even a target: not a Hub one
+            return False
 
     def _audit(self, text: str, scope) -> dict[str, Any]:
         from auditor.judge.policy import evaluate

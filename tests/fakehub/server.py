@@ -241,8 +241,9 @@ class _Handler(BaseHTTPRequestHandler):
                 data = sibling.blob.read(position, min(_CHUNK, end - position))
                 if not data:
                     break
-                self.wfile.write(data)
+                # counted before it is sent: a client done reading must find it counted, not race it
                 self.hub.count_bytes(file_path, len(data))
+                self.wfile.write(data)
                 position += len(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

@@ -183,9 +183,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _hold(self, fault: Fault, head: bool) -> None:
-        """Wait until the test releases held requests, then forward."""
+        """Wait until the test releases held requests, then forward; a proxy stopping drops them
+        instead, so no request reaches the fake Hub after the test that made it."""
         self.proxy.held.set()
         self.proxy.release.wait(self.proxy.max_hold)
+        if self.proxy.stopping.is_set():
+            self.close_connection = True
+            return
         self._forward(head)
 
     def _reset(self, fault: Fault, head: bool) -> None:

@@ -30,7 +30,7 @@ import os
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -439,9 +439,11 @@ class HubSource(RepoSource):
         futures = [pool.submit(self._download, repo_id, sha, path, scope) for path in paths]
         try:
             return [(path, future.result()) for path, future in zip(paths, futures)]
-        finally:
+        except BaseException:
             for future in futures:
                 future.cancel()  # one fatal error ends the fetch: do not start the rest
+            wait(futures)  # and the reads already started end (within the deadline) before it is reported
+            raise
 
     def _download(self, repo_id: str, sha: str, path: str, scope: RequestScope) -> bytes | Skipped:
         url = hf_hub_url(repo_id, path, revision=sha, endpoint=self.endpoint)

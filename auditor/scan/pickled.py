@@ -16,11 +16,11 @@ import pickletools
 import re
 
 from auditor.findings import finding
-from auditor.model import Finding
+from auditor.model import Finding, Severity
 from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
 from auditor.scan.allowlist import import_findings
 from auditor.scan.pickles import PickleWalk, walk
-from auditor.scan.ziprange import ZipError, members, open_member
+from auditor.scan.ziprange import ZipError, ZipMember, members, open_member
 
 # torch.save's legacy files open with the pickled long 0x1950a86a20f9469cfc6c at protocol 2.
 LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
@@ -48,18 +48,21 @@ def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) 
     return _scan_raw(path, ranges, head)
 
 
-def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict) -> WeightScan:
+def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict, unreadable: list[str] | None = None) -> WeightScan:
     imports: dict[str, bool] = {}
     findings: list[Finding] = []
     for where, one in walks:
+        findings.extend(finding("unsafe-pickle", f"{where}: {hazard}", [path]) for hazard in one.hazards)
         findings.extend(import_findings(path, where, one.imports, torchscript=bool(facts.get("torchscript"))))
         for name, called in one.imports.items():
             imports[name] = imports.get(name, False) or called
     if len(findings) > _MAX_IMPORT_FINDINGS:  # a crafted pickle can import thousands of names
         rest = len(findings) - _MAX_IMPORT_FINDINGS
         findings = findings[:_MAX_IMPORT_FINDINGS]
-        findings.append(finding("unsafe-pickle", f"{path}: and {rest} more imports outside the allowlist (listed in the scan's facts)", [path]))
+        findings.append(finding("unsafe-pickle", f"{path}: and {rest} more imports that are not tensor or container types (listed in the scan's facts)", [path]))
     findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path]) for problem in problems)
+    # An archive whose directory or members cannot be read hides what a lenient loader may still run.
+    findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path], severity=Severity.ERROR) for problem in unreadable or ())
     facts = {
         **facts,
         "imports": sorted(imports),
@@ -110,9 +113,11 @@ def _pickle_follows(stream: RangeStream) -> bool:
 def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
     try:
         listed = members(ranges)
-    except (ZipError, BudgetExceeded) as exc:
+    except BudgetExceeded as exc:
         return _result(path, "pytorch-zip", ranges, [], [f"zip archive: {exc}"], {})
-    pickles = sorted((m for m in listed if m.name.endswith(".pkl")), key=lambda m: (not m.name.endswith("/data.pkl"), m.name))
+    except ZipError as exc:
+        return _result(path, "pytorch-zip", ranges, [], [], {}, unreadable=[f"zip archive: {exc}"])
+    pickles = sorted((m for m in listed if m.name.endswith(".pkl") or _holds_pickle(ranges, m)), key=lambda m: (not m.name.endswith("/data.pkl"), m.name))
     facts = {
         "members": len(listed),
         "pickle_members": [m.name for m in pickles],
@@ -122,11 +127,15 @@ def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
     }
     walks: list[tuple[str, PickleWalk]] = []
     problems: list[str] = []
+    unreadable: list[str] = []
     for member in pickles:
+        if member.flags & 0x1:
+            # No checkpoint writer encrypts; loaders that ignore the flag read a stored member as is.
+            unreadable.append(f"{member.name} is flagged as encrypted")
         try:
             one = walk(open_member(ranges, member))
         except ZipError as exc:
-            problems.append(f"{member.name}: {exc}")
+            unreadable.append(f"{member.name}: {exc}")
             continue
         except BudgetExceeded as exc:
             problems.append(f"{member.name}: {exc}")
@@ -136,4 +145,14 @@ def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
             problems.append(f"{member.name}: {one.error}")
             if one.out_of_budget:
                 break
-    return _result(path, "pytorch-zip", ranges, walks, problems, facts)
+    return _result(path, "pytorch-zip", ranges, walks, problems, facts, unreadable)
+
+
+def _holds_pickle(ranges: RangeReader, member: ZipMember) -> bool:
+    """Whether a member not named *.pkl (nor a tensor storage) starts like a protocol 2+ pickle."""
+    if _STORAGE_MEMBER.search(member.name) or member.size < 2 or member.name.endswith("/"):
+        return False
+    try:
+        return open_member(ranges, member).peek(2)[:1] == b"\x80"
+    except (ZipError, BudgetExceeded, ValueError):
+        return False

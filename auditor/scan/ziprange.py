@@ -126,8 +126,7 @@ def members(ranges: RangeReader) -> list[ZipMember]:
 
 def open_member(ranges: RangeReader, member: ZipMember) -> Stream:
     """A stream of the member's uncompressed content, read from its local header on."""
-    if member.flags & 0x1:
-        raise ZipError(f"{member.name} is encrypted")
+    # The encryption flag is not refused here: stored data is read as is, as lenient loaders do.
     header = ranges.read(member.header_offset, _LOCAL.size)
     if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
         raise ZipError(f"{member.name}: no local file header at offset {member.header_offset}")

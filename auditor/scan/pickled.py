@@ -28,7 +28,10 @@ _LEGACY_PICKLES = 5
 # Files sharing pickle extensions (.bin above all) that are not pickles at all.
 _OTHER_MAGIC = (b"lmgg", b"fmgg", b"tjgg", b"GGUF", b"\x93NUMPY", b"\x89HDF")
 _MAX_IMPORT_FINDINGS = 20
+_NOT_A_PICKLE_WITHIN = 16  # an unknown opcode this early, with nothing imported: the file is no pickle
 _STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
+# A protocol 0-1 pickle opening with an import: GLOBAL module\nname\n, perhaps after MARK.
+_PROTOCOL_0_CALL = re.compile(rb"\(?c[A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n")
 
 
 def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) -> WeightScan | None:
@@ -45,7 +48,16 @@ def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) 
         if pickle_only:
             return _result(path, "pickle", ranges, [], [f"does not start with a pickle opcode (byte 0x{head[0]:02x}): compressed or not a pickle"], {})
         return None
-    return _scan_raw(path, ranges, head)
+    return _scan_raw(path, ranges, head, pickle_only)
+
+
+def scan_pickle_archive(path: str, ranges: RangeReader) -> WeightScan | None:
+    """The scan of a plain zip archive (.zip): None unless it is a zip holding a pickle."""
+    head = ranges.read(0, min(4, ranges.size))
+    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return None
+    scan = _scan_zip(path, ranges)
+    return scan if scan.findings or scan.facts.get("pickle_members") else None
 
 
 def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict, unreadable: list[str] | None = None) -> WeightScan:
@@ -74,7 +86,7 @@ def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, Pic
     return WeightScan(path, fmt, facts, tuple(findings), ranges.bytes_read, ranges.budget)
 
 
-def _scan_raw(path: str, ranges: RangeReader, head: bytes) -> WeightScan:
+def _scan_raw(path: str, ranges: RangeReader, head: bytes, pickle_only: bool = False) -> WeightScan | None:
     if not head:
         return _result(path, "pickle", ranges, [], ["the file is empty"], {})
     legacy = head.startswith(LEGACY_TORCH_MAGIC)
@@ -88,6 +100,8 @@ def _scan_raw(path: str, ranges: RangeReader, head: bytes) -> WeightScan:
         index = len(walks)
         walks.append((path if index == 0 else f"{path} (pickle {index + 1})", one))
         if one.error:
+            if index == 0 and not pickle_only and not one.imports and one.error.startswith("unknown opcode") and stream.tell() <= _NOT_A_PICKLE_WITHIN:
+                return None  # a few bytes that only began like a pickle (a PNG named .pt): not a pickle
             if index < required or one.out_of_budget:
                 problems.append(f"pickle {index + 1}: {one.error}")
             else:  # bytes after the expected pickles that only looked like one
@@ -153,6 +167,7 @@ def _holds_pickle(ranges: RangeReader, member: ZipMember) -> bool:
     if _STORAGE_MEMBER.search(member.name) or member.size < 2 or member.name.endswith("/"):
         return False
     try:
-        return open_member(ranges, member).peek(2)[:1] == b"\x80"
+        head = open_member(ranges, member).peek(128)
     except (ZipError, BudgetExceeded, ValueError):
         return False
+    return (len(head) >= 2 and head[0] == 0x80 and head[1] <= 5) or _PROTOCOL_0_CALL.match(head) is not None

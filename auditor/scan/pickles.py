@@ -30,6 +30,7 @@ from auditor.scan.base import BudgetExceeded, RangeReader, RangeStream, Stream
 _MAX_NAME = 4096  # a string argument longer than this is data, never a module or attribute name
 _MAX_NESTED = 64 * 1024  # bytes payloads up to this size are kept, to walk a pickle hidden in them
 _MAX_DEPTH = 4  # pickles nested in pickles followed this deep
+_RESYNC_OFFSETS = 16  # where in a payload straddling a FRAME end a hidden walk is tried
 
 
 class _Mark:
@@ -197,6 +198,16 @@ class _Machine:
         for message in inner.hazards:
             self.hazard(message)
 
+    def hidden(self, payload: bytes, frame_offset: int) -> None:
+        """Imports in a payload that straddles a FRAME end, walked from where a loader may resume."""
+        for offset in dict.fromkeys([frame_offset, *range(min(_RESYNC_OFFSETS, len(payload)))]):
+            data = payload[offset:]
+            inner = walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), _MAX_DEPTH)
+            if inner.imports:
+                for name, was_called in inner.imports.items():
+                    self.walk.imports[name] = self.walk.imports.get(name, False) or was_called
+                return
+
     def generic(self, op: _Op, arg: Any) -> None:
         """Pop and push as pickletools' stack description says; note which import is called."""
         items = self.pop_mark() if op.mark else ()
@@ -340,15 +351,20 @@ _OPS = _table()
 
 
 class _Straddle(Exception):
-    """A payload runs past the end of its FRAME: the walk went on from the frame's end."""
+    """A counted argument runs across the end of its FRAME; carries the payload and where the frame ended in it."""
+
+    def __init__(self, value: Any, payload: bytes, frame_offset: int):
+        super().__init__("straddles a FRAME end")
+        self.value, self.payload, self.frame_offset = value, payload, frame_offset
 
 
-def _counted(op: _Op, stream: Stream, frame_end: int | None) -> Any:
+def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int) -> Any:
     """A length-prefixed argument; payloads that cannot be a name or a nested pickle are skipped, not read.
 
-    A payload that runs past the end of the FRAME it starts in is read differently by
-    CPython's loaders (`pickle.load` on a file can go on parsing opcodes at the frame's end,
-    GHSA of cpython#154848): the walk then follows those bytes as opcodes, and says so.
+    When the argument runs across the end of the FRAME it starts in, CPython's loaders
+    disagree on the bytes that follow (cpython#154848: `pickle.load` on a file can parse
+    the payload as opcodes), so the payload is read and raised with `_Straddle` for the walk
+    to look inside it.
     """
     size, fmt = op.prefix
     raw = stream.read(size)
@@ -357,30 +373,35 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None) -> Any:
     length = struct.unpack(fmt, raw)[0]
     if length < 0:
         raise ValueError(f"{op.name}: negative length")
-    if frame_end is not None and stream.tell() < frame_end < stream.tell() + length:
-        stream.skip(frame_end - stream.tell())
-        raise _Straddle(op.name)
+    payload_at = stream.tell()
     textual = op.name in _TEXT_OPS or op.name in _PY2_STRING_OPS
-    if length > (_MAX_NAME if textual else _MAX_NESTED) or not (textual or op.name in _BYTES_OPS):
+    straddles = frame_end is not None and op_start < frame_end < payload_at + length
+    if straddles or (length <= (_MAX_NAME if textual else _MAX_NESTED) and (textual or op.name in _BYTES_OPS)):
+        data = stream.read(min(length, _MAX_NESTED))
+        if len(data) < min(length, _MAX_NESTED) or stream.skip(length - len(data)) < length - len(data):
+            raise ValueError(f"{op.name}: payload truncated")
+    else:
         if stream.skip(length) < length:
             raise ValueError(f"{op.name}: payload truncated")
         return _ANY
-    data = stream.read(length)
-    if len(data) < length:
-        raise ValueError(f"{op.name}: payload truncated")
-    if not textual:
-        return data
-    return data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
+    value: Any = data
+    if length > (_MAX_NAME if textual else _MAX_NESTED):
+        value = _ANY
+    elif textual:
+        value = data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
+    if straddles:
+        raise _Straddle(value, data, max(0, frame_end - payload_at))
+    return value
 
 
-def _argument(op: _Op, stream: Stream, frame_end: int | None = None) -> Any:
+def _argument(op: _Op, stream: Stream, frame_end: int | None = None, op_start: int = 0) -> Any:
     if op.fixed:
         raw = stream.read(op.fixed)
         if len(raw) < op.fixed:
             raise ValueError(f"{op.name}: argument truncated")
         return raw
     if op.prefix:
-        return _counted(op, stream, frame_end)
+        return _counted(op, stream, frame_end, op_start)
     if op.reader:
         arg = op.reader(stream)
         return arg.decode("latin-1") if isinstance(arg, bytes) else arg
@@ -410,13 +431,12 @@ def walk(stream: Stream, depth: int = 0) -> PickleWalk:
                 result.error = f"unknown opcode 0x{code:02x} at byte {at - start}"
                 return result
             try:
-                arg = _argument(op, stream, frame_end)
-            except _Straddle:
-                machine.hazard(f"{op.name} at byte {at - start} runs past the end of its FRAME; loaders may run the bytes after it as opcodes")
-                machine.lenient = True
-                frame_end = None
-                continue
-            if frame_end is not None and at < frame_end < stream.tell():
+                arg = _argument(op, stream, frame_end, at)
+            except _Straddle as straddle:
+                machine.hazard(f"{op.name} at byte {at - start} runs past the end of its FRAME; loaders may run its payload as opcodes")
+                machine.hidden(straddle.payload, straddle.frame_offset)
+                arg = straddle.value
+            if frame_end is not None and at < frame_end < stream.tell() and op.prefix is None:
                 machine.hazard(f"{op.name} at byte {at - start} straddles the end of its FRAME")
             if op.name == "FRAME":
                 if frame_end is not None and at < frame_end:

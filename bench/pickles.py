@@ -144,14 +144,15 @@ def report(tools: dict[str, dict[str, dict]], details: bool) -> None:
     kinds = {kind: [s for s in SAMPLES if s.kind == kind] for kind in ("malicious", "benign", "inert")}
     print(f"\nsamples: {len(kinds['malicious'])} malicious, {len(kinds['benign'])} benign, {len(kinds['inert'])} inert (not counted)\n")
     ours_time = sum(r["seconds"] for r in tools["ours"].values()) or 1e-9
-    print(f"{'tool':12} {'caught (error)':>15} {'any alarm':>10} {'false alarms':>13} {'inert flagged':>14} {'time s':>8} {'x ours':>7}")
+    print(f"{'tool':12} {'caught (error)':>15} {'any alarm':>10} {'false alarms':>13} {'(as errors)':>12} {'inert flagged':>14} {'time s':>8} {'x ours':>7}")
     for tool, results in tools.items():
         caught = sum(results[s.name]["error"] for s in kinds["malicious"])
         alarmed = sum(results[s.name]["alarm"] or results[s.name]["error"] for s in kinds["malicious"])
         false = sum(results[s.name]["alarm"] or results[s.name]["error"] for s in kinds["benign"])
+        false_errors = sum(results[s.name]["error"] for s in kinds["benign"])
         inert = sum(results[s.name]["alarm"] or results[s.name]["error"] for s in kinds["inert"])
         seconds = sum(r["seconds"] for r in results.values())
-        print(f"{tool:12} {caught:>15} {alarmed:>10} {false:>13} {inert:>14} {seconds:>8.3f} {seconds / ours_time:>7.1f}")
+        print(f"{tool:12} {caught:>15} {alarmed:>10} {false:>13} {false_errors:>12} {inert:>14} {seconds:>8.3f} {seconds / ours_time:>7.1f}")
     for tool, results in tools.items():
         missed = [s.name for s in kinds["malicious"] if not results[s.name]["error"]]
         false = [s.name for s in kinds["benign"] if results[s.name]["alarm"] or results[s.name]["error"]]

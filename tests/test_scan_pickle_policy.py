@@ -3,6 +3,7 @@
 import io
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +241,8 @@ def test_scanning_the_samples_runs_none_of_them(tmp_path, monkeypatch):
         _scan(sample.name, sample.build())
     assert _scan("trap-nested.pkl", call("pickle", "loads", trap)).facts["calls"]
     assert not marker.exists()
+
+
+def test_every_sample_has_its_provenance_in_the_readme():
+    readme = (Path(__file__).parent / "fixtures" / "pickles" / "README.md").read_text(encoding="utf-8")
+    assert [s.name for s in SAMPLES if f"`{s.name}`" not in readme] == []

@@ -136,6 +136,7 @@ class _Machine:
         self.depth = depth
         # Attributes the pickle rewrote on imported modules and classes (BUILD): module.name -> value.
         self.overrides: dict[str, Any] = {}
+        self.loads_nested = False  # a loader was imported: keep bytes payloads to walk the pickles in them
 
     def hazard(self, message: str) -> None:
         if message not in self.walk.hazards:
@@ -168,6 +169,7 @@ class _Machine:
 
     def imported(self, name: str) -> Any:
         self.walk.imports.setdefault(name, False)
+        self.loads_nested = self.loads_nested or name in _LOADERS
         if name in self.overrides:  # find_class returns what BUILD put there, as getattr would
             return self.overrides[name]
         return _Global(name)
@@ -358,13 +360,14 @@ class _Straddle(Exception):
         self.value, self.payload, self.frame_offset = value, payload, frame_offset
 
 
-def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int) -> Any:
+def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int, keep_bytes: bool) -> Any:
     """A length-prefixed argument; payloads that cannot be a name or a nested pickle are skipped, not read.
 
     When the argument runs across the end of the FRAME it starts in, CPython's loaders
     disagree on the bytes that follow (cpython#154848: `pickle.load` on a file can parse
     the payload as opcodes), so the payload is read and raised with `_Straddle` for the walk
-    to look inside it.
+    to look inside it. Bytes payloads are read only when `keep_bytes` (a loader was imported,
+    and a loader's callable is always pushed before its arguments); otherwise skipped unread.
     """
     size, fmt = op.prefix
     raw = stream.read(size)
@@ -376,7 +379,7 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int) -> A
     payload_at = stream.tell()
     textual = op.name in _TEXT_OPS or op.name in _PY2_STRING_OPS
     straddles = frame_end is not None and op_start < frame_end < payload_at + length
-    if straddles or (length <= (_MAX_NAME if textual else _MAX_NESTED) and (textual or op.name in _BYTES_OPS)):
+    if straddles or (length <= (_MAX_NAME if textual else _MAX_NESTED) and (textual or (keep_bytes and op.name in _BYTES_OPS))):
         data = stream.read(min(length, _MAX_NESTED))
         if len(data) < min(length, _MAX_NESTED) or stream.skip(length - len(data)) < length - len(data):
             raise ValueError(f"{op.name}: payload truncated")
@@ -394,14 +397,14 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int) -> A
     return value
 
 
-def _argument(op: _Op, stream: Stream, frame_end: int | None = None, op_start: int = 0) -> Any:
+def _argument(op: _Op, stream: Stream, frame_end: int | None = None, op_start: int = 0, keep_bytes: bool = False) -> Any:
     if op.fixed:
         raw = stream.read(op.fixed)
         if len(raw) < op.fixed:
             raise ValueError(f"{op.name}: argument truncated")
         return raw
     if op.prefix:
-        return _counted(op, stream, frame_end, op_start)
+        return _counted(op, stream, frame_end, op_start, keep_bytes)
     if op.reader:
         arg = op.reader(stream)
         return arg.decode("latin-1") if isinstance(arg, bytes) else arg
@@ -431,7 +434,7 @@ def walk(stream: Stream, depth: int = 0) -> PickleWalk:
                 result.error = f"unknown opcode 0x{code:02x} at byte {at - start}"
                 return result
             try:
-                arg = _argument(op, stream, frame_end, at)
+                arg = _argument(op, stream, frame_end, at, machine.loads_nested)
             except _Straddle as straddle:
                 machine.hazard(f"{op.name} at byte {at - start} runs past the end of its FRAME; loaders may run its payload as opcodes")
                 machine.hidden(straddle.payload, straddle.frame_offset)

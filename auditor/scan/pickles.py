@@ -13,6 +13,10 @@ wants the complete pickle. modelaudit is a large multi-format tool with many dep
 argument readers work on any object with read/readline. On top of it a small abstract stack
 machine tracks strings, the memo (PUT/BINPUT/LONG_BINPUT/MEMOIZE, GET/BINGET/LONG_BINGET)
 and marks, so STACK_GLOBAL's module and name are the values the unpickler itself would pop.
+It also keeps dicts, tuples and (once a loader is imported) small bytes, to follow what only
+an attack does: BUILD rewriting an imported module's or class's attributes (later imports of
+those attributes resolve to the values written), pickles nested in bytes handed to a loader
+(walked in turn), and opcodes straddling a FRAME end, where CPython's loaders disagree.
 """
 
 from __future__ import annotations
@@ -193,22 +197,24 @@ class _Machine:
         if self.depth >= _MAX_DEPTH:
             self.hazard(f"pickles nested more than {_MAX_DEPTH} deep were not followed")
             return
-        inner = walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), self.depth + 1)
+        inner = _walk_bytes(data, self.depth + 1)
         self.hazard(f"{loader} unpickles a nested pickle of {len(data)} bytes")
-        for name, was_called in inner.imports.items():
-            self.walk.imports[name] = self.walk.imports.get(name, False) or was_called
+        self.merge(inner)
         for message in inner.hazards:
             self.hazard(message)
 
     def hidden(self, payload: bytes, frame_offset: int) -> None:
         """Imports in a payload that straddles a FRAME end, walked from where a loader may resume."""
         for offset in dict.fromkeys([frame_offset, *range(min(_RESYNC_OFFSETS, len(payload)))]):
-            data = payload[offset:]
-            inner = walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), _MAX_DEPTH)
+            inner = _walk_bytes(payload[offset:], _MAX_DEPTH)
             if inner.imports:
-                for name, was_called in inner.imports.items():
-                    self.walk.imports[name] = self.walk.imports.get(name, False) or was_called
+                self.merge(inner)
                 return
+
+    def merge(self, inner: PickleWalk) -> None:
+        """Add what another walk would import (and call) to this one's."""
+        for name, was_called in inner.imports.items():
+            self.walk.imports[name] = self.walk.imports.get(name, False) or was_called
 
     def generic(self, op: _Op, arg: Any) -> None:
         """Pop and push as pickletools' stack description says; note which import is called."""
@@ -409,6 +415,11 @@ def _argument(op: _Op, stream: Stream, frame_end: int | None = None, op_start: i
         arg = op.reader(stream)
         return arg.decode("latin-1") if isinstance(arg, bytes) else arg
     return None
+
+
+def _walk_bytes(data: bytes, depth: int) -> PickleWalk:
+    """Walk a pickle held in bytes the walk already read."""
+    return walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), depth)
 
 
 def walk(stream: Stream, depth: int = 0) -> PickleWalk:

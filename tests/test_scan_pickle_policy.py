@@ -9,7 +9,7 @@ import pytest
 
 from auditor.model import Severity
 from auditor.scan import scan_weight_file
-from fixtures.pickles.opcodes import Calling, Global, Raw, call, global_, pickle_of, text
+from fixtures.pickles.opcodes import Calling, Raw, call, global_, pickle_of, text
 from fixtures.pickles.samples import SAMPLES, by_name
 from fixtures.weights.builders import CallState, Ref, dumps, reader, state_dict, torch_zip
 
@@ -246,3 +246,31 @@ def test_scanning_the_samples_runs_none_of_them(tmp_path, monkeypatch):
 def test_every_sample_has_its_provenance_in_the_readme():
     readme = (Path(__file__).parent / "fixtures" / "pickles" / "README.md").read_text(encoding="utf-8")
     assert [s.name for s in SAMPLES if f"`{s.name}`" not in readme] == []
+
+
+# ---------------------------------------------------------------- end to end: the CLI gate
+
+
+def _local_release(root: Path, weights: bytes) -> Path:
+    root.mkdir()
+    (root / "README.md").write_text("---\nlicense: apache-2.0\n---\n# A model\n", encoding="utf-8")
+    (root / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    (root / "pytorch_model.bin").write_bytes(weights)
+    (root / "training_args.bin").write_bytes(by_name()["ours-training_args.bin"].build())
+    (root / "optimizer.pt").write_bytes(by_name()["ours-optimizer.pt"].build())
+    return root
+
+
+def test_fail_on_unsafe_pickle_stops_a_callable_off_the_benign_list(tmp_path):
+    from click.testing import CliRunner
+
+    from auditor.cli import audit_model
+
+    clean = _local_release(tmp_path / "clean", by_name()["ours-state-dict.bin"].build())
+    hostile = _local_release(tmp_path / "hostile", torch_zip({"w": CallState(Ref("pydoc", "pipepager"), ("", "id"), None)}))
+    args = ["--scan-weights", "--fail-on", "unsafe-pickle", "--format", "json"]
+    passed = CliRunner().invoke(audit_model, [str(clean), *args])
+    failed = CliRunner().invoke(audit_model, [str(hostile), *args])
+    assert passed.exit_code == 0, passed.stdout
+    assert failed.exit_code == 1
+    assert "pydoc.pipepager (runs a pager command" in failed.stdout

@@ -20,7 +20,7 @@ from auditor.model import Finding, Severity
 from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
 from auditor.scan.allowlist import import_findings
 from auditor.scan.pickles import PickleWalk, walk
-from auditor.scan.ziprange import ZipError, ZipMember, members, open_member
+from auditor.scan.ziprange import ZipError, ZipMember, member_head, members, open_member
 
 # torch.save's legacy files open with the pickled long 0x1950a86a20f9469cfc6c at protocol 2.
 LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
@@ -167,7 +167,7 @@ def _holds_pickle(ranges: RangeReader, member: ZipMember) -> bool:
     if _STORAGE_MEMBER.search(member.name) or member.size < 2 or member.name.endswith("/"):
         return False
     try:
-        head = open_member(ranges, member).peek(128)
-    except (ZipError, BudgetExceeded, ValueError):
+        head = member_head(ranges, member, 128)
+    except (ZipError, BudgetExceeded):
         return False
     return (len(head) >= 2 and head[0] == 0x80 and head[1] <= 5) or _PROTOCOL_0_CALL.match(head) is not None

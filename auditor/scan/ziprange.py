@@ -10,6 +10,7 @@ tensor data) is ever read. Malformed or truncated archives raise ZipError with t
 from __future__ import annotations
 
 import struct
+import zlib
 from dataclasses import dataclass
 
 from auditor.scan.base import InflateStream, RangeReader, RangeStream, Stream
@@ -122,6 +123,26 @@ def members(ranges: RangeReader) -> list[ZipMember]:
         found.append(ZipMember(name, method, flags, csize, usize, offset + shift))
         pos = start + name_len + extra_len + comment_len
     return found
+
+
+def member_head(ranges: RangeReader, member: ZipMember, size: int) -> bytes:
+    """The first `size` bytes of a member's content, in one small read where the layout allows."""
+    guess = _LOCAL.size + len(member.name.encode()) + 64 + size  # header, name, a typical extra field, content
+    raw = ranges.read(member.header_offset, guess)
+    if len(raw) < _LOCAL.size or raw[:4] != b"PK\x03\x04":
+        raise ZipError(f"{member.name}: no local file header at offset {member.header_offset}")
+    name_len, extra_len = _LOCAL.unpack_from(raw)[9:11]
+    start = _LOCAL.size + name_len + extra_len
+    want = min(size if member.method == _STORED else 1024, member.compressed_size)
+    data = raw[start:start + want] if start + want <= len(raw) else ranges.read(member.header_offset + start, want)
+    if member.method == _STORED:
+        return data
+    if member.method == _DEFLATED:
+        try:
+            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, size)
+        except zlib.error as exc:
+            raise ZipError(f"{member.name}: corrupt deflate data: {exc}") from None
+    raise ZipError(f"{member.name} uses compression method {member.method}, which cannot be read")
 
 
 def open_member(ranges: RangeReader, member: ZipMember) -> Stream:

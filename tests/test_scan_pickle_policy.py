@@ -212,6 +212,14 @@ def test_a_file_that_only_begins_like_a_pickle_is_not_one():
     assert [f.code for f in _scan("picture.pkl", b"\x89PNG\r\n\x1a\n").findings] == ["pickle-unscannable"]
 
 
+def test_torch_tar_format_walks_every_pickle_between_raw_storage_bytes():
+    benign = _scan("old.pt", by_name()["ours-legacy-tar.pt"].build())
+    assert benign.format == "pytorch-tar" and benign.findings == ()
+    assert benign.facts["pickles"] == 7  # sys_info, pickle, tensors (count, one record), storages (count, two records)
+    hidden = _scan("old.pt", by_name()["ours-legacy-tar-storages.pt"].build())
+    assert any("(storages): loading would call os.system" in message for message in _errors(hidden))
+
+
 # ---------------------------------------------------------------- the sample set (tests/fixtures/pickles)
 
 

@@ -1,13 +1,16 @@
-"""Scan a pickle-based weight file: a PyTorch zip checkpoint, a legacy torch.save file, or a raw pickle.
+"""Scan a pickle-based weight file: a PyTorch zip or tar checkpoint, a legacy torch.save file, or a raw pickle.
 
-A zip archive (torch.save since 1.6, TorchScript) is read through its central directory and
-every `*.pkl` member is walked, `data.pkl` first. Anything else is walked from byte 0: the
-legacy torch.save layout is five pickles in a row (magic number, protocol, system info, the
-object, the storage keys) followed by raw tensor bytes, recognised by its magic number; any
-other file is one pickle, plus the pickles that directly follow it (some tools write
-several). Every import outside the allowlist is an `unsafe-pickle` finding; a file that
-cannot be walked to its end within the byte budget is `pickle-unscannable`, with the imports
-seen before that point still reported.
+A zip archive (torch.save since 1.6, TorchScript, or any .zip) is read through its central
+directory and every `*.pkl` member is walked, `data.pkl` first, as is any other member that
+starts like a pickle; a member flagged as encrypted is still walked (lenient loaders read it)
+and, like an archive that cannot be read, is an error. A tar archive (torch.save before 0.4)
+has its `pickle`, `tensors` and `storages` members walked. Anything else is walked from
+byte 0: the legacy torch.save layout is five pickles in a row (magic number, protocol,
+system info, the object, the storage keys) followed by raw tensor bytes, recognised by its
+magic number; any other file is one pickle, plus the pickles that directly follow it (some
+tools write several). Every import off the benign list, and every trick the walk sees, is an
+`unsafe-pickle` error; a file that cannot be walked to its end within the byte budget is
+`pickle-unscannable`, with the imports seen before that point still reported.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ _LEGACY_PICKLES = 5
 # Files sharing pickle extensions (.bin above all) that are not pickles at all.
 _OTHER_MAGIC = (b"lmgg", b"fmgg", b"tjgg", b"GGUF", b"\x93NUMPY", b"\x89HDF")
 _MAX_IMPORT_FINDINGS = 20
+_TAR_BLOCK = 512
+_TAR_PICKLES = frozenset({"pickle", "storages", "tensors", "sys_info"})
+_ELEMENT_SIZES = {
+    "DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "BFloat16Storage": 2, "LongStorage": 8, "IntStorage": 4,
+    "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1, "ComplexFloatStorage": 8,
+    "ComplexDoubleStorage": 16, "QInt8Storage": 1, "QUInt8Storage": 1, "QInt32Storage": 4,
+}
 _NOT_A_PICKLE_WITHIN = 16  # an unknown opcode this early, with nothing imported: the file is no pickle
 _STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
 # A protocol 0-1 pickle opening with an import: GLOBAL module\nname\n, perhaps after MARK.
@@ -44,6 +54,8 @@ def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) 
     head = ranges.read(0, min(CHUNK, max(ranges.remaining(), 8)))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _scan_zip(path, ranges)
+    if head[257:262] == b"ustar":
+        return _scan_tar(path, ranges)
     if head and (head.startswith(_OTHER_MAGIC) or head[:1].decode("latin-1") not in pickletools.code2op):
         if pickle_only:
             return _result(path, "pickle", ranges, [], [f"does not start with a pickle opcode (byte 0x{head[0]:02x}): compressed or not a pickle"], {})
@@ -160,6 +172,66 @@ def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
             if one.out_of_budget:
                 break
     return _result(path, "pytorch-zip", ranges, walks, problems, facts, unreadable)
+
+
+def _scan_tar(path: str, ranges: RangeReader) -> WeightScan:
+    """torch.save's tar format (torch < 0.4), which torch.load still reads: its members
+    `pickle` (the object), `storages` and `tensors` each open with a pickle. Headers are read
+    one 512-byte block at a time; member contents are skipped, never read.
+    """
+    walks: list[tuple[str, PickleWalk]] = []
+    problems: list[str] = []
+    at, names = 0, []
+    try:
+        while at + _TAR_BLOCK <= ranges.size:
+            header = ranges.read(at, _TAR_BLOCK)
+            if not header.strip(b"\0"):
+                break  # the end-of-archive blocks
+            name = header[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+            size = int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
+            data_at = at + _TAR_BLOCK
+            if header[156:157] in (b"0", b"\0"):
+                names.append(name)
+                if name.rsplit("/", 1)[-1] in _TAR_PICKLES:
+                    for one in _tar_member_pickles(RangeStream(ranges, data_at, size), name.rsplit("/", 1)[-1]):
+                        walks.append((f"{path} ({name})", one))
+                        if one.error:
+                            problems.append(f"{name}: {one.error}")
+            at = data_at + (size + _TAR_BLOCK - 1) // _TAR_BLOCK * _TAR_BLOCK
+    except BudgetExceeded as exc:
+        problems.append(str(exc))
+    except ValueError as exc:
+        return _result(path, "pytorch-tar", ranges, walks, problems, {"members": names}, unreadable=[f"tar archive: {exc}"])
+    return _result(path, "pytorch-tar", ranges, walks, problems, {"members": names, "legacy_torch": True})
+
+
+def _tar_member_pickles(stream: RangeStream, member: str) -> list[PickleWalk]:
+    """Every pickle of one tar member, skipping the raw bytes torch writes between them.
+
+    `storages`: a pickled count, then per storage a pickled (key, location, storage type), an
+    8-byte element count and the elements. `tensors`: a pickled count, then per tensor a
+    pickled (key, storage id, type) and its ndim, sizes, strides and offset as raw integers.
+    """
+    found = [walk(stream)]
+    while member in ("storages", "tensors") and not found[-1].error and _pickle_follows(stream):
+        one = walk(stream)
+        found.append(one)
+        if one.error:
+            break
+        if member == "storages":
+            kinds = [name for name in one.imports if name.rsplit(".", 1)[-1] in _ELEMENT_SIZES]
+            raw = stream.read(8)
+            if not kinds or len(raw) < 8:
+                one.error = "storage record without a known storage type or element count"
+                break
+            stream.skip(int.from_bytes(raw, "little") * _ELEMENT_SIZES[kinds[-1].rsplit(".", 1)[-1]])
+        else:
+            raw = stream.read(8)
+            if len(raw) < 8:
+                one.error = "tensor record cut short"
+                break
+            stream.skip(16 * int.from_bytes(raw[:4], "little", signed=True) + 8)
+    return found
 
 
 def _holds_pickle(ranges: RangeReader, member: ZipMember) -> bool:

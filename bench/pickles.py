@@ -95,6 +95,7 @@ def scan_ours(directory: Path) -> dict[str, dict]:
 
 
 def peer_installed(python: str, tool: str) -> bool:
+    """Whether the peers' python can import the tool."""
     probe = subprocess.run([python, "-c", f"import {PEER_MODULES[tool]}"], capture_output=True, env=_peer_env())
     return probe.returncode == 0
 
@@ -121,6 +122,7 @@ def scan_peer(python: str, tool: str, directory: Path) -> dict[str, dict] | None
 
 
 def main() -> int:
+    """Write the samples, run every available tool on them, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--python-peers", default="/work/venv-peers/bin/python", help="python of the environment holding the peers")
     parser.add_argument("--details", action="store_true", help="print every sample's outcome per tool")
@@ -141,6 +143,7 @@ def main() -> int:
 
 
 def report(tools: dict[str, dict[str, dict]], details: bool) -> None:
+    """The table (caught, alarms, false alarms, time), each tool's misses and false alarms, and optional details."""
     kinds = {kind: [s for s in SAMPLES if s.kind == kind] for kind in ("malicious", "benign", "inert")}
     print(f"\nsamples: {len(kinds['malicious'])} malicious, {len(kinds['benign'])} benign, {len(kinds['inert'])} inert (not counted)\n")
     ours_time = sum(r["seconds"] for r in tools["ours"].values()) or 1e-9

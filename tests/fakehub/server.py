@@ -278,8 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
                 data = sibling.blob.read(position, min(_CHUNK, end - position))
                 if not data:
                     break
-                self.wfile.write(data)
+                # counted before it is written: once the client holds the bytes, the count has them
                 self.hub.count_bytes(file_path, len(data), self.scope)
+                self.wfile.write(data)
                 position += len(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

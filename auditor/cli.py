@@ -58,8 +58,9 @@ def _choose_format(output_format: str | None, output: str | None) -> str:
 class _Sources:
     """Builds each kind of source once per run, and only when a target needs it."""
 
-    def __init__(self, token: str | None):
+    def __init__(self, token: str | None, hub_repo: str | None = None):
         self.token = token
+        self.hub_repo = hub_repo  # the Hub repo a local checkout mirrors (--hub-repo), for its LFS pointers
         self._hub = None
         self._local = None
 
@@ -93,7 +94,8 @@ class _Sources:
         if self._local is None:
             from auditor.sources.local import LocalSource
 
-            self._local = LocalSource()
+            endpoint = os.environ.get("HF_ENDPOINT")
+            self._local = LocalSource(hub=self.hub, hub_repo=self.hub_repo, hub_endpoints=(endpoint,) if endpoint else ())
         return self._local
 
 
@@ -113,7 +115,7 @@ class Batch:
         return attach_policy(report, output_format, self.outcomes, [r.target.label for r in self.results])
 
 
-def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None, check_links=True) -> Batch:
+def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None, check_links=True, hub_repo=None) -> Batch:
     """Audit every target and check the policy (flags merged with each target's config file)."""
     from auditor.audit import Auditor
     from auditor.errors import AuditorError
@@ -126,7 +128,7 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
 
         identify = identify_text_scancode
     kb = load_knowledge_base()
-    sources = _Sources(token)
+    sources = _Sources(token, hub_repo)
     code_hosts = sources.code_hosts() if check_links else None
     batch = Batch()
     for text in targets:
@@ -134,7 +136,8 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
             target = parse_target(text, revision)
             policy = policy_for(target, flags or Policy())
             click.echo(f"auditing {target.label} ...", err=True)
-            result = Auditor(sources.for_target(target), kb, identify, scan_weights, code_hosts, sources.registry_for(target, check_links)).run(target)
+            scan = _scan_for_policy(scan_weights, policy)
+            result = Auditor(sources.for_target(target), kb, identify, scan, code_hosts, sources.registry_for(target, check_links)).run(target)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
@@ -149,8 +152,21 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
     return batch
 
 
-def _run(targets, revision, token, output_format, output, licence_engine, flags=None, scan_weights=None, check_links=True):
-    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links)
+def _scan_for_policy(scan_weights: bool | None, policy) -> bool | None:
+    """A gate on what only the weight scan finds turns the scan on; turned off explicitly, it cannot pass."""
+    from auditor.errors import UsageError
+    from auditor.scan.release import SCAN_FINDINGS
+
+    gated = [name for name in policy.fail_on if name in SCAN_FINDINGS]
+    if not gated:
+        return scan_weights
+    if scan_weights is False:
+        raise UsageError(f"--no-scan-weights leaves --fail-on {', '.join(gated)} nothing to check: drop one of them")
+    return True
+
+
+def _run(targets, revision, token, output_format, output, licence_engine, flags=None, scan_weights=None, check_links=True, hub_repo=None):
+    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links, hub_repo)
     if batch.results or len(targets) > 1:
         report = batch.render(output_format)
         if output:
@@ -186,9 +202,10 @@ def _fail_on_option(ctx, param, value):
 @click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids or names, comma-separated).")
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
+@click.option("--hub-repo", "hub_repo", metavar="ORG/NAME", callback=lambda ctx, param, value: _hub_repo_option(value), help="The Hub repo a local checkout mirrors: its Git LFS pointers are scanned through Hub range reads at the checkout's commit (default: the checkout's origin, when it is a Hub repo).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights, check_links):
+def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights, hub_repo, check_links):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
@@ -201,7 +218,7 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
     chosen = _choose_format(output_format, output)
     try:
         flags = _policy_flags(fail_on, allow_licences, deny_licences)
-        code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights, check_links)
+        code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights, check_links, hub_repo)
     except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
         from auditor.errors import AuditorError
 
@@ -213,6 +230,12 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
         click.echo(f"internal error: {type(error).__name__}: {error} (set AUDITOR_DEBUG=1 for details)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code)
+
+
+def _hub_repo_option(value: str | None) -> str | None:
+    if value is not None and not _REPO_ID.match(value):
+        raise click.BadParameter(f"'{value}' is not a Hub repo id of the form org/name")
+    return value
 
 
 def _read_targets(stream) -> tuple[str, ...]:

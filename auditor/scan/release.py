@@ -16,6 +16,10 @@ from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind,
 from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file, unscanned
 
 _SCANNED_FORMATS = {"safetensors", "gguf", "pickle"}
+# The finding codes only a weight scan can produce: a `--fail-on` naming one needs the scan to run.
+SCAN_FINDINGS = frozenset({
+    "unsafe-pickle", "pickle-unscannable", "pickle-unscanned", "safetensors-header-invalid", "gguf-header-invalid", "gguf-licence-mismatch",
+})
 POINTER_NOT_SCANNED = "a Git LFS pointer without its content, not scanned (fetch it with `git lfs pull --include`, or give --hub-repo)"
 
 

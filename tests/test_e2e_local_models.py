@@ -258,9 +258,23 @@ def test_gitignore_without_git_is_read_with_pathspec(local_checkout):
     (root / ".gitignore").write_text("build/\n")
     (root / "build").mkdir()
     (root / "build" / "LICENSE").write_text(MIT)
+    (root / "docs").mkdir()
+    (root / "docs" / ".gitignore").write_text("*.txt\n!keep.txt\n")
+    (root / "docs" / "drop.txt").write_text("x")
+    (root / "docs" / "keep.txt").write_text("x")
     code, report, _ = run(str(root))
     assert code == 0 and not any(p.startswith("build/") for p in paths(report))
-    assert report["facts"]["checkout"]["ignored"] == 1
+    assert "docs/keep.txt" in paths(report) and "docs/drop.txt" not in paths(report)  # the inner file decides there
+    assert report["facts"]["checkout"]["ignored"] == 2
+
+
+@needs_git
+def test_the_audited_repositorys_git_config_runs_nothing(git_checkout, tmp_path):
+    root, _ = git_checkout
+    witness = tmp_path / "ran"
+    git(root, "config", "core.fsmonitor", f"touch {witness}; echo")
+    assert run(str(root))[0] == 0
+    assert not witness.exists()
 
 
 # --- nothing silently missing
@@ -308,3 +322,24 @@ def test_a_too_large_card_is_card_unread_not_missing(tmp_path):
     assert code == 0
     assert "card-unread" in codes(report) and "card-missing" not in codes(report)
     assert "larger than 1 MiB" in next(f["message"] for f in report["findings"] if f["code"] == "card-unread")
+
+
+# --- the Action and the example workflow
+def test_the_action_fails_an_unsafe_pickle_gate_on_a_pointer_it_could_not_scan(tmp_path):
+    from test_action import run_audit_step
+
+    process, summary, outputs = run_audit_step(tmp_path, UNSAFE, fail_on="unsafe-pickle")
+    assert process.returncode == 1, process.stderr
+    assert outputs["policy"] == "failed" and "pickle-unscanned" in summary
+
+
+def test_the_example_workflow_pulls_every_pickle_extension_before_auditing():
+    from auditor.scan import PICKLE_EXTENSIONS
+
+    root = Path(__file__).resolve().parent.parent
+    steps = yaml.safe_load((root / "examples" / "workflows" / "audit-model.yml").read_text(encoding="utf-8"))["jobs"]["audit"]["steps"]
+    order = [s.get("id") or s.get("uses", "").split("@")[0] or s["run"].split("--include")[0].strip() for s in steps]
+    pull = next(s["run"] for s in steps if "git lfs pull" in s.get("run", ""))
+    assert order.index("actions/checkout") < order.index("git lfs pull") < order.index("audit")
+    included = {glob.removeprefix("*.") for glob in pull.split("--include=", 1)[1].strip("\"'").split(",")}
+    assert included == set(PICKLE_EXTENSIONS)

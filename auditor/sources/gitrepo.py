@@ -56,7 +56,8 @@ class GitRepo:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         env["GIT_CEILING_DIRECTORIES"] = str(Path(os.path.realpath(self.root)).parent)
         env["GIT_OPTIONAL_LOCKS"] = "0"  # `git status` must not write to the audited repository
-        return [self._git, "-C", str(self.root), "-c", "core.quotePath=false", *args], env
+        # The audited repository's own config is not trusted to run anything: no fsmonitor hook.
+        return [self._git, "-C", str(self.root), "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", *args], env
 
     def _run(self, *args: str, stdin: bytes | None = None) -> bytes:
         command, env = self._command(*args)

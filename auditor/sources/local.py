@@ -290,7 +290,12 @@ def _gitignore_spec(path: Path):
 
 
 def _gitignore_filter(root: Path, repo: GitRepo | None) -> _Ignore | None:
-    """What .gitignore leaves out: from git in a checkout, else from any .gitignore files (pathspec)."""
+    """What .gitignore leaves out of a checkout: from git, else from its .gitignore files (pathspec).
+
+    Only a checkout has files .gitignore keeps out of the repository; in a download every file
+    came from the repository, ignored pattern or not."""
+    if not (root / ".git").exists():
+        return None
     if repo is not None:
         try:
             return _Ignore(repo.ignored(), root)

@@ -85,6 +85,7 @@ def test_a_checkout_cloned_from_the_hub_scans_its_pointers_by_range_reads(fake_h
     scan = report["facts"]["weight_scan"]
     assert scan["read_from_hub"] == {"repo": fixture_id(UNSAFE), "files": ["pytorch_model.bin"]}
     assert scan["bytes_read"] == sent and scan["not_checked_out"] == []
+    assert f"read by byte ranges from the Hub repo {fixture_id(UNSAFE)} at this commit: pytorch_model.bin" in markdown(str(root))
 
 
 def test_hub_repo_flag_reads_pointers_of_a_checkout_without_a_hub_origin(fake_hub, local_checkout):

@@ -214,6 +214,9 @@ class MarkdownRenderer(Renderer):
             lines.append("")
         if scan.get("not_checked_out"):
             lines += [f"Not scanned, Git LFS pointers without content: {', '.join(scan['not_checked_out'])}.", ""]
+        if scan.get("read_from_hub"):
+            hub = scan["read_from_hub"]
+            lines += [f"Git LFS pointers read by byte ranges from the Hub repo {_cell(hub['repo'])} at this commit: {', '.join(_cell(p) for p in hub['files'])}.", ""]
         return lines
 
     def _openness(self, result: AuditResult) -> list[str]:

@@ -193,7 +193,7 @@ def _fail_on_option(ctx, param, value):
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("targets", nargs=-1, metavar="TARGET...")
 @click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more targets from FILE, one per line (# starts a comment; - reads stdin).")
-@click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main).")
+@click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main), of a local git checkout (read from git, not the work tree), or a Hugging Face cache folder's snapshot.")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
 @click.option("--format", "output_format", type=click.Choice(["markdown", "json", "sarif", "cyclonedx"]), help="Report format (default: markdown on a terminal, else json; sarif for a .sarif --output).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")

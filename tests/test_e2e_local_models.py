@@ -344,3 +344,21 @@ def test_the_example_workflow_pulls_every_pickle_extension_before_auditing():
     assert order.index("actions/checkout") < order.index("git lfs pull") < order.index("audit")
     included = {glob.removeprefix("*.") for glob in pull.split("--include=", 1)[1].strip("\"'").split(",")}
     assert included == set(PICKLE_EXTENSIONS)
+
+
+@needs_git
+def test_a_pointer_changed_since_the_commit_is_not_read_from_the_hub(fake_hub, tmp_path):
+    from fakehub import pointer_text
+
+    root = tmp_path / "clone"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "pytorch_model.bin").write_text(pointer_text("a" * 64, 5_000_000))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "weights")
+    (root / "pytorch_model.bin").write_text(pointer_text("b" * 64, 6_000_000))  # a new version, not committed
+    code, report, _ = run(str(root), "--hub-repo", fixture_id(UNSAFE), "--fail-on", "unsafe-pickle")
+    assert code == 1
+    unscanned = next(f for f in report["findings"] if f["code"] == "pickle-unscanned")
+    assert "changed since commit" in unscanned["message"]
+    assert fake_hub.stats.bytes_sent == 0  # the Hub's copy at that commit is another file: not asked for

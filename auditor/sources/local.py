@@ -142,7 +142,7 @@ class LocalSource(RepoSource):
             snapshot_dir, boundary, sha, repo_id = cache
             opened = _open_folder(snapshot_dir, boundary)
             opened.sha = sha
-            opened.checkout = {"kind": "hf-cache", "repo": repo_id, "folder": str(snapshot_dir)}
+            opened.checkout = {"kind": "hf-cache", "repo": repo_id}
             return opened
         repo = GitRepo.open(root)
         if target.revision is not None:

@@ -291,7 +291,10 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
 
 
 def _hub_repo_option(value: str | None) -> str | None:
-    if value is not None and not _REPO_ID.match(value):
+    """`--hub-repo` must be a Hub repo id; checked before any audit runs."""
+    from auditor.targets import REPO_ID
+
+    if value is not None and not REPO_ID.match(value):
         raise click.BadParameter(f"'{value}' is not a Hub repo id of the form org/name")
     return value
 

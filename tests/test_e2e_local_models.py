@@ -278,6 +278,20 @@ def test_the_audited_repositorys_git_config_runs_nothing(git_checkout, tmp_path)
     assert not witness.exists()
 
 
+def test_a_filter_in_the_audited_repositorys_config_never_runs(git_checkout, tmp_path):
+    root, _ = git_checkout
+    witness = tmp_path / "ran"
+    git(root, "config", "filter.evil.clean", f"touch {witness}; cat")
+    (root / ".gitattributes").write_text("* filter=evil\n")
+    for path in root.iterdir():  # stale stat data would make `git status` run the clean filter
+        if path.is_file():
+            os.utime(path, (1, 1))
+    code, report, _ = run(str(root))
+    assert code == 0 and not witness.exists()
+    assert report["facts"]["checkout"]["dirty"] is None  # not compared, and the report says so
+    assert "uncommitted changes could not be checked" in markdown(str(root))
+
+
 # --- nothing silently missing
 def unreadable_folder(root: Path) -> Path:
     """A folder the walk cannot list: no permissions, or (as root, whom chmod does not stop) a path too long to open."""

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from auditor.errors import NotFound, SourceError
 
 _HUB_HOSTS = ("huggingface.co", "hf.co")
+# Config keys whose values are commands git runs while comparing a work tree with its index.
+_COMMAND_KEY = re.compile(rb"^(filter\.|diff\..*\.textconv$|core\.fsmonitor$|core\.hookspath$|core\.sshcommand$)")
 _TIMEOUT = 60  # seconds for one git command: a local operation that never waits on the network
 
 
@@ -76,6 +78,20 @@ class GitRepo:
         Tracked files stay in even when a pattern matches them, as git keeps them."""
         out = self._run("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
         return {os.fsdecode(name) for name in out.split(b"\0") if name}
+
+    def runs_own_commands(self) -> bool:
+        """Whether the repository's own config names commands that `git status` could run.
+
+        Filters (clean/smudge/process), an fsmonitor hook or a textconv driver set in the audited
+        repository's config would run while git compares the work tree with the index; the
+        repository is untrusted, so such a tree is not compared at all."""
+        out = self._run("config", "--list", "--show-scope", "--includes", "-z")
+        fields = out.split(b"\0")  # with -z: scope NUL key LF value NUL, for every setting
+        for scope, setting in zip(fields[0::2], fields[1::2]):
+            key = setting.split(b"\n", 1)[0].lower()
+            if scope in (b"local", b"worktree") and _COMMAND_KEY.match(key):
+                return True
+        return False
 
     def changed_files(self) -> tuple[str, ...]:
         """Files whose content differs from HEAD, or that git does not track yet (a dirty tree)."""

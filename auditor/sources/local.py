@@ -409,6 +409,8 @@ def _open_revision(repo: GitRepo, revision: str) -> _Opened:
 def _changes(repo: GitRepo) -> tuple[frozenset[str], list[str] | None]:
     """Files changed since HEAD (None when git cannot tell): a dirty tree is not the commit it names."""
     try:
+        if repo.runs_own_commands():
+            return frozenset(), None  # comparing the tree would run the repository's own commands
         changed = repo.changed_files()
     except SourceError:
         return frozenset(), None

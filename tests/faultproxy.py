@@ -110,7 +110,8 @@ class _Handler(BaseHTTPRequestHandler):
         connection = http.client.HTTPConnection(self.proxy.upstream.hostname, self.proxy.upstream.port, timeout=30)
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-            connection.request("HEAD" if head else "GET", self.path, headers=headers)
+            prefix = self.proxy.upstream.path.rstrip("/")  # a scope of the fake Hub: /~<scope>
+            connection.request("HEAD" if head else "GET", prefix + self.path, headers=headers)
             response = connection.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:

@@ -10,6 +10,7 @@ gated repo without access: its files are listed and named in `unread`, and the a
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,13 +34,15 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_st
 from huggingface_hub.utils.tqdm import silent_tqdm
 
 from auditor.errors import AccessDenied, AuditorError, NotFound, SourceError, SourceUnavailable, UsageError
-from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
+from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, Skipped, Target, TargetKind
 from auditor.sources.interface import RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
 
 _TOKEN_HELP = "--token, HF_TOKEN or `hf auth login`"
 _UNAVAILABLE_STATUS = (408, 429, 500, 502, 503, 504)
+_ANCESTOR_TEXT = re.compile(r"^(licen[cs]e|copying|notice)", re.I)  # an ancestor's licence and notice files
+_ANCESTOR_TEXTS = 4
 
 
 class HubSource(RepoSource):
@@ -69,7 +72,9 @@ class HubSource(RepoSource):
         self.api = HfApi(endpoint=self.endpoint, token=token)
         self._bytes_read = 0
         self._lock = threading.Lock()
-        self._lookups: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self._lookups: dict[tuple[str, str], object | None] = {}  # (type, id) -> its info, None if it failed
+        self._lookup_errors: dict[tuple[str, str], str] = {}
+        self._ancestors: dict[str, AncestorRecord] = {}
         self._unreachable = False
 
     # --- RepoSource
@@ -129,12 +134,41 @@ class HubSource(RepoSource):
         return self._looked_up("dataset", repo_id)
 
     def _looked_up(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
+        info = self._registry_info(repo_type, repo_id)
+        return _declared(info) if info is not None else None
+
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        """A model named as an ancestor: its card, tags and licence texts (the model-info request is shared, cached)."""
+        if repo_id not in self._ancestors:
+            self._ancestors[repo_id] = self._read_ancestor(repo_id)
+        return self._ancestors[repo_id]
+
+    def _read_ancestor(self, repo_id: str) -> AncestorRecord:
+        info = self._registry_info("model", repo_id)
+        if info is None:
+            reason = self._lookup_errors.get(("model", repo_id), "the Hub could not be reached")
+            return AncestorRecord(repo_id, readable=False, reason=reason)
+        files = tuple(s.rfilename for s in info.siblings or ())
+        wanted = tuple(p for p in files if _ANCESTOR_TEXT.match(p.rsplit("/", 1)[-1]) and "/" not in p)[:_ANCESTOR_TEXTS]
+        texts, _ = collect(self._download_all(repo_id, info.sha or "main", wanted))
+        return AncestorRecord(
+            repo_id, readable=True,
+            card=info.card_data.to_dict() if info.card_data is not None else {},
+            tags=tuple(info.tags or ()), texts=texts, files=files,
+        )
+
+    def _registry_info(self, repo_type: str, repo_id: str):
         # One attempt each, no retries: these look-ups enrich a report, they never block it.
-        # After the Hub proves unreachable once, nothing more is asked of it in this run.
+        # One request per distinct repo per run; after the Hub proves unreachable once,
+        # nothing more is asked of it.
         key = (repo_type, repo_id)
-        if key not in self._lookups:
-            self._lookups[key] = None if self._unreachable else self._declared_licences(repo_type, repo_id)
-        return self._lookups[key]
+        with self._lock:
+            if key in self._lookups:
+                return self._lookups[key]
+        info = None if self._unreachable else self._fetch_registry_info(repo_type, repo_id)
+        with self._lock:
+            self._lookups[key] = info
+        return info
 
     # --- the metadata call
     def _model_info(self, repo_id: str, revision: str | None, *, files: bool = True):
@@ -150,22 +184,19 @@ class HubSource(RepoSource):
             time.sleep(self.retry_wait * 2**attempt)
         raise AssertionError("unreachable")
 
-    def _declared_licences(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
+    def _fetch_registry_info(self, repo_type: str, repo_id: str):
         read = self.api.dataset_info if repo_type == "dataset" else self.api.model_info
         try:
-            info = read(repo_id, timeout=self.timeout)
+            return read(repo_id, timeout=self.timeout)
         except Exception as error:  # noqa: BLE001 - mapped below; an unknown or private repo is simply not looked up
             try:
                 mapped = self._error(error, repo_id, None)
             except Exception:  # noqa: BLE001 - an error huggingface_hub raises that is not the Hub's answer
+                self._lookup_errors[(repo_type, repo_id)] = _first_line(error)
                 return None
+            self._lookup_errors[(repo_type, repo_id)] = str(mapped).splitlines()[0] if str(mapped) else type(mapped).__name__
             self._unreachable = self._unreachable or isinstance(mapped, SourceUnavailable)
             return None
-        card = info.card_data.to_dict() if info.card_data is not None else {}
-        declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
-        if not declared:
-            declared = [t.split(":", 1)[1] for t in info.tags or () if t.startswith("license:")]
-        return tuple(dict.fromkeys(str(v) for v in declared if v)) or None
 
     # --- file reads
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
@@ -283,6 +314,15 @@ def _file_entry(sibling) -> FileEntry:
     if sibling.lfs is not None:
         return FileEntry(sibling.rfilename, int(sibling.lfs.size), lfs=True, sha256=sibling.lfs.sha256)
     return FileEntry(sibling.rfilename, int(sibling.size or 0))
+
+
+def _declared(info) -> tuple[str, ...] | None:
+    """The `license` / `license_name` values a repo's card declares, else its Hub licence tags."""
+    card = info.card_data.to_dict() if info.card_data is not None else {}
+    declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
+    if not declared:
+        declared = [t.split(":", 1)[1] for t in info.tags or () if t.startswith("license:")]
+    return tuple(dict.fromkeys(str(v) for v in declared if v)) or None
 
 
 def _as_list(value) -> list:

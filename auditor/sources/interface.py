@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from auditor.model import RepoSnapshot, Target
+from auditor.model import AncestorRecord, RepoSnapshot, Target
 
 
 class RepoSource(ABC):
@@ -47,9 +47,19 @@ class RepoSource(ABC):
         """The licence ids a dataset's card declares; None when it cannot be looked up (see base_model_licences)."""
         return None
 
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        """A model named as an ancestor: card metadata, tags and licence texts (unreadable when not looked up)."""
+        return AncestorRecord(repo_id, readable=False, reason="this source looks up no models")
+
 
 class NoLookups:
-    """A registry that looks nothing up: for audits told not to (`--no-check-links`)."""
+    """A registry that looks nothing up: for audits told not to (`--no-check-links`, or HF_HUB_OFFLINE=1)."""
+
+    def __init__(self, reason: str = "not looked up (--no-check-links)"):
+        self.reason = reason
+
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        return AncestorRecord(repo_id, readable=False, reason=self.reason)
 
     def base_model_licences(self, repo_id: str) -> None:
         return None

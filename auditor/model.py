@@ -387,3 +387,4 @@ class TermFact:
     sources: tuple[str, ...] = ()
     because: tuple[str, ...] = ()
     clause: str | None = None
+    names: tuple[str, ...] = ()  # the licences' names, in the order of `sources`

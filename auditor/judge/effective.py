@@ -45,6 +45,7 @@ class _Candidate:
     source: str
     because: str
     clause: str | None
+    name: str
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,12 @@ def effective_terms(
         profile = kb.get(binding.licence_id)
         for key, fact in (profile.facts or {}).items() if profile else ():
             if key in candidates and (binding.keys is None or key in binding.keys) and fact is not None and fact.value not in (None, ""):
-                candidates[key].append(_Candidate(str(fact.value), profile.id, binding.because, fact.clause))
+                candidates[key].append(_Candidate(str(fact.value), profile.id, binding.because, fact.clause, profile.name))
     card_level, card_labels = card_clauses
     for label in card_labels:
-        _add_clause(candidates, label, "card-text", f"{card_path} (the card's own words)")
+        _add_clause(candidates, label, "card-text", card_path, "the card's own words")
     for label in weights.clauses:
-        _add_clause(candidates, label, "licence-text", "an unidentified licence text")
+        _add_clause(candidates, label, "licence-text", "an unidentified licence text", "an unidentified licence text")
     levels = [weights.level, card_level if card_labels else TermsLevel.UNKNOWN]
     for binding in inherited:
         profile = kb.get(binding.licence_id)
@@ -131,10 +132,10 @@ def _unique(bindings: list[Binding]) -> list[Binding]:
     return unique
 
 
-def _add_clause(candidates: dict[str, list[_Candidate]], label: str, source: str, because: str) -> None:
+def _add_clause(candidates: dict[str, list[_Candidate]], label: str, source: str, because: str, name: str) -> None:
     meaning = _rules()["clause_facts"].get(label)
     if meaning:
-        candidates[meaning["key"]].append(_Candidate(str(meaning["value"]), source, because, label))
+        candidates[meaning["key"]].append(_Candidate(str(meaning["value"]), source, because, label, name))
 
 
 def _combined_level(own: TermsLevel, levels: list[TermsLevel]) -> TermsLevel:
@@ -151,12 +152,17 @@ def _decide(key: str, found: list[_Candidate]) -> TermFact:
     ranking = [str(v) for v in order.get(key, order["default"])]
     if key == "user_cap":
         chosen = [c for c in found if c.value not in ("None", "null")] or found
-        return TermFact(key, chosen[0].value, tuple(dict.fromkeys(c.source for c in chosen)), tuple(dict.fromkeys(c.because for c in chosen)), chosen[0].clause)
+        return _fact(key, chosen[0].value, chosen)
     rank = lambda c: ranking.index(c.value.lower()) if c.value.lower() in ranking else -1  # noqa: E731
     worst = max(rank(c) for c in found)
     chosen = [c for c in found if rank(c) == worst]
-    return TermFact(key, chosen[0].value.lower(), tuple(dict.fromkeys(c.source for c in chosen)),
-                    tuple(dict.fromkeys(c.because for c in chosen)), next((c.clause for c in chosen if c.clause), None))
+    return _fact(key, chosen[0].value.lower(), chosen)
+
+
+def _fact(key: str, value: str, chosen: list[_Candidate]) -> TermFact:
+    sources = {c.source: c.name for c in chosen}
+    return TermFact(key, value, tuple(sources), tuple(dict.fromkeys(c.because for c in chosen)),
+                    next((c.clause for c in chosen if c.clause), None), tuple(sources.values()))
 
 
 def _no_grant(facts: dict[str, TermFact], level: TermsLevel) -> None:

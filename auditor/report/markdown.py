@@ -8,6 +8,7 @@ from typing import Sequence
 
 from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
 from auditor.report.interface import Renderer
+from auditor.report.terms_section import commercial_words, escape, what_may_i_do
 
 _VERDICT_WORDS = {
     Openness.OPEN_SOURCE: "open source",
@@ -80,19 +81,20 @@ class MarkdownRenderer(Renderer):
             return super().render_batch(results, failures)
         lines = [
             f"# Audit of {len(results) + len(failures)} models", "",
-            "| model | verdict | weights licence | OSAID 1.0 | MOF | gated | errors | warnings |",
-            "|---|---|---|---|---|---|---|---|",
+            "| model | verdict | commercial use | weights licence | OSAID 1.0 | MOF | gated | errors | warnings |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for result in results:
             weights = result.components.get(ComponentName.WEIGHTS)
             severities = [f.severity.value for f in result.findings]
             lines.append(
-                f"| {_cell(result.target.label)} | {_VERDICT_WORDS[result.verdict.openness]} | {_cell((weights and weights.licence) or '—')} "
+                f"| {_cell(result.target.label)} | {_VERDICT_WORDS[result.verdict.openness]} | {_cell(commercial_words(result))} "
+                f"| {_cell((weights and weights.licence) or '—')} "
                 f"| {result.verdict.osaid.value} | {result.verdict.mof_class.value if result.verdict.mof_class else '—'} "
                 f"| {'yes' if result.verdict.gated else 'no'} | {severities.count('error')} | {severities.count('warning')} |"
             )
         for target, message in failures:
-            lines.append(f"| {_cell(target)} | not audited: {_cell(message)} | | | | | | |")
+            lines.append(f"| {_cell(target)} | not audited: {_cell(message)} | | | | | | | |")
         # each report sits one heading level below the summary
         body = "\n".join("#" + line if line.startswith("#") else line for line in super().render_batch(results, failures).splitlines())
         return "\n".join(lines) + "\n\n" + body + "\n"
@@ -100,6 +102,8 @@ class MarkdownRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
         lines: list[str] = []
         lines += self._headline(result)
+        lines += what_may_i_do(result)
+        lines += self._reasons(result)
         lines += self._components(result)
         lines += self._licences(result)
         lines += self._findings(result)
@@ -116,11 +120,13 @@ class MarkdownRenderer(Renderer):
         return [
             f"# Audit of {result.target.label}{sha}",
             "",
-            f"**Verdict: {_VERDICT_WORDS[verdict.openness]}** · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
-            "",
-            *[f"- {reason}" for reason in verdict.reasons],
+            f"**Verdict: {_VERDICT_WORDS[verdict.openness]}**{' (provisional)' if verdict.provisional else ''} · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
             "",
         ]
+
+    def _reasons(self, result: AuditResult) -> list[str]:
+        """Why the verdict is what it is (it follows the effective terms, so their sources are named here)."""
+        return ["## Why this verdict", "", *[f"- {escape(reason)}" for reason in result.verdict.reasons], ""]
 
     def _components(self, result: AuditResult) -> list[str]:
         lines = ["## What was released", "", "| component | present | where | licence | open |", "|---|---|---|---|---|"]

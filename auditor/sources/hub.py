@@ -194,7 +194,7 @@ class HubSource(RepoSource):
             except Exception:  # noqa: BLE001 - an error huggingface_hub raises that is not the Hub's answer
                 self._lookup_errors[(repo_type, repo_id)] = _first_line(error)
                 return None
-            self._lookup_errors[(repo_type, repo_id)] = str(mapped).splitlines()[0] if str(mapped) else type(mapped).__name__
+            self._lookup_errors[(repo_type, repo_id)] = _lookup_failure(mapped)
             self._unreachable = self._unreachable or isinstance(mapped, SourceUnavailable)
             return None
 
@@ -314,6 +314,17 @@ def _file_entry(sibling) -> FileEntry:
     if sibling.lfs is not None:
         return FileEntry(sibling.rfilename, int(sibling.lfs.size), lfs=True, sha256=sibling.lfs.sha256)
     return FileEntry(sibling.rfilename, int(sibling.size or 0))
+
+
+def _lookup_failure(error: AuditorError) -> str:
+    """Why a registry look-up failed, in a few words for the report."""
+    if isinstance(error, SourceUnavailable):
+        return "the Hub could not be reached"
+    if isinstance(error, NotFound):
+        return "not found on the Hub"
+    if isinstance(error, AccessDenied):
+        return "private or gated: access denied"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _declared(info) -> tuple[str, ...] | None:

@@ -7,6 +7,7 @@ can hand it any RepoSource. Only the source does I/O.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
@@ -14,6 +15,7 @@ from auditor.classify.evidence import gather_evidence
 from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
+from auditor.judge.duties import Release, check_duties
 from auditor.judge.effective import effective_terms
 from auditor.judge.licences import assess_licences, card_section_terms, card_terms_findings
 from auditor.judge.lineage import check_lineage, release_links, trace_lineage
@@ -86,6 +88,7 @@ class Auditor:
         findings += release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
         findings += scan_findings
         findings += lineage_findings
+        findings += check_duties(_release(snapshot, card, licence_files, matches), effective.bindings, lineage, evidence, self.kb)
         findings += check_lineage({a.repo_id: a.licences for a in lineage if a.licences}, [m.id for m in own.weights.matches], self.kb)
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
         return AuditResult(
@@ -142,6 +145,16 @@ class Auditor:
             if text is not None:
                 matches.extend(self._identify_text(text, path, self.kb))
         return tuple(matches)
+
+
+def _release(snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tuple[str, ...], matches: tuple[LicenceMatch, ...]) -> Release:
+    """What the duty checks read of the release: its name, files, licence texts and card."""
+    target = snapshot.target
+    name = (target.repo_id or "").rsplit("/", 1)[-1] or Path(target.path or ".").resolve().name
+    return Release(
+        name=name, files=tuple(f.path for f in snapshot.files), licence_files=licence_files, texts=snapshot.texts,
+        unread=tuple(s.path for s in snapshot.unread), matches=matches, card_text=card.body if card else "",
+    )
 
 
 def _card_expression(card: ModelCard | None) -> str | None:

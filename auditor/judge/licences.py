@@ -200,11 +200,7 @@ def assess_licences(
             ))
             weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card), weights.clauses)
     elif card:
-        weights = _terms_of(card, kb, alternatives)
-        # only when the repository has no licence file at all: an unread (gated) one may well carry it
-        needs_text = any(_value(kb.get(m.id).category) in ("custom-community", "responsible-ai", "non-commercial") for m in card)
-        if needs_text and not licence_files:
-            findings.append(finding("licence-text-missing", f"the card declares {', '.join(m.id for m in card)} but no licence file carries its text", ["card:license"]))
+        weights = _terms_of(card, kb, alternatives)  # a missing text is a duty (judge.duties), checked on the effective terms
     elif [m for m in references if kb.get(m.id).kind is not LicenceKind.REFERENCE]:
         weights = _terms_of(references, kb, alternatives=False)
     else:

@@ -55,7 +55,7 @@ class RepoSource(ABC):
 class NoLookups:
     """A registry that looks nothing up: for audits told not to (`--no-check-links`, or HF_HUB_OFFLINE=1)."""
 
-    def __init__(self, reason: str = "not looked up (--no-check-links)"):
+    def __init__(self, reason: str = "--no-check-links: not looked up"):
         self.reason = reason
 
     def ancestor(self, repo_id: str) -> AncestorRecord:

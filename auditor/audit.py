@@ -81,7 +81,8 @@ class Auditor:
         items = mof_items(artefacts, components, evidence, code)
         unverified = unverified_evidence(lineage, evidence)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
-        verdict = with_effective_terms(verdict, effective.notes, unverified, self._checks_on and not any(a.status is not AncestorStatus.CHECKED for a in lineage))
+        unchecked_bases = any(a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP) and not a.licences for a in lineage)
+        verdict = with_effective_terms(verdict, effective.notes, unverified, self._checks_on and not unchecked_bases, unchecked_bases)
         findings = list(own.findings)
         if card is not None:
             findings += card_terms_findings(card.body, card.path or "README.md", own.weights)

@@ -75,8 +75,8 @@ def inherited_bindings(lineage: Iterable[Ancestor], kb: Any) -> list[Binding]:
     inherits = _rules()["inherits"]
     bindings = []
     for ancestor in lineage:
-        if ancestor.status is not AncestorStatus.CHECKED:
-            continue
+        if ancestor.status not in (AncestorStatus.CHECKED, AncestorStatus.UNREADABLE):
+            continue  # an unreadable ancestor binds by the licences inferred from its id, if any
         for licence_id in ancestor.licences:
             profile = kb.get(licence_id)
             passed = inherits.get(rule_for(profile)["rule"]) if profile is not None else None

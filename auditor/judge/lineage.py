@@ -203,6 +203,20 @@ def ancestor_licences(record: AncestorRecord, identify: Callable[[str, str, Any]
     return tuple(dict.fromkeys(ids)), ("card" if ids else None)
 
 
+@lru_cache(maxsize=1)
+def _known_bases() -> tuple[tuple[re.Pattern[str], str], ...]:
+    text = resources.files("auditor.judge").joinpath("known_bases.yaml").read_text(encoding="utf-8")
+    return tuple((re.compile(row["pattern"], re.I), row["licence"]) for row in yaml.safe_load(text))
+
+
+def inferred_licences(repo_id: str, kb: Any) -> tuple[str, ...]:
+    """The licence a well-known base model family is under, inferred from its id (known_bases.yaml)."""
+    for pattern, licence_id in _known_bases():
+        if pattern.fullmatch(repo_id) and kb.get(licence_id) is not None:
+            return (licence_id,)
+    return ()
+
+
 def trace_lineage(
     root: str,
     links: list[Link],
@@ -233,7 +247,9 @@ def trace_lineage(
             continue
         record = lookup(link.repo_id)
         if not record.readable:
-            ancestors.append(Ancestor(**base, status=AncestorStatus.UNREADABLE, reason=record.reason))
+            inferred = inferred_licences(link.repo_id, kb)
+            ancestors.append(Ancestor(**base, status=AncestorStatus.UNREADABLE, reason=record.reason, licences=inferred,
+                                      licence_source="inferred from its id" if inferred else None))
             findings.append(finding("ancestor-unreadable", f"{link.repo_id} (base of {child}) could not be checked: {record.reason}; "
                                     "its licence may bind this release", [link.signal]))
             continue

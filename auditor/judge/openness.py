@@ -167,14 +167,18 @@ def unverified_evidence(lineage: Iterable[Ancestor], evidence: ReleaseEvidence) 
     return tuple(items)
 
 
-def with_effective_terms(verdict: Verdict, notes: tuple[str, ...], unverified: tuple[str, ...], lookups_verified: bool) -> Verdict:
+def with_effective_terms(verdict: Verdict, notes: tuple[str, ...], unverified: tuple[str, ...], lookups_verified: bool, bases_unverified: bool = False) -> Verdict:
     """The verdict with where its binding terms come from, marked provisional when evidence went unchecked.
 
-    Open source is never claimed while a base model could not be checked or look-ups were off.
+    Open is never claimed while a base model whose licence may bind the release could not be
+    checked; open source never while look-ups were off.
     """
     reasons = list(verdict.reasons[:1]) + list(notes) + list(verdict.reasons[1:])
     openness, osaid, improvements = verdict.openness, verdict.osaid, list(verdict.improvements)
-    if unverified and openness is Openness.OPEN_SOURCE and not lookups_verified:
+    if bases_unverified and openness in (Openness.OPEN_SOURCE, Openness.OPEN_WEIGHTS):
+        openness, osaid = Openness.UNKNOWN, OsaidStatus.UNKNOWN
+        reasons.append("not claimed open: a base model's licence could not be checked, and it may bind this release")
+    elif unverified and openness is Openness.OPEN_SOURCE and not lookups_verified:
         openness, osaid = Openness.OPEN_WEIGHTS, OsaidStatus.UNKNOWN
         reasons.append("open source cannot be claimed on evidence that was not checked")
     if unverified:

@@ -175,3 +175,9 @@ def test_batch_table_has_a_commercial_use_column(fake_hub):
     assert header.split(" | ")[2] == "commercial use"
     rows = [line.split(" | ") for line in lines if line.startswith("| fixture-lineage/")]
     assert [row[2] for row in rows] == ["no", "yes"]
+
+
+def test_a_gguf_names_its_base_in_its_metadata(fake_hub, local_checkout):
+    for target in ([repo_id("lineage-gguf"), "--scan-weights"], [str(local_checkout("lineage-gguf", lfs_content=True))]):
+        base = ancestors(audit(*target))["fixture-lineage/community-base"]
+        assert (base["relation"], base["signal"], base["licences"]) == ("quantized", "gguf:general.base_model", ["llama3.1"])

@@ -379,7 +379,7 @@ class Ancestor:
 class TermFact:
     """One effective term of the weights: its value, the licences it comes from and why they bind.
 
-    `because` names the files, the card or the ancestors (repo ids) the licences were found in.
+    `because` names, for each of `sources` in turn, the file, the card or the ancestor (repo id) it was found in.
     """
 
     key: str

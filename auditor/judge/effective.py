@@ -160,9 +160,12 @@ def _decide(key: str, found: list[_Candidate]) -> TermFact:
 
 
 def _fact(key: str, value: str, chosen: list[_Candidate]) -> TermFact:
-    sources = {c.source: c.name for c in chosen}
-    return TermFact(key, value, tuple(sources), tuple(dict.fromkeys(c.because for c in chosen)),
-                    next((c.clause for c in chosen if c.clause), None), tuple(sources.values()))
+    """`sources`, `because` and `names` line up: one entry per licence, where it was found and its name."""
+    first = {}
+    for candidate in chosen:
+        first.setdefault(candidate.source, candidate)
+    return TermFact(key, value, tuple(first), tuple(c.because for c in first.values()),
+                    next((c.clause for c in chosen if c.clause), None), tuple(c.name for c in first.values()))
 
 
 def _no_grant(facts: dict[str, TermFact], level: TermsLevel) -> None:

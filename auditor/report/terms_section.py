@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from auditor.model import AuditResult, Severity, TermFact
+from auditor.model import AncestorStatus, AuditResult, ComponentName, Severity, TermFact
 
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -44,13 +44,15 @@ def commercial_words(result: AuditResult) -> str:
         "capped": f"yes, under {cap.value}" if cap and cap.value not in ("None", "null", "") else "yes, under a cap",
         "conditional": "only on conditions",
     }.get(fact.value, fact.value)
+    if any(a.status is not AncestorStatus.CHECKED and not a.licences and a.status is not AncestorStatus.CYCLE for a in result.lineage):
+        return words + " by its own licence; a base model's licence was not checked and may forbid more (provisional)"
     return words + (" (provisional)" if result.verdict.provisional else "")
 
 
 def _cite(fact: TermFact) -> str:
     """“— Licence (from where): “clause”” for one term."""
-    names = ", ".join(f"{escape(n)} ({escape(b)})" if b and not b.startswith("the card") else escape(n)
-                      for n, b in zip(fact.names or fact.sources, fact.because or [""] * len(fact.sources)))
+    names = ", ".join(f"{escape(n)} ({escape(b)})" if b and b != n and not b.startswith("the card") else escape(n)
+                      for n, b in zip(fact.names or fact.sources, fact.because))
     clause = f": “{escape(fact.clause)}”" if fact.clause else ""
     return f" — {names}{clause}" if names or clause else ""
 
@@ -73,6 +75,10 @@ def what_may_i_do(result: AuditResult) -> list[str]:
         lines.append(f"- **Territory:** not licensed everywhere{_cite(terms['territory'])}")
     if _says_yes(terms.get("share_alike")):
         lines.append("- **Share-alike:** yes: derivatives keep these terms")
+    data = result.components.get(ComponentName.TRAINING_DATA)
+    if data is not None and data.open is False:
+        named = "; ".join(f"{escape(name)}: {escape(', '.join(ids))}" for name, ids in result.evidence.dataset_licences.items())
+        lines.append(f"- **Training data not under open terms:** {named or 'see the component table'}: its terms may reach what you build with it")
     for item in result.findings:
         if item.severity is Severity.ERROR:
             lines.append(f"- **Error** `{item.code}`: {escape(item.message)}")

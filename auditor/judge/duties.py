@@ -10,14 +10,11 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Iterable, Mapping
-
-import yaml
 
 from auditor.findings import finding
 from auditor.judge.effective import Binding
+from auditor.judge.tables import rule_table
 from auditor.model import Ancestor, AncestorStatus, Finding, LicenceMatch, ReleaseEvidence
 
 _COPYRIGHT = re.compile(r"copyright\s*(\(c\)|©)?\s*(\d{4}|[a-z])", re.I)
@@ -25,10 +22,8 @@ _NOT_A_LICENCE = re.compile(r"^notice|polic|acceptable", re.I)  # notices and us
 _PLACEHOLDER = re.compile(r"<\s*(year|copyright holders?|owner|name)\s*>|\[(year|fullname|name of copyright owner)\]|\{\{", re.I)
 
 
-@lru_cache(maxsize=1)
 def _rules() -> Mapping[str, Any]:
-    text = resources.files("auditor.judge").joinpath("duties.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return rule_table("duties.yaml")
 
 
 @dataclass(frozen=True)

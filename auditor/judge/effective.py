@@ -7,14 +7,11 @@ reading wins, and each term names the licences and places it comes from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Iterable, Mapping
-
-import yaml
 
 from auditor.judge.licences import Terms, TermsLevel, profile_level, strictest
 from auditor.judge.lineage import rule_for
+from auditor.judge.tables import rule_table
 from auditor.model import Ancestor, AncestorStatus, LicenceKind, LicenceMatch, MatchMethod, TermFact
 
 FACT_KEYS = (
@@ -23,10 +20,8 @@ FACT_KEYS = (
 )
 
 
-@lru_cache(maxsize=1)
 def _rules() -> Mapping[str, Any]:
-    text = resources.files("auditor.judge").joinpath("effective.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return rule_table("effective.yaml")
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,15 @@ def _related(card_families: set[str], file_families: set[str]) -> bool:
     return any(a == b or b.startswith(a + "-") or a.startswith(b + "-") for a in card_families for b in file_families)
 
 
+def _relabelling(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any) -> str | None:
+    """None when the card agrees with the files; else how the files' licence is introduced in the finding."""
+    if not card:
+        return None
+    if not _related(_families(card, kb), _families(files, kb)):
+        return ""
+    return "another version: " if _other_version(card, files, kb) else None
+
+
 def _other_version(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any) -> bool:
     """The card and the files name the same licence family, but no file carries a version the card declares."""
     def versioned(matches: list[LicenceMatch]) -> dict[str, set[str]]:
@@ -181,21 +190,13 @@ def assess_licences(
         weights = _terms_of(files, kb, alternatives=False)
         weights = _with_custom_files(weights, _unidentified_files(matches, kb, licence_files, texts), texts, findings)
         weights = _stricter_if_altered(weights, files, texts, findings)
-        if card and not _related(_families(card, kb), _families(files, kb)):
+        relabelled = _relabelling(card, files, kb)
+        if relabelled:
             card_terms = _terms_of(card, kb, alternatives)
             findings.append(finding(
                 "licence-relabelled",
                 f"the card declares {', '.join(dict.fromkeys(m.id for m in card))} but the licence text in "
-                f"{', '.join(dict.fromkeys(m.source for m in files))} is {', '.join(dict.fromkeys(m.name for m in files))}",
-                [m.source for m in card + files],
-            ))
-            weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card))
-        elif card and _other_version(card, files, kb):
-            card_terms = _terms_of(card, kb, alternatives)
-            findings.append(finding(
-                "licence-relabelled",
-                f"the card declares {', '.join(dict.fromkeys(m.name for m in card))} but the licence text in "
-                f"{', '.join(dict.fromkeys(m.source for m in files))} is another version: {', '.join(dict.fromkeys(m.name for m in files))}",
+                f"{', '.join(dict.fromkeys(m.source for m in files))} is {relabelled}{', '.join(dict.fromkeys(m.name for m in files))}",
                 [m.source for m in card + files],
             ))
             weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card), weights.clauses)

@@ -15,20 +15,18 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
 from auditor.findings import finding
 from auditor.judge.licences import TermsLevel, profile_level
+from auditor.judge.tables import rule_table
 from auditor.model import Ancestor, AncestorRecord, AncestorStatus, Finding, LicenceKind, LicenceMatch
 
 
-@lru_cache(maxsize=1)
 def _rules() -> Mapping[str, Any]:
-    text = resources.files("auditor.judge").joinpath("lineage.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return rule_table("lineage.yaml")
 
 
 def _category(profile: Any) -> str:
@@ -205,8 +203,7 @@ def ancestor_licences(record: AncestorRecord, identify: Callable[[str, str, Any]
 
 @lru_cache(maxsize=1)
 def _known_bases() -> tuple[tuple[re.Pattern[str], str], ...]:
-    text = resources.files("auditor.judge").joinpath("known_bases.yaml").read_text(encoding="utf-8")
-    return tuple((re.compile(row["pattern"], re.I), row["licence"]) for row in yaml.safe_load(text))
+    return tuple((re.compile(row["pattern"], re.I), row["licence"]) for row in rule_table("known_bases.yaml"))
 
 
 def inferred_licences(repo_id: str, kb: Any) -> tuple[str, ...]:

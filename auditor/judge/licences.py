@@ -191,7 +191,7 @@ def assess_licences(
         weights = _with_custom_files(weights, _unidentified_files(matches, kb, licence_files, texts), texts, findings)
         weights = _stricter_if_altered(weights, files, texts, findings)
         relabelled = _relabelling(card, files, kb)
-        if relabelled:
+        if relabelled is not None:
             card_terms = _terms_of(card, kb, alternatives)
             findings.append(finding(
                 "licence-relabelled",

@@ -125,16 +125,9 @@ class HubSource(RepoSource):
     def bytes_read(self) -> int:
         return self._bytes_read
 
-    def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:
-        """The `license` / `license_name` values a base model's card declares (one cached API call)."""
-        return self._looked_up("model", repo_id)
-
     def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
         """The licences a dataset's card declares (one cached API call)."""
-        return self._looked_up("dataset", repo_id)
-
-    def _looked_up(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
-        info = self._registry_info(repo_type, repo_id)
+        info = self._registry_info("dataset", repo_id)
         return _declared(info) if info is not None else None
 
     def ancestor(self, repo_id: str) -> AncestorRecord:

@@ -25,6 +25,7 @@ from auditor.model import (
     AncestorStatus,
     AuditResult,
     Category,
+    ComponentName,
     Finding,
     LicenceFact,
     LicenceMatch,
@@ -78,6 +79,8 @@ class Auditor:
         licences = replace(own, weights=effective.terms)  # the verdict and components follow the effective terms
         code = code_evidence(artefacts, evidence, card)
         components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, self.kb)
+        weights = components[ComponentName.WEIGHTS]
+        components[ComponentName.WEIGHTS] = replace(weights, notes=weights.notes + effective.notes)
         items = mof_items(artefacts, components, evidence, code)
         unverified = unverified_evidence(lineage, evidence)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)

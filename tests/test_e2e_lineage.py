@@ -181,3 +181,11 @@ def test_a_gguf_names_its_base_in_its_metadata(fake_hub, local_checkout):
     for target in ([repo_id("lineage-gguf"), "--scan-weights"], [str(local_checkout("lineage-gguf", lfs_content=True))]):
         base = ancestors(audit(*target))["fixture-lineage/community-base"]
         assert (base["relation"], base["signal"], base["licences"]) == ("quantized", "gguf:general.base_model", ["llama3.1"])
+
+
+def test_markdown_lists_the_lineage_and_json_weights_notes_name_the_inherited_licence(fake_hub):
+    result = CliRunner().invoke(audit_model, [repo_id("lineage-chain-quant"), "--format", "markdown"])
+    lineage = result.stdout.split("## Lineage", 1)[1].split("\n## ", 1)[0]
+    assert "| fixture-lineage/chain-merge | quantized | fixture-lineage/chain-q4 | llama3.1 |" in lineage
+    notes = audit(repo_id("lineage-relabelled-finetune"))["components"]["weights"]["notes"]
+    assert any(n.startswith("inherits the Llama 3.1 Community License Agreement") for n in notes)

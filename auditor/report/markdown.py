@@ -8,7 +8,7 @@ from typing import Sequence
 
 from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
 from auditor.report.interface import Renderer
-from auditor.report.terms_section import commercial_words, escape, what_may_i_do
+from auditor.report.terms_section import commercial_words, escape, lineage_section, what_may_i_do
 
 _VERDICT_WORDS = {
     Openness.OPEN_SOURCE: "open source",
@@ -105,6 +105,7 @@ class MarkdownRenderer(Renderer):
         lines += what_may_i_do(result)
         lines += self._reasons(result)
         lines += self._components(result)
+        lines += lineage_section(result)
         lines += self._licences(result)
         lines += self._findings(result)
         lines += self._weight_scan(result)

@@ -89,3 +89,17 @@ def what_may_i_do(result: AuditResult) -> list[str]:
 
 def _says_yes(fact: TermFact | None) -> bool:
     return fact is not None and fact.value.lower() == "yes"
+
+
+def lineage_section(result: AuditResult) -> list[str]:
+    """The chain of ancestors: what each is, how this release derives from it, and its licences."""
+    if not result.lineage:
+        return []
+    lines = ["## Lineage", "", "| ancestor | relation | of | licences | read from | status |", "|---|---|---|---|---|---|"]
+    for ancestor in result.lineage:
+        status = ancestor.status.value + (f": {ancestor.reason}" if ancestor.reason else "")
+        lines.append(
+            f"| {escape(ancestor.repo_id)} | {escape(ancestor.relation)} | {escape(ancestor.child)} | {escape(', '.join(ancestor.licences)) or '—'} "
+            f"| {escape(ancestor.licence_source or ancestor.signal)} | {escape(status)} |"
+        )
+    return lines + [""]

@@ -100,11 +100,15 @@ def test_raw_pickle_with_os_system_is_an_error_naming_it():
     assert found.evidence == ("weights.pt",)
 
 
-def test_unknown_class_is_a_finding_too():
+def test_training_metadata_classes_are_benign():
     scan = _scan("training_args.bin", dumps(Call(Ref("transformers.training_args", "TrainingArguments"), ())))
-    assert [f.message for f in scan.findings] == ["training_args.bin: loading would call transformers.training_args.TrainingArguments, which is outside the allowlist"]
-    # a library's own class is a warning to review; a callable known to run commands is an error
-    assert [f.severity.value for f in scan.findings] == ["warning"]
+    assert scan.findings == ()
+
+
+def test_any_callable_not_known_benign_is_an_error():
+    # The policy is inverted: off the benign list is an error even when nothing says why.
+    scan = _scan("model.pkl", dumps(Call(Ref("mylib.layers", "Block"), ())))
+    assert [(f.severity.value, f.message) for f in scan.findings] == [("error", "model.pkl: loading would call mylib.layers.Block (not a tensor or container type)")]
 
 
 def test_scanning_never_unpickles(tmp_path):

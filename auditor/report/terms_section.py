@@ -7,11 +7,9 @@ is escaped before it reaches markdown.
 
 from __future__ import annotations
 
-import re
-
 from auditor.model import AncestorStatus, AuditResult, ComponentName, Severity, TermFact
+from auditor.report.escape import markdown_text as escape
 
-_MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~])")
 
 # what each duty or prohibition means for the user, when the term is "yes"
 _DUTIES = {
@@ -25,11 +23,6 @@ _PROHIBITIONS = {
     "output_restrictions": "restricted uses of the outputs (e.g. training other models)",
     "termination": "your rights end if you breach the terms or sue over the model",
 }
-
-
-def escape(text: str) -> str:
-    """Repository-supplied text made inert in markdown: active characters escaped, one line."""
-    return _MARKDOWN_ACTIVE.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def commercial_words(result: AuditResult) -> str:

@@ -12,12 +12,14 @@ from auditor.errors import SourceError
 from auditor.findings import finding
 from auditor.scan.base import RangeReader, Reader, WeightScan
 from auditor.scan.gguf import check_gguf_licence, scan_gguf
-from auditor.scan.pickled import scan_pickle_file
+from auditor.scan.pickled import scan_pickle_archive, scan_pickle_file
 from auditor.scan.safetensors import scan_safetensors
 
 __all__ = ["Reader", "WeightScan", "scan_weight_file", "check_gguf_licence", "PICKLE_EXTENSIONS", "DEFAULT_BUDGET"]
 
-PICKLE_EXTENSIONS = frozenset({"bin", "pt", "pth", "ckpt", "pkl", "pickle"})
+PICKLE_EXTENSIONS = frozenset({"bin", "pt", "pth", "ckpt", "pkl", "pickle", "joblib"})
+# Plain archives are scanned only for the pickles they hold (a torch.load of a .zip runs them).
+_ARCHIVE_EXTENSIONS = frozenset({"zip"})
 DEFAULT_BUDGET = 1 << 20
 
 
@@ -29,6 +31,8 @@ def _format_for(path: str) -> str | None:
         return "gguf"
     if ext in PICKLE_EXTENSIONS:
         return "pickle"
+    if ext in _ARCHIVE_EXTENSIONS:
+        return "archive"
     return None
 
 
@@ -43,7 +47,9 @@ def scan_weight_file(path: str, size: int, read: Reader, budget: int = DEFAULT_B
             return scan_safetensors(path, ranges)
         if kind == "gguf":
             return scan_gguf(path, ranges)
-        return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle")))
+        if kind == "archive":
+            return scan_pickle_archive(path, ranges)
+        return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle", ".joblib")))
     except SourceError as exc:
         return _unscanned(path, kind, ranges, f"could not be read: {exc}")
     except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the audit; it is reported instead
@@ -52,5 +58,5 @@ def scan_weight_file(path: str, size: int, read: Reader, budget: int = DEFAULT_B
 
 def _unscanned(path: str, kind: str, ranges: RangeReader, reason: str) -> WeightScan:
     # A scan that could not finish says nothing about the file; only a pickle left unscanned is a risk.
-    findings = (finding("pickle-unscannable", f"{path}: {reason}", [path]),) if kind == "pickle" else ()
+    findings = (finding("pickle-unscannable", f"{path}: {reason}", [path]),) if kind in ("pickle", "archive") else ()
     return WeightScan(path, kind, {"unscanned": reason}, findings, ranges.bytes_read, ranges.budget)

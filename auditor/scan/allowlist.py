@@ -1,12 +1,15 @@
-"""The pickle allowlist (pickle_allowlist.yaml) and the findings for imports outside it.
+"""The pickle policy (pickle_allowlist.yaml) and the findings for imports outside its benign list.
 
-The allowlist names exactly the imports PyTorch and NumPy weights need; everything else a
-pickle imports is an `unsafe-pickle` finding naming module.callable, with what the callable
-is known to be able to do when the data file says so.
+The policy is inverted: a weights pickle may import what tensors, containers and common
+training metadata need, and nothing else. Every other import is an `unsafe-pickle` error
+naming module.callable, saying what the callable is known to do when the data file knows
+(matched anywhere in its dotted path, so `pathlib.os.system` is os.system), and "not a tensor
+or container type" otherwise.
 """
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
@@ -14,24 +17,52 @@ from typing import Any, Mapping
 import yaml
 
 from auditor.findings import finding
-from auditor.model import Finding, Severity
+from auditor.model import Finding
+
+NOT_BENIGN = "not a tensor or container type"
+UNKNOWABLE = "named only when loaded, so it may be any callable"
 
 
 @lru_cache(maxsize=1)
 def allowlist() -> Mapping[str, Any]:
+    """The policy data: benign names and patterns, dangerous names with reasons, tensor rebuilders."""
     text = resources.files("auditor.scan").joinpath("pickle_allowlist.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    allowed = {f"{module}.{name}" for module, names in data["allowed"].items() for name in names}
+    benign = {f"{module}.{name}" for module, names in data["benign"].items() for name in names}
     return {
-        "allowed": frozenset(allowed),
+        "benign": frozenset(benign),
+        "benign_patterns": tuple(tuple(pattern.split(".")) for pattern in data["benign_patterns"]),
         "tensor_rebuilders": frozenset(data["tensor_rebuilders"]),
-        "known_dangerous": data["known_dangerous"],
+        "dangerous": data["dangerous"],
         "torchscript_classes": data["torchscript_classes"],
     }
 
 
+def danger(name: str) -> str | None:
+    """What the named callable is known to do, when any run of its dotted parts is a dangerous entry."""
+    known = allowlist()["dangerous"]
+    parts = name.split(".")
+    for start in range(len(parts)):
+        for end in range(len(parts), start, -1):
+            risk = known.get(".".join(parts[start:end]))
+            if risk:
+                return risk
+    return None
+
+
+def is_benign(name: str) -> bool:
+    """Whether tensors, containers or common training metadata need this import."""
+    rules = allowlist()
+    if name in rules["benign"]:
+        return True
+    if danger(name):
+        return False
+    parts = name.split(".")
+    return any(len(pattern) == len(parts) and all(map(fnmatchcase, parts, pattern)) for pattern in rules["benign_patterns"])
+
+
 def import_findings(path: str, where: str, imports: Mapping[str, bool], torchscript: bool = False) -> list[Finding]:
-    """One `unsafe-pickle` finding per import outside the allowlist, naming module.callable.
+    """One `unsafe-pickle` error per import that is not benign, naming module.callable and why.
 
     In a TorchScript archive, `__torch__.*` names are the archive's own compiled classes,
     resolved by torch.jit from its code/ folder rather than imported from Python.
@@ -39,22 +70,9 @@ def import_findings(path: str, where: str, imports: Mapping[str, bool], torchscr
     rules = allowlist()
     found = []
     for name, called in imports.items():
-        if name in rules["allowed"] or (torchscript and name.startswith(rules["torchscript_classes"])):
+        if is_benign(name) or (torchscript and name.startswith(rules["torchscript_classes"])):
             continue
         verb = "call" if called else "import"
-        risk = _danger(name, rules["known_dangerous"])
-        message = f"{where}: loading would {verb} {name}" + (f" ({risk})" if risk else ", which is outside the allowlist")
-        # A callable known to run commands or code is an error; any other unlisted import (a
-        # library's own class, as in transformers' training_args.bin) still runs that library's
-        # code on load, but is a warning to review, not proof of an attack.
-        found.append(finding("unsafe-pickle", message, [path], severity=None if risk else Severity.WARNING))
+        reason = danger(name) or (UNKNOWABLE if name.startswith("<") else NOT_BENIGN)
+        found.append(finding("unsafe-pickle", f"{where}: loading would {verb} {name} ({reason})", [path]))
     return found
-
-
-def _danger(name: str, known: Mapping[str, str]) -> str | None:
-    parts = name.split(".")
-    for cut in range(len(parts), 0, -1):
-        risk = known.get(".".join(parts[:cut]))
-        if risk:
-            return risk
-    return None

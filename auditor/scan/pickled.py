@@ -1,13 +1,16 @@
-"""Scan a pickle-based weight file: a PyTorch zip checkpoint, a legacy torch.save file, or a raw pickle.
+"""Scan a pickle-based weight file: a PyTorch zip or tar checkpoint, a legacy torch.save file, or a raw pickle.
 
-A zip archive (torch.save since 1.6, TorchScript) is read through its central directory and
-every `*.pkl` member is walked, `data.pkl` first. Anything else is walked from byte 0: the
-legacy torch.save layout is five pickles in a row (magic number, protocol, system info, the
-object, the storage keys) followed by raw tensor bytes, recognised by its magic number; any
-other file is one pickle, plus the pickles that directly follow it (some tools write
-several). Every import outside the allowlist is an `unsafe-pickle` finding; a file that
-cannot be walked to its end within the byte budget is `pickle-unscannable`, with the imports
-seen before that point still reported.
+A zip archive (torch.save since 1.6, TorchScript, or any .zip) is read through its central
+directory and every `*.pkl` member is walked, `data.pkl` first, as is any other member that
+starts like a pickle; a member flagged as encrypted is still walked (lenient loaders read it)
+and, like an archive that cannot be read, is an error. A tar archive (torch.save before 0.4)
+has its `pickle`, `tensors` and `storages` members walked. Anything else is walked from
+byte 0: the legacy torch.save layout is five pickles in a row (magic number, protocol,
+system info, the object, the storage keys) followed by raw tensor bytes, recognised by its
+magic number; any other file is one pickle, plus the pickles that directly follow it (some
+tools write several). Every import off the benign list, and every trick the walk sees, is an
+`unsafe-pickle` error; a file that cannot be walked to its end within the byte budget is
+`pickle-unscannable`, with the imports seen before that point still reported.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import pickletools
 import re
 
 from auditor.findings import finding
-from auditor.model import Finding
+from auditor.model import Finding, Severity
 from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
 from auditor.scan.allowlist import import_findings
 from auditor.scan.pickles import PickleWalk, walk
-from auditor.scan.ziprange import ZipError, members, open_member
+from auditor.scan.ziprange import ZipError, ZipMember, member_head, members, open_member
 
 # torch.save's legacy files open with the pickled long 0x1950a86a20f9469cfc6c at protocol 2.
 LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
@@ -28,7 +31,17 @@ _LEGACY_PICKLES = 5
 # Files sharing pickle extensions (.bin above all) that are not pickles at all.
 _OTHER_MAGIC = (b"lmgg", b"fmgg", b"tjgg", b"GGUF", b"\x93NUMPY", b"\x89HDF")
 _MAX_IMPORT_FINDINGS = 20
+_TAR_BLOCK = 512
+_TAR_PICKLES = frozenset({"pickle", "storages", "tensors", "sys_info"})
+_ELEMENT_SIZES = {
+    "DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "BFloat16Storage": 2, "LongStorage": 8, "IntStorage": 4,
+    "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1, "ComplexFloatStorage": 8,
+    "ComplexDoubleStorage": 16, "QInt8Storage": 1, "QUInt8Storage": 1, "QInt32Storage": 4,
+}
+_NOT_A_PICKLE_WITHIN = 16  # an unknown opcode this early, with nothing imported: the file is no pickle
 _STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
+# A protocol 0-1 pickle opening with an import: GLOBAL module\nname\n, perhaps after MARK.
+_PROTOCOL_0_CALL = re.compile(rb"\(?c[A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n")
 
 
 def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) -> WeightScan | None:
@@ -41,25 +54,39 @@ def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) 
     head = ranges.read(0, min(CHUNK, max(ranges.remaining(), 8)))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _scan_zip(path, ranges)
+    if head[257:262] == b"ustar":
+        return _scan_tar(path, ranges)
     if head and (head.startswith(_OTHER_MAGIC) or head[:1].decode("latin-1") not in pickletools.code2op):
         if pickle_only:
             return _result(path, "pickle", ranges, [], [f"does not start with a pickle opcode (byte 0x{head[0]:02x}): compressed or not a pickle"], {})
         return None
-    return _scan_raw(path, ranges, head)
+    return _scan_raw(path, ranges, head, pickle_only)
 
 
-def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict) -> WeightScan:
+def scan_pickle_archive(path: str, ranges: RangeReader) -> WeightScan | None:
+    """The scan of a plain zip archive (.zip): None unless it is a zip holding a pickle."""
+    head = ranges.read(0, min(4, ranges.size))
+    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return None
+    scan = _scan_zip(path, ranges)
+    return scan if scan.findings or scan.facts.get("pickle_members") else None
+
+
+def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict, unreadable: list[str] | None = None) -> WeightScan:
     imports: dict[str, bool] = {}
     findings: list[Finding] = []
     for where, one in walks:
+        findings.extend(finding("unsafe-pickle", f"{where}: {hazard}", [path]) for hazard in one.hazards)
         findings.extend(import_findings(path, where, one.imports, torchscript=bool(facts.get("torchscript"))))
         for name, called in one.imports.items():
             imports[name] = imports.get(name, False) or called
     if len(findings) > _MAX_IMPORT_FINDINGS:  # a crafted pickle can import thousands of names
         rest = len(findings) - _MAX_IMPORT_FINDINGS
         findings = findings[:_MAX_IMPORT_FINDINGS]
-        findings.append(finding("unsafe-pickle", f"{path}: and {rest} more imports outside the allowlist (listed in the scan's facts)", [path]))
+        findings.append(finding("unsafe-pickle", f"{path}: and {rest} more imports that are not tensor or container types (listed in the scan's facts)", [path]))
     findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path]) for problem in problems)
+    # An archive whose directory or members cannot be read hides what a lenient loader may still run.
+    findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path], severity=Severity.ERROR) for problem in unreadable or ())
     facts = {
         **facts,
         "imports": sorted(imports),
@@ -71,7 +98,7 @@ def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, Pic
     return WeightScan(path, fmt, facts, tuple(findings), ranges.bytes_read, ranges.budget)
 
 
-def _scan_raw(path: str, ranges: RangeReader, head: bytes) -> WeightScan:
+def _scan_raw(path: str, ranges: RangeReader, head: bytes, pickle_only: bool = False) -> WeightScan | None:
     if not head:
         return _result(path, "pickle", ranges, [], ["the file is empty"], {})
     legacy = head.startswith(LEGACY_TORCH_MAGIC)
@@ -85,6 +112,8 @@ def _scan_raw(path: str, ranges: RangeReader, head: bytes) -> WeightScan:
         index = len(walks)
         walks.append((path if index == 0 else f"{path} (pickle {index + 1})", one))
         if one.error:
+            if index == 0 and not pickle_only and not one.imports and one.error.startswith("unknown opcode") and stream.tell() <= _NOT_A_PICKLE_WITHIN:
+                return None  # a few bytes that only began like a pickle (a PNG named .pt): not a pickle
             if index < required or one.out_of_budget:
                 problems.append(f"pickle {index + 1}: {one.error}")
             else:  # bytes after the expected pickles that only looked like one
@@ -110,9 +139,11 @@ def _pickle_follows(stream: RangeStream) -> bool:
 def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
     try:
         listed = members(ranges)
-    except (ZipError, BudgetExceeded) as exc:
+    except BudgetExceeded as exc:
         return _result(path, "pytorch-zip", ranges, [], [f"zip archive: {exc}"], {})
-    pickles = sorted((m for m in listed if m.name.endswith(".pkl")), key=lambda m: (not m.name.endswith("/data.pkl"), m.name))
+    except ZipError as exc:
+        return _result(path, "pytorch-zip", ranges, [], [], {}, unreadable=[f"zip archive: {exc}"])
+    pickles = sorted((m for m in listed if m.name.endswith(".pkl") or _holds_pickle(ranges, m)), key=lambda m: (not m.name.endswith("/data.pkl"), m.name))
     facts = {
         "members": len(listed),
         "pickle_members": [m.name for m in pickles],
@@ -122,11 +153,15 @@ def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
     }
     walks: list[tuple[str, PickleWalk]] = []
     problems: list[str] = []
+    unreadable: list[str] = []
     for member in pickles:
+        if member.flags & 0x1:
+            # No checkpoint writer encrypts; loaders that ignore the flag read a stored member as is.
+            unreadable.append(f"{member.name} is flagged as encrypted")
         try:
             one = walk(open_member(ranges, member))
         except ZipError as exc:
-            problems.append(f"{member.name}: {exc}")
+            unreadable.append(f"{member.name}: {exc}")
             continue
         except BudgetExceeded as exc:
             problems.append(f"{member.name}: {exc}")
@@ -136,4 +171,75 @@ def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
             problems.append(f"{member.name}: {one.error}")
             if one.out_of_budget:
                 break
-    return _result(path, "pytorch-zip", ranges, walks, problems, facts)
+    return _result(path, "pytorch-zip", ranges, walks, problems, facts, unreadable)
+
+
+def _scan_tar(path: str, ranges: RangeReader) -> WeightScan:
+    """torch.save's tar format (torch < 0.4), which torch.load still reads: its members
+    `pickle` (the object), `storages` and `tensors` each open with a pickle. Headers are read
+    one 512-byte block at a time; member contents are skipped, never read.
+    """
+    walks: list[tuple[str, PickleWalk]] = []
+    problems: list[str] = []
+    at, names = 0, []
+    try:
+        while at + _TAR_BLOCK <= ranges.size:
+            header = ranges.read(at, _TAR_BLOCK)
+            if not header.strip(b"\0"):
+                break  # the end-of-archive blocks
+            name = header[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+            size = int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
+            data_at = at + _TAR_BLOCK
+            if header[156:157] in (b"0", b"\0"):
+                names.append(name)
+                if name.rsplit("/", 1)[-1] in _TAR_PICKLES:
+                    for one in _tar_member_pickles(RangeStream(ranges, data_at, size), name.rsplit("/", 1)[-1]):
+                        walks.append((f"{path} ({name})", one))
+                        if one.error:
+                            problems.append(f"{name}: {one.error}")
+            at = data_at + (size + _TAR_BLOCK - 1) // _TAR_BLOCK * _TAR_BLOCK
+    except BudgetExceeded as exc:
+        problems.append(str(exc))
+    except ValueError as exc:
+        return _result(path, "pytorch-tar", ranges, walks, problems, {"members": names}, unreadable=[f"tar archive: {exc}"])
+    return _result(path, "pytorch-tar", ranges, walks, problems, {"members": names, "legacy_torch": True})
+
+
+def _tar_member_pickles(stream: RangeStream, member: str) -> list[PickleWalk]:
+    """Every pickle of one tar member, skipping the raw bytes torch writes between them.
+
+    `storages`: a pickled count, then per storage a pickled (key, location, storage type), an
+    8-byte element count and the elements. `tensors`: a pickled count, then per tensor a
+    pickled (key, storage id, type) and its ndim, sizes, strides and offset as raw integers.
+    """
+    found = [walk(stream)]
+    while member in ("storages", "tensors") and not found[-1].error and _pickle_follows(stream):
+        one = walk(stream)
+        found.append(one)
+        if one.error:
+            break
+        if member == "storages":
+            kinds = [name for name in one.imports if name.rsplit(".", 1)[-1] in _ELEMENT_SIZES]
+            raw = stream.read(8)
+            if not kinds or len(raw) < 8:
+                one.error = "storage record without a known storage type or element count"
+                break
+            stream.skip(int.from_bytes(raw, "little") * _ELEMENT_SIZES[kinds[-1].rsplit(".", 1)[-1]])
+        else:
+            raw = stream.read(8)
+            if len(raw) < 8:
+                one.error = "tensor record cut short"
+                break
+            stream.skip(16 * int.from_bytes(raw[:4], "little", signed=True) + 8)
+    return found
+
+
+def _holds_pickle(ranges: RangeReader, member: ZipMember) -> bool:
+    """Whether a member not named *.pkl (nor a tensor storage) starts like a protocol 2+ pickle."""
+    if _STORAGE_MEMBER.search(member.name) or member.size < 2 or member.name.endswith("/"):
+        return False
+    try:
+        head = member_head(ranges, member, 128)
+    except (ZipError, BudgetExceeded):
+        return False
+    return (len(head) >= 2 and head[0] == 0x80 and head[1] <= 5) or _PROTOCOL_0_CALL.match(head) is not None

@@ -13,6 +13,10 @@ wants the complete pickle. modelaudit is a large multi-format tool with many dep
 argument readers work on any object with read/readline. On top of it a small abstract stack
 machine tracks strings, the memo (PUT/BINPUT/LONG_BINPUT/MEMOIZE, GET/BINGET/LONG_BINGET)
 and marks, so STACK_GLOBAL's module and name are the values the unpickler itself would pop.
+It also keeps dicts, tuples and (once a loader is imported) small bytes, to follow what only
+an attack does: BUILD rewriting an imported module's or class's attributes (later imports of
+those attributes resolve to the values written), pickles nested in bytes handed to a loader
+(walked in turn), and opcodes straddling a FRAME end, where CPython's loaders disagree.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.scan.allowlist import allowlist
-from auditor.scan.base import BudgetExceeded, Stream
+from auditor.scan.base import BudgetExceeded, RangeReader, RangeStream, Stream
 
 _MAX_NAME = 4096  # a string argument longer than this is data, never a module or attribute name
+_MAX_NESTED = 64 * 1024  # bytes payloads up to this size are kept, to walk a pickle hidden in them
+_MAX_DEPTH = 4  # pickles nested in pickles followed this deep
+_RESYNC_OFFSETS = 16  # where in a payload straddling a FRAME end a hidden walk is tried
 
 
 class _Mark:
@@ -36,9 +43,13 @@ class _Mark:
 
 @dataclass(frozen=True)
 class _Global:
-    """A callable or class the pickle imported."""
+    """A callable, class or module the pickle imported."""
 
     name: str
+
+
+class _Dict(dict):
+    """A dict the pickle built, with the keys and values the walk knows."""
 
 
 _MARK = _Mark()
@@ -55,6 +66,16 @@ _TEXT_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"}
 # Python 2 str opcodes: Python 3's unpickler decodes them to str, so they can name an import too.
 _PY2_STRING_OPS = {"SHORT_BINSTRING", "BINSTRING", "STRING"}
 _CALLS_FIRST_POPPED = {"REDUCE", "NEWOBJ", "NEWOBJ_EX"}
+_BYTES_OPS = {"SHORT_BINBYTES", "BINBYTES", "BINBYTES8", "BYTEARRAY8"}
+_TUPLE_OPS = {"EMPTY_TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "TUPLE"}
+# Calls that unpickle the bytes they are given: the pickle inside is walked too.
+_LOADERS = frozenset({
+    "pickle.loads", "_pickle.loads", "pickle._loads", "dill.loads", "dill._dill.loads", "cloudpickle.loads",
+    "torch.load", "torch.serialization.load", "joblib.load", "joblib.numpy_pickle.load",
+    "torch.storage._load_from_bytes", "numpy.loads",
+})
+# Calls whose result is the bytes of their first argument, as far as a nested pickle goes.
+_BYTES_PASSING = frozenset({"_codecs.encode", "codecs.encode", "io.BytesIO", "_io.BytesIO", "builtins.bytes", "builtins.bytearray"})
 
 
 @dataclass
@@ -66,6 +87,8 @@ class PickleWalk:
     tensors: int = 0
     error: str | None = None
     out_of_budget: bool = False
+    # What the opcodes do besides importing that only an attack does (each an error), in order.
+    hazards: list[str] = field(default_factory=list)
 
 
 def _py3_name(module: str, name: str, protocol: int) -> str:
@@ -108,12 +131,20 @@ class _Machine:
     values), so that the imports written after the damage are still listed.
     """
 
-    def __init__(self, walk: PickleWalk):
+    def __init__(self, walk: PickleWalk, depth: int = 0):
         self.walk = walk
         self.stack: list[Any] = []
         self.memo: dict[int, Any] = {}
         self.lenient = False
         self.rebuilders = allowlist()["tensor_rebuilders"]
+        self.depth = depth
+        # Attributes the pickle rewrote on imported modules and classes (BUILD): module.name -> value.
+        self.overrides: dict[str, Any] = {}
+        self.loads_nested = False  # a loader was imported: keep bytes payloads to walk the pickles in them
+
+    def hazard(self, message: str) -> None:
+        if message not in self.walk.hazards:
+            self.walk.hazards.append(message)
 
     def _fail(self, message: str) -> Any:
         if not self.lenient:
@@ -140,25 +171,101 @@ class _Machine:
         del stack[len(stack) - count:]
         return popped
 
-    def imported(self, name: str) -> _Global:
+    def imported(self, name: str) -> Any:
         self.walk.imports.setdefault(name, False)
+        self.loads_nested = self.loads_nested or name in _LOADERS
+        if name in self.overrides:  # find_class returns what BUILD put there, as getattr would
+            return self.overrides[name]
         return _Global(name)
 
-    def called(self, target: Any) -> None:
-        if isinstance(target, _Global):
-            self.walk.imports[target.name] = True
-            if target.name in self.rebuilders:
-                self.walk.tensors += 1
+    def called(self, target: Any, args: Any = None) -> Any:
+        """Note a call of `target`; the result, when the walk can know it (bytes passed on)."""
+        if not isinstance(target, _Global):
+            return _ANY
+        self.walk.imports[target.name] = True
+        if target.name in self.rebuilders:
+            self.walk.tensors += 1
+        first = args[0] if isinstance(args, tuple) and args else None
+        if target.name in _LOADERS and isinstance(first, bytes):
+            self.nested(target.name, first)
+        elif target.name in _BYTES_PASSING and isinstance(first, (bytes, str)):
+            return first if isinstance(first, bytes) else first.encode("latin-1", "replace")
+        return _ANY
+
+    def nested(self, loader: str, data: bytes) -> None:
+        """Walk the pickle inside bytes handed to a loader, and add what it would import."""
+        if self.depth >= _MAX_DEPTH:
+            self.hazard(f"pickles nested more than {_MAX_DEPTH} deep were not followed")
+            return
+        inner = _walk_bytes(data, self.depth + 1)
+        self.hazard(f"{loader} unpickles a nested pickle of {len(data)} bytes")
+        self.merge(inner)
+        for message in inner.hazards:
+            self.hazard(message)
+
+    def hidden(self, payload: bytes, frame_offset: int) -> None:
+        """Imports in a payload that straddles a FRAME end, walked from where a loader may resume."""
+        for offset in dict.fromkeys([frame_offset, *range(min(_RESYNC_OFFSETS, len(payload)))]):
+            inner = _walk_bytes(payload[offset:], _MAX_DEPTH)
+            if inner.imports:
+                self.merge(inner)
+                return
+
+    def merge(self, inner: PickleWalk) -> None:
+        """Add what another walk would import (and call) to this one's."""
+        for name, was_called in inner.imports.items():
+            self.walk.imports[name] = self.walk.imports.get(name, False) or was_called
 
     def generic(self, op: _Op, arg: Any) -> None:
         """Pop and push as pickletools' stack description says; note which import is called."""
         items = self.pop_mark() if op.mark else ()
         popped = self.pop_n(op.below)
+        result = _ANY
         if op.name in _CALLS_FIRST_POPPED:
-            self.called(popped[0])
+            result = self.called(popped[0], popped[1] if len(popped) > 1 else None)
         elif op.name == "OBJ" and items:
-            self.called(items[0])
-        self.stack.extend([_ANY] * op.pushes)
+            self.called(items[0], tuple(items[1:]))
+        elif op.name in _TUPLE_OPS:
+            result = tuple(items) if op.mark else tuple(popped)
+        self.stack.extend([result] * op.pushes)
+
+    def bytes_(self, op: _Op, arg: Any) -> None:
+        self.stack.append(arg if isinstance(arg, bytes) else _ANY)
+
+    def empty_dict(self, op: _Op, arg: Any) -> None:
+        self.stack.append(_Dict())
+
+    def dict_(self, op: _Op, arg: Any) -> None:
+        items = self.pop_mark()
+        self.stack.append(self._fill_dict(_Dict(), items))
+
+    def setitems(self, op: _Op, arg: Any) -> None:
+        items = self.pop_mark() if op.mark else self.pop_n(2)
+        if not self.stack:
+            self._fail("SETITEM without a dict")
+            return
+        if isinstance(self.stack[-1], _Dict):
+            self._fill_dict(self.stack[-1], items)
+
+    @staticmethod
+    def _fill_dict(target: _Dict, items: list[Any]) -> _Dict:
+        for key, value in zip(items[::2], items[1::2]):
+            if isinstance(key, str):
+                target[key] = value
+        return target
+
+    def build(self, op: _Op, arg: Any) -> None:
+        """BUILD sets state on the object below it: on an imported module or class, an attack."""
+        state = self.pop_n(1)[0]
+        target = self.stack[-1] if self.stack else self._fail("BUILD on an empty stack")
+        if not isinstance(target, _Global):
+            return
+        self.hazard(f"BUILD rewrites attributes of {target.name} on load")
+        states = state if isinstance(state, tuple) else (state,)
+        for one in states:
+            if isinstance(one, _Dict):
+                for key, value in one.items():
+                    self.overrides[f"{target.name}.{key}"] = value
 
     def string(self, op: _Op, arg: Any) -> None:
         self.stack.append(arg if isinstance(arg, str) else _ANY)
@@ -221,6 +328,12 @@ _HANDLERS = {
     "DUP": _Machine.dup,
     "POP": _Machine.pop,
     "PROTO": _Machine.proto,
+    **{name: _Machine.bytes_ for name in _BYTES_OPS},
+    "EMPTY_DICT": _Machine.empty_dict,
+    "DICT": _Machine.dict_,
+    "SETITEM": _Machine.setitems,
+    "SETITEMS": _Machine.setitems,
+    "BUILD": _Machine.build,
 }
 
 
@@ -245,8 +358,23 @@ def _table() -> dict[int, _Op]:
 _OPS = _table()
 
 
-def _counted(op: _Op, stream: Stream) -> Any:
-    """A length-prefixed argument; payloads that cannot be a name are skipped, not read."""
+class _Straddle(Exception):
+    """A counted argument runs across the end of its FRAME; carries the payload and where the frame ended in it."""
+
+    def __init__(self, value: Any, payload: bytes, frame_offset: int):
+        super().__init__("straddles a FRAME end")
+        self.value, self.payload, self.frame_offset = value, payload, frame_offset
+
+
+def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int, keep_bytes: bool) -> Any:
+    """A length-prefixed argument; payloads that cannot be a name or a nested pickle are skipped, not read.
+
+    When the argument runs across the end of the FRAME it starts in, CPython's loaders
+    disagree on the bytes that follow (cpython#154848: `pickle.load` on a file can parse
+    the payload as opcodes), so the payload is read and raised with `_Straddle` for the walk
+    to look inside it. Bytes payloads are read only when `keep_bytes` (a loader was imported,
+    and a loader's callable is always pushed before its arguments); otherwise skipped unread.
+    """
     size, fmt = op.prefix
     raw = stream.read(size)
     if len(raw) < size:
@@ -254,35 +382,57 @@ def _counted(op: _Op, stream: Stream) -> Any:
     length = struct.unpack(fmt, raw)[0]
     if length < 0:
         raise ValueError(f"{op.name}: negative length")
-    if (op.name not in _TEXT_OPS and op.name not in _PY2_STRING_OPS) or length > _MAX_NAME:
+    payload_at = stream.tell()
+    textual = op.name in _TEXT_OPS or op.name in _PY2_STRING_OPS
+    straddles = frame_end is not None and op_start < frame_end < payload_at + length
+    if straddles or (length <= (_MAX_NAME if textual else _MAX_NESTED) and (textual or (keep_bytes and op.name in _BYTES_OPS))):
+        data = stream.read(min(length, _MAX_NESTED))
+        if len(data) < min(length, _MAX_NESTED) or stream.skip(length - len(data)) < length - len(data):
+            raise ValueError(f"{op.name}: payload truncated")
+    else:
         if stream.skip(length) < length:
             raise ValueError(f"{op.name}: payload truncated")
         return _ANY
-    data = stream.read(length)
-    if len(data) < length:
-        raise ValueError(f"{op.name}: payload truncated")
-    return data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
+    value: Any = data
+    if length > (_MAX_NAME if textual else _MAX_NESTED):
+        value = _ANY
+    elif textual:
+        value = data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
+    if straddles:
+        raise _Straddle(value, data, max(0, frame_end - payload_at))
+    return value
 
 
-def _argument(op: _Op, stream: Stream) -> Any:
+def _argument(op: _Op, stream: Stream, frame_end: int | None = None, op_start: int = 0, keep_bytes: bool = False) -> Any:
     if op.fixed:
         raw = stream.read(op.fixed)
         if len(raw) < op.fixed:
             raise ValueError(f"{op.name}: argument truncated")
         return raw
     if op.prefix:
-        return _counted(op, stream)
+        return _counted(op, stream, frame_end, op_start, keep_bytes)
     if op.reader:
         arg = op.reader(stream)
         return arg.decode("latin-1") if isinstance(arg, bytes) else arg
     return None
 
 
-def walk(stream: Stream) -> PickleWalk:
-    """Walk one pickle from the stream's position to its STOP; `error` says what went wrong on the way."""
+def _walk_bytes(data: bytes, depth: int) -> PickleWalk:
+    """Walk a pickle held in bytes the walk already read."""
+    return walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), depth)
+
+
+def walk(stream: Stream, depth: int = 0) -> PickleWalk:
+    """Walk one pickle from the stream's position to its STOP; `error` says what went wrong on the way.
+
+    Opcodes are followed across FRAME boundaries as the unpickler reads them; an opcode that
+    straddles a frame's end, or a frame opening inside another, is a hazard: no pickler
+    writes one, and CPython's loaders disagree on what such bytes mean.
+    """
     result = PickleWalk()
-    machine = _Machine(result)
+    machine = _Machine(result, depth)
     start = stream.tell()
+    frame_end: int | None = None
     while True:
         at = stream.tell()
         try:
@@ -294,7 +444,18 @@ def walk(stream: Stream) -> PickleWalk:
             if op is None:
                 result.error = f"unknown opcode 0x{code:02x} at byte {at - start}"
                 return result
-            arg = _argument(op, stream)
+            try:
+                arg = _argument(op, stream, frame_end, at, machine.loads_nested)
+            except _Straddle as straddle:
+                machine.hazard(f"{op.name} at byte {at - start} runs past the end of its FRAME; loaders may run its payload as opcodes")
+                machine.hidden(straddle.payload, straddle.frame_offset)
+                arg = straddle.value
+            if frame_end is not None and at < frame_end < stream.tell() and op.prefix is None:
+                machine.hazard(f"{op.name} at byte {at - start} straddles the end of its FRAME")
+            if op.name == "FRAME":
+                if frame_end is not None and at < frame_end:
+                    machine.hazard(f"a FRAME opens at byte {at - start} inside another")
+                frame_end = stream.tell() + _number(arg)
             if op.name == "STOP":
                 return result
             try:

@@ -10,6 +10,7 @@ tensor data) is ever read. Malformed or truncated archives raise ZipError with t
 from __future__ import annotations
 
 import struct
+import zlib
 from dataclasses import dataclass
 
 from auditor.scan.base import InflateStream, RangeReader, RangeStream, Stream
@@ -124,10 +125,29 @@ def members(ranges: RangeReader) -> list[ZipMember]:
     return found
 
 
+def member_head(ranges: RangeReader, member: ZipMember, size: int) -> bytes:
+    """The first `size` bytes of a member's content, in one small read where the layout allows."""
+    guess = _LOCAL.size + len(member.name.encode()) + 64 + size  # header, name, a typical extra field, content
+    raw = ranges.read(member.header_offset, guess)
+    if len(raw) < _LOCAL.size or raw[:4] != b"PK\x03\x04":
+        raise ZipError(f"{member.name}: no local file header at offset {member.header_offset}")
+    name_len, extra_len = _LOCAL.unpack_from(raw)[9:11]
+    start = _LOCAL.size + name_len + extra_len
+    want = min(size if member.method == _STORED else 1024, member.compressed_size)
+    data = raw[start:start + want] if start + want <= len(raw) else ranges.read(member.header_offset + start, want)
+    if member.method == _STORED:
+        return data
+    if member.method == _DEFLATED:
+        try:
+            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, size)
+        except zlib.error as exc:
+            raise ZipError(f"{member.name}: corrupt deflate data: {exc}") from None
+    raise ZipError(f"{member.name} uses compression method {member.method}, which cannot be read")
+
+
 def open_member(ranges: RangeReader, member: ZipMember) -> Stream:
     """A stream of the member's uncompressed content, read from its local header on."""
-    if member.flags & 0x1:
-        raise ZipError(f"{member.name} is encrypted")
+    # The encryption flag is not refused here: stored data is read as is, as lenient loaders do.
     header = ranges.read(member.header_offset, _LOCAL.size)
     if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
         raise ZipError(f"{member.name}: no local file header at offset {member.header_offset}")

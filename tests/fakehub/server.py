@@ -222,8 +222,10 @@ class _Handler(BaseHTTPRequestHandler):
                 data = sibling.blob.read(position, min(_CHUNK, end - position))
                 if not data:
                     break
-                self.wfile.write(data)
+                # Counted before writing: a client that has every byte may end its test (and the
+                # next test reset the counters) before this thread runs its next line.
                 self.hub.count_bytes(file_path, len(data))
+                self.wfile.write(data)
                 position += len(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

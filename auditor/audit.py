@@ -13,6 +13,7 @@ from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
 from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
+from auditor.findings import finding
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
 from auditor.judge.duties import Release, check_duties
@@ -92,6 +93,8 @@ class Auditor:
         findings += release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
         findings += scan_findings
         findings += lineage_findings
+        if verdict.provisional:
+            findings.append(finding("verdict-provisional", "not checked: " + "; ".join(verdict.unverified), list(verdict.unverified)))
         findings += check_duties(_release(snapshot, card, licence_files, matches), effective.bindings, lineage, evidence, self.kb)
         findings += check_lineage({a.repo_id: a.licences for a in lineage if a.licences}, [m.id for m in own.weights.matches], self.kb)
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])

@@ -125,10 +125,14 @@ def test_offline_nothing_is_looked_up_and_known_bases_are_inferred(fake_hub, loc
     assert fake_hub.stats.total_requests == 0
 
 
-def test_no_check_links_marks_the_verdict_provisional(fake_hub):
+def test_no_check_links_marks_the_verdict_provisional_and_a_gate_can_refuse_it(fake_hub):
     report = audit(repo_id("lineage-relabelled-finetune"), "--no-check-links")
     assert report["verdict"]["provisional"] is True
     assert any("fixture-lineage/community-base" in item for item in report["verdict"]["unverified"])
+    assert "verdict-provisional" in codes(report)
+    gate = CliRunner().invoke(audit_model, [repo_id("lineage-relabelled-finetune"), "--no-check-links", "--fail-on", "verdict-provisional"])
+    assert gate.exit_code == 1
+    assert CliRunner().invoke(audit_model, [repo_id("lineage-adapter"), "--fail-on", "verdict-provisional"]).exit_code == 0
 
 
 def test_card_words_stricter_than_the_declared_licence_win(fake_hub):

@@ -161,7 +161,8 @@ def _level_reason(level: TermsLevel, names: str, clauses: tuple[str, ...]) -> st
 
 def unverified_evidence(lineage: Iterable[Ancestor], evidence: ReleaseEvidence) -> tuple[str, ...]:
     """What the verdict rests on but could not be checked: base models, named datasets, linked code."""
-    items = [f"base model {a.repo_id} ({a.reason})" for a in lineage if a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP)]
+    items = [f"base model {a.repo_id} ({a.reason}" + (f"; licence inferred from its id: {', '.join(a.licences)})" if a.licences else ")")
+             for a in lineage if a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP)]
     items += [f"dataset {name}" for name in evidence.datasets if name not in evidence.dataset_licences]
     items += [f"linked code {link.url}" for link in evidence.code_links if link.purposes and not link.library and link.licence is None]
     return tuple(items)

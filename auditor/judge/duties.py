@@ -49,7 +49,7 @@ def check_duties(release: Release, bindings: Iterable[Binding], lineage: Iterabl
     lineage = tuple(lineage)
     found = _licence_text(release, families, kb)
     found += _copyright(release, families, kb)
-    found += _notices(release, families, lineage)
+    found += _notices(release, lineage, kb)
     found += _naming(release, families, lineage)
     found += _dataset_credit(release, evidence, kb)
     return found
@@ -95,16 +95,20 @@ def _copyright(release: Release, families: Mapping[str, tuple[str, str]], kb: An
     return list({f.message: f for f in found}.values())
 
 
-def _notices(release: Release, families: Mapping[str, tuple[str, str]], lineage: tuple[Ancestor, ...]) -> list[Finding]:
+def _notices(release: Release, lineage: tuple[Ancestor, ...], kb: Any) -> list[Finding]:
+    """A base model's NOTICE, when its licence makes derivatives carry it, must be in the release too."""
     rules = _rules()["notice_carry_over"]
-    own = [p for p in release.files if posixpath.basename(p).upper().startswith("NOTICE")]
+    if any(posixpath.basename(p).upper().startswith("NOTICE") for p in release.files):
+        return []
     found = []
     for ancestor in lineage:
-        if ancestor.status is not AncestorStatus.CHECKED or not ancestor.notices or own:
+        if ancestor.status is not AncestorStatus.CHECKED or not ancestor.notices:
             continue
-        clause = next((rules[f] for f in families if f in rules), rules.get("apache"))
-        found.append(finding("notice-not-carried-over", f"{ancestor.repo_id} ships {', '.join(ancestor.notices)}, which this derivative does not carry: “{clause}”",
-                             [f"base:{ancestor.repo_id}"]))
+        families = [(p.family or p.id) for p in (kb.get(i) for i in ancestor.licences) if p is not None]
+        clause = next((rules[f] for f in families if f in rules), None)
+        if clause:
+            found.append(finding("notice-not-carried-over", f"{ancestor.repo_id} ships {', '.join(ancestor.notices)}, which this derivative "
+                                 f"does not carry: “{clause}”", [f"base:{ancestor.repo_id}"]))
     return found
 
 

@@ -119,7 +119,7 @@ class Auditor:
     def _trace(self, snapshot: RepoSnapshot, card: ModelCard | None, facts: dict) -> tuple[tuple[Ancestor, ...], list[Finding]]:
         """The chain of ancestors from every signal the release gives, looked up through the registry."""
         gguf = [f for f in (facts.get("weight_scan") or {}).get("per_file", {}).values() if f.get("format") == "gguf"]
-        links = release_links(card.metadata if card else {}, snapshot.texts, gguf)
+        links = release_links(card.metadata if card else {}, snapshot.texts, gguf, snapshot.tags)
         lookup = getattr(self.registry, "ancestor", None) or NoLookups("this source looks up no models").ancestor
         return trace_lineage(snapshot.target.label, links, lookup, self._identify_text, self.kb)
 

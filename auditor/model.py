@@ -77,6 +77,7 @@ class RepoSnapshot:
     private: bool = False
     hub_card_data: Mapping[str, Any] | None = None
     security: Mapping[str, Any] | None = None
+    tags: tuple[str, ...] = ()  # the Hub's tags (base_model:..., license:...), when the source is the Hub
 
     def file(self, path: str) -> FileEntry | None:
         for entry in self.files:

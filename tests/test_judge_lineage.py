@@ -36,12 +36,13 @@ def test_repo_ids_are_read_from_urls_and_local_paths_are_not():
 def test_card_tags_and_configs_name_parents_with_their_relation():
     assert card_links({"base_model": ["a/one", "b/two"]}) == [Link("a/one", "merge", "card:base_model"), Link("b/two", "merge", "card:base_model")]
     assert card_links({"base_model": "a/one", "base_model_relation": "quantized"})[0].relation == "quantized"
+    assert release_links({"base_model": "a/one"}, {}, (), ["base_model:finetune:a/one"]) == [Link("a/one", "finetune", "hub:tags")]
     assert tag_links(["base_model:finetune:a/one", "base_model:b/two", "license:mit"]) == [
         Link("a/one", "finetune", "hub:tags"), Link("b/two", "derived", "hub:tags")]
     texts = {"adapter_config.json": '{"base_model_name_or_path": "a/one"}',
              "mergekit_config.yml": "models:\n  - model: b/two\n  - model: ./local\nbase_model: c/three\n"}
-    links = release_links({}, texts, [{"base_models": ["https://huggingface.co/d/four"]}])
-    assert [(l.repo_id, l.relation) for l in links] == [("a/one", "adapter"), ("c/three", "merge"), ("b/two", "merge"), ("d/four", "quantized")]
+    links = release_links({}, texts, [{"base_models": ["https://huggingface.co/d/four"]}], ["base_model:adapter:a/one", "base_model:quantized:e/five"])
+    assert [(l.repo_id, l.relation) for l in links] == [("a/one", "adapter"), ("e/five", "quantized"), ("c/three", "merge"), ("b/two", "merge"), ("d/four", "quantized")]
 
 
 def test_a_diamond_is_looked_up_once_and_a_cycle_ends_with_a_finding():

@@ -145,9 +145,11 @@ def tag_links(tags: Iterable[str]) -> list[Link]:
     return links
 
 
-def release_links(metadata: Mapping[str, Any], texts: Mapping[str, str], gguf_facts: Iterable[Mapping[str, Any]] = ()) -> list[Link]:
-    """Every parent the release names: card, adapter_config.json, mergekit configs, GGUF metadata."""
-    links = card_links(metadata)
+def release_links(
+    metadata: Mapping[str, Any], texts: Mapping[str, str], gguf_facts: Iterable[Mapping[str, Any]] = (), tags: Iterable[str] = (),
+) -> list[Link]:
+    """Every parent the release names: card, adapter_config.json, mergekit configs, GGUF metadata, Hub tags."""
+    links = card_links(metadata) + tag_links(tags)
     for path, text in texts.items():
         name = path.rsplit("/", 1)[-1].lower()
         if name == "adapter_config.json":
@@ -166,7 +168,8 @@ def release_links(metadata: Mapping[str, Any], texts: Mapping[str, str], gguf_fa
                 links.append(Link(hub_repo_id(repo_id), "quantized", "gguf:general.base_model"))
     unique: dict[str, Link] = {}
     for link in links:
-        unique.setdefault(link.repo_id, link)
+        if link.repo_id not in unique or (unique[link.repo_id].relation == "derived" and link.relation != "derived"):
+            unique[link.repo_id] = link  # the first signal, unless a later one says how it derives
     return list(unique.values())
 
 

@@ -96,6 +96,7 @@ class HubSource(RepoSource):
             private=bool(info.private),
             hub_card_data=card_data,
             security=info.security_repo_status,
+            tags=tuple(info.tags or ()),
         )
 
     def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:

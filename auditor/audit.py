@@ -111,7 +111,7 @@ class Auditor:
             evidence=evidence,
             unread=snapshot.unread,
             licence_summaries=summarise_licences(matches, self.kb),
-            facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
+            facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items], **_checkout_facts(snapshot)},
             lineage=lineage,
             terms=effective.facts,
         )
@@ -204,6 +204,11 @@ def _card_licence_ids(card: ModelCard | None, matches: tuple[LicenceMatch, ...])
         value = card.metadata.get("license")
         ids += [str(v) for v in (value if isinstance(value, list) else [value]) if v]
     return list(dict.fromkeys(ids))
+
+
+def _checkout_facts(snapshot: RepoSnapshot) -> dict:
+    """What kind of local folder was read (and whether its work tree was dirty), for the report."""
+    return {"checkout": dict(snapshot.checkout)} if snapshot.checkout else {}
 
 
 def _worth_saying(profile, name: str, fact) -> bool:

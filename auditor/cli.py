@@ -35,8 +35,9 @@ def offline() -> bool:
 class _Sources:
     """Builds each kind of source once per run, and only when a target needs it."""
 
-    def __init__(self, token: str | None):
+    def __init__(self, token: str | None, hub_repo: str | None = None):
         self.token = token
+        self.hub_repo = hub_repo  # the Hub repo a local checkout mirrors (--hub-repo), for its LFS pointers
         self._hub = None
         self._local = None
 
@@ -77,7 +78,8 @@ class _Sources:
             if self._local is None:
                 from auditor.sources.local import LocalSource
 
-                self._local = LocalSource()
+                endpoint = os.environ.get("HF_ENDPOINT")
+                self._local = LocalSource(hub=self.hub, hub_repo=self.hub_repo, hub_endpoints=(endpoint,) if endpoint else ())
             source = self._local
         return LoggedSource(source) if log.isEnabledFor(logging.DEBUG) else source
 
@@ -100,7 +102,7 @@ class Batch:
 
 
 def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None, check_links=True,
-                  config=None) -> Batch:
+                  config=None, hub_repo=None) -> Batch:
     """Audit every target and check the policy (flags merged with the policy file, see PolicyFiles).
 
     Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
@@ -116,7 +118,7 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
 
         identify = identify_text_scancode
     kb = load_knowledge_base()
-    sources = _Sources(token)
+    sources = _Sources(token, hub_repo)
     code_hosts = sources.code_hosts() if check_links and not offline() else None  # HF_HUB_OFFLINE=1 turns off GitHub too
     batch = Batch()
     config = config or PolicyFiles()
@@ -131,7 +133,8 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
                 announced.add(policy.origin)
                 log.info("policy from %s", policy.origin)
             log.info("auditing %s ...", target.label)
-            result = Auditor(sources.for_target(target), kb, identify, scan_weights, code_hosts, sources.registry_for(target, check_links)).run(target)
+            scan = _scan_for_policy(scan_weights, policy)
+            result = Auditor(sources.for_target(target), kb, identify, scan, code_hosts, sources.registry_for(target, check_links)).run(target)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
@@ -161,11 +164,24 @@ class PolicyFiles:
         self.from_target = from_target
 
 
+def _scan_for_policy(scan_weights: bool | None, policy) -> bool | None:
+    """A gate on what only the weight scan finds turns the scan on; turned off explicitly, it cannot pass."""
+    from auditor.errors import UsageError
+    from auditor.scan.release import SCAN_FINDINGS
+
+    gated = [name for name in policy.fail_on if name in SCAN_FINDINGS]
+    if not gated:
+        return scan_weights
+    if scan_weights is False:
+        raise UsageError(f"--no-scan-weights leaves --fail-on {', '.join(gated)} nothing to check: drop one of them")
+    return True
+
+
 def _run(targets, revision, token, destination, licence_engine, flags=None, scan_weights=None, check_links=True,
-         config=None, sarif_info=False):
+         config=None, sarif_info=False, hub_repo=None):
     from auditor.output import deliver
 
-    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links, config)
+    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links, config, hub_repo)
     if batch.results or len(targets) > 1:
         renderer = destination.format.renderer(include_info=sarif_info) if destination.format is OutputFormat.SARIF else None
         deliver(batch.render(destination.format.value, renderer), destination)
@@ -225,7 +241,7 @@ In a batch the exit code is the highest of all targets'.
 @click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
 @click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more targets from FILE, one per line (# starts a comment; - reads stdin).")
-@click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main); also spelt org/name@REV.")
+@click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main; also spelt org/name@REV), of a local git checkout (read from git, not the work tree), or a Hugging Face cache folder's snapshot.")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
 @click.option("--format", "output_format", type=click.Choice(OutputFormat.names(), case_sensitive=False), help="Report format (default: markdown, or what the -o file's suffix says).")
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (- for stdout); .md, .json, .sarif, .sarif.json, .cdx.json and .bom.json choose the format.")
@@ -236,6 +252,7 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="Read the policy from FILE (.auditor.toml, or pyproject.toml's [tool.auditor]); default: the current directory's.")
 @click.option("--config-from-target", is_flag=True, help="Read the policy from a local target's own .auditor.toml or pyproject.toml (for a publisher auditing their own repo).")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
+@click.option("--hub-repo", "hub_repo", metavar="ORG/NAME", callback=lambda ctx, param, value: _hub_repo_option(value), help="The Hub repo a local checkout mirrors: its Git LFS pointers are scanned through Hub range reads at the checkout's commit (default: the checkout's origin, when it is a Hub repo).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
 @click.option("--sarif-info", is_flag=True, help="Include info findings in SARIF output (left out by default: code scanning shows each result as an alert).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and policy failures on stderr.")
@@ -243,7 +260,7 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--list-findings", is_flag=True, is_eager=True, expose_value=False, callback=_list_findings, help="List every finding code with its severity and meaning, and exit.")
 @click.version_option(__version__, prog_name="audit-model")
 def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences,
-                config_file, config_from_target, scan_weights, check_links, sarif_info, quiet, verbose):
+                config_file, config_from_target, scan_weights, hub_repo, check_links, sarif_info, quiet, verbose):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name, org/name@rev, hf.co/org/name) or a local
@@ -263,7 +280,7 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
         destination = choose(output_format, output)
         config = PolicyFiles(config_file, config_from_target)
         flags = _policy_flags(fail_on, allow_licences, deny_licences, config)
-        code = _run(targets, revision, token, destination, licence_engine, flags, scan_weights, check_links, config, sarif_info)
+        code = _run(targets, revision, token, destination, licence_engine, flags, scan_weights, check_links, config, sarif_info, hub_repo)
     except KeyboardInterrupt:
         log.error("interrupted")
         sys.exit(EXIT_INTERRUPTED)
@@ -278,6 +295,15 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
         log.error("internal error: %s: %s (set AUDITOR_DEBUG=1 for details)", type(error).__name__, error)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code)
+
+
+def _hub_repo_option(value: str | None) -> str | None:
+    """`--hub-repo` must be a Hub repo id; checked before any audit runs."""
+    from auditor.targets import REPO_ID
+
+    if value is not None and not REPO_ID.match(value):
+        raise click.BadParameter(f"'{value}' is not a Hub repo id of the form org/name")
+    return value
 
 
 def _read_targets(stream) -> tuple[str, ...]:

@@ -65,7 +65,11 @@ class RepoSnapshot:
 
     `texts` holds the small text files the fetcher chose to read (path -> decoded text);
     everything else is only listed in `files`. `gated` is False, "auto" or "manual".
-    `security` is the Hub's own scan status when it reported one.
+    `security` is the Hub's own scan status when it reported one. `hub_mirror` is the Hub
+    repo a local checkout was cloned from (or was told it mirrors): its Git LFS pointers are
+    read there, at `sha`. `checkout` says what kind of local folder was read (git, a Hugging
+    Face cache or local-dir download) and what the report should state of it: a dirty work
+    tree, the git revision read, how many paths .gitignore left out.
     """
 
     target: Target
@@ -77,6 +81,8 @@ class RepoSnapshot:
     private: bool = False
     hub_card_data: Mapping[str, Any] | None = None
     security: Mapping[str, Any] | None = None
+    hub_mirror: str | None = None
+    checkout: Mapping[str, Any] | None = None
     tags: tuple[str, ...] = ()  # the Hub's tags (base_model:..., license:...), when the source is the Hub
 
     def file(self, path: str) -> FileEntry | None:

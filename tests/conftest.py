@@ -1,13 +1,15 @@
 """Shared pytest fixtures: the fake Hub every Hub test talks to, and local checkouts of fixtures.
 
 `fake_hub` serves tests/fixtures/repos (and the development corpus, repos/ and derivatives/, when present) over
-real HTTP for the whole session; per test it resets its counters, points HF_ENDPOINT at it,
-gives huggingface_hub a fresh HF_HOME and no token. `local_checkout(case)` writes a fixture
+real HTTP for the whole session; each test gets its own scope of it (an endpoint of its own,
+so its counters never see another test's requests, even one still in flight), with
+HF_ENDPOINT pointing there, a fresh HF_HOME and no token. `local_checkout(case)` writes a fixture
 repo as `GIT_LFS_SKIP_SMUDGE=1 git clone` would leave it and returns the directory.
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ FIXTURE_DATASETS = Path(__file__).parent / "fixtures" / "datasets"  # dataset re
 CORPUS_REPOS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "repos"  # ../shared beside the project
 CORPUS_DERIVATIVES = CORPUS_REPOS.parent / "derivatives"  # derivatives of the corpus repos, and their dataset repos
 ADMIN_TOKEN = "hf_fakehub_admin"  # reads every repo the fake Hub serves, gated or private
+_SCOPES = itertools.count(1)  # one fake Hub scope per test that asks for the fake Hub
 
 
 def fixture_case(case: str | Path) -> Path:
@@ -47,11 +50,12 @@ def fake_hub_server():
 
 @pytest.fixture
 def fake_hub(fake_hub_server, monkeypatch, tmp_path_factory):
-    """The session's fake Hub with fresh counters; huggingface_hub sees it as HF_ENDPOINT, with no token."""
+    """This test's own scope of the session's fake Hub; huggingface_hub sees it as HF_ENDPOINT, with no token."""
     import huggingface_hub.constants as hf_constants
 
+    hub = fake_hub_server.scoped(f"t{next(_SCOPES)}")
     home = tmp_path_factory.mktemp("hf_home")
-    monkeypatch.setenv("HF_ENDPOINT", fake_hub_server.endpoint)
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "5")
@@ -60,9 +64,7 @@ def fake_hub(fake_hub_server, monkeypatch, tmp_path_factory):
     # huggingface_hub read these at import time: point them at the fresh home as well
     monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(home / "token"))
     monkeypatch.setattr(hf_constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
-    fake_hub_server.reset()
-    yield fake_hub_server
-    fake_hub_server.reset()
+    yield hub
 
 
 @pytest.fixture

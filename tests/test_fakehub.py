@@ -150,3 +150,17 @@ def test_a_misspelt_fail_rule_is_refused(tmp_path):
     (tmp_path / "repo.yaml").write_text("id: x/y\nsha: " + "3" * 40 + "\nsiblings: []\nfail: {status: 503, on: [api]}\n")
     with pytest.raises(ValueError, match="bad fail rule"):
         FixtureRepo.load(tmp_path)
+
+
+def test_scopes_count_apart_so_no_test_sees_another_tests_requests(fake_hub_server):
+    first, second = fake_hub_server.scoped("iso-a"), fake_hub_server.scoped("iso-b")
+    first.reset(), second.reset()  # in case this test runs twice in one session
+    with httpx2.Client() as client:
+        assert client.get(f"{first.endpoint}/{BIG}/resolve/main/model.safetensors", headers={"Range": "bytes=0-9"}).status_code == 206
+        assert client.get(f"{second.endpoint}/api/models/fetch-lab/flaky-api").status_code == 503
+        assert client.get(f"{first.endpoint}/api/models/fetch-lab/flaky-api").status_code == 503  # failures are per scope too
+    assert first.stats.bytes_by_path["model.safetensors"] == 10 and first.stats.requests == {"get": 1, "api": 1}
+    assert second.stats.bytes_sent == 0 and second.stats.requests == {"api": 1}
+    assert [r.path for r in first.stats.log] == ["model.safetensors", "/api/models/fetch-lab/flaky-api"]
+    first.reset()
+    assert first.stats.requests == {} and second.stats.requests == {"api": 1}

@@ -125,14 +125,14 @@ def test_budget_too_small_for_the_directory_is_unscannable():
     assert scan.bytes_read <= 1000
 
 
-def test_a_reader_failure_is_unscannable_not_a_crash():
+def test_a_reader_failure_is_unscanned_not_a_crash():
     from auditor.errors import SourceUnavailable
 
     def failing(start, length):
         raise SourceUnavailable("connection reset")
 
     scan = scan_weight_file("model.bin", 10**6, failing)
-    assert [f.code for f in scan.findings] == ["pickle-unscannable"]
+    assert [f.code for f in scan.findings] == ["pickle-unscanned"]  # the content never arrived: not scanned
     assert "connection reset" in scan.findings[0].message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditor.card import find_card_path
 from auditor.findings import finding
 from auditor.judge.components import CodeEvidence
 from auditor.model import (
@@ -30,8 +31,12 @@ def release_findings(
     code: CodeEvidence,
 ) -> list[Finding]:
     found: list[Finding] = []
-    found.extend(_unread(snapshot))
-    if card is None:
+    unread_card = find_card_path({s.path: s.reason for s in snapshot.unread}) if card is None else None
+    found.extend(_unread(snapshot, besides=unread_card))
+    if unread_card is not None:  # there is a card, it could not be read: not a missing card
+        reason = next(s.reason for s in snapshot.unread if s.path == unread_card)
+        found.append(finding("card-unread", f"{unread_card}: {reason}; its metadata and licence section were not used", [unread_card]))
+    elif card is None:
         found.append(finding("card-missing", "the repository has no README.md model card"))
     elif card.error:
         found.append(finding("card-metadata-invalid", f"{card.path}: {card.error}", [card.path or "README.md"]))
@@ -62,9 +67,9 @@ def release_findings(
     return found
 
 
-def _unread(snapshot: RepoSnapshot) -> list[Finding]:
+def _unread(snapshot: RepoSnapshot, besides: str | None = None) -> list[Finding]:
     gated = [s for s in snapshot.unread if s.reason.startswith("gated")]
-    other = [s for s in snapshot.unread if not s.reason.startswith("gated")]
+    other = [s for s in snapshot.unread if not s.reason.startswith("gated") and s.path != besides]
     found = []
     if gated:
         repo = snapshot.target.repo_id or ""

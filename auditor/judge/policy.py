@@ -242,8 +242,9 @@ def evaluate(policy: Policy, result: AuditResult, kb: Any = None) -> PolicyOutco
                 failures.append(PolicyFailure(rule, f"{len(hits)} finding(s) of severity {name} or worse: {codes}",
                                               tuple(dict.fromkeys(e for f in hits for e in f.evidence))))
         else:
-            for item in (f for f in result.findings if f.code == name):
-                failures.append(PolicyFailure(rule, item.message, item.evidence))
+            for item in (f for f in result.findings if gates(f.code, name)):
+                prefix = "" if item.code == name else f"{item.code} (could not be checked): "
+                failures.append(PolicyFailure(rule, prefix + item.message, item.evidence))
     if policy.allow:
         failures += _allow_failures(policy, result, kb)
     if policy.deny:
@@ -253,6 +254,13 @@ def evaluate(policy: Policy, result: AuditResult, kb: Any = None) -> PolicyOutco
             if _match_keys(matches[0], kb) & denied:
                 failures.append(PolicyFailure(rule, f"{_describe(matches)} is a denied licence", tuple(m.source for m in matches)))
     return PolicyOutcome(policy.rules(), tuple(failures), policy.origin)
+
+
+def gates(code: str, name: str) -> bool:
+    """Whether a finding of `code` fails `--fail-on name`: its own code, or one it declares `also-fails`.
+
+    A check that could not run (a pickle not scanned) fails the gate of what it would have found."""
+    return code == name or name in (declared().get(code, {}).get("also-fails") or ())
 
 
 def _allow_failures(policy: Policy, result: AuditResult, kb: Any) -> list[PolicyFailure]:

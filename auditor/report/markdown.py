@@ -111,6 +111,7 @@ class MarkdownRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
         lines: list[str] = []
         lines += self._headline(result)
+        lines += self._checkout(result)
         lines += what_may_i_do(result)
         lines += self._reasons(result)
         lines += self._components(result)
@@ -137,6 +138,26 @@ class MarkdownRenderer(Renderer):
     def _reasons(self, result: AuditResult) -> list[str]:
         """Why the verdict is what it is (it follows the effective terms, so their sources are named here)."""
         return ["## Why this verdict", "", *[f"- {_md(reason)}" for reason in result.verdict.reasons], ""]
+
+    def _checkout(self, result: AuditResult) -> list[str]:
+        """What kind of local folder was read, when it changes what the report describes."""
+        checkout = result.facts.get("checkout") or {}
+        kinds = {"hf-cache": "a Hugging Face cache snapshot", "hf-local-dir": "an `hf download --local-dir` folder", "git": "a git checkout"}
+        parts = []
+        if checkout.get("kind") in kinds:
+            repo = f" of {_md(checkout['repo'])}" if checkout.get("repo") else ""
+            parts.append(f"Read from {kinds[checkout['kind']]}{repo}.")
+        if checkout.get("revision"):
+            parts.append(f"Revision {_md(checkout['revision'])} read from git, not the files on disk.")
+        dirty = checkout.get("dirty")
+        if dirty:
+            named = ", ".join(_md(path) for path in dirty[:5]) + (", ..." if len(dirty) > 5 else "")
+            parts.append(f"**Uncommitted changes** in {len(dirty)} path(s) ({named}): this report is of the files on disk, not of the commit.")
+        elif dirty is None and checkout.get("kind") == "git" and "dirty" in checkout:
+            parts.append("Whether the work tree has uncommitted changes could not be checked.")
+        if checkout.get("ignored"):
+            parts.append(f"{checkout['ignored']} path(s) left out as .gitignore says.")
+        return ["> " + " ".join(parts), ""] if parts else []
 
     def _components(self, result: AuditResult) -> list[str]:
         lines = ["## What was released", "", "| component | present | where | licence | open |", "|---|---|---|---|---|"]
@@ -209,6 +230,9 @@ class MarkdownRenderer(Renderer):
             lines.append("")
         if scan.get("not_checked_out"):
             lines += [f"Not scanned, Git LFS pointers without content: {', '.join(map(_md, scan['not_checked_out']))}.", ""]
+        if scan.get("read_from_hub"):
+            hub = scan["read_from_hub"]
+            lines += [f"Git LFS pointers read by byte ranges from the Hub repo {_md(hub['repo'])} at this commit: {', '.join(_md(p) for p in hub['files'])}.", ""]
         return lines
 
     def _openness(self, result: AuditResult) -> list[str]:

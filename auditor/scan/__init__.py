@@ -15,7 +15,7 @@ from auditor.scan.gguf import check_gguf_licence, scan_gguf
 from auditor.scan.pickled import scan_pickle_archive, scan_pickle_file
 from auditor.scan.safetensors import scan_safetensors
 
-__all__ = ["Reader", "WeightScan", "scan_weight_file", "check_gguf_licence", "PICKLE_EXTENSIONS", "DEFAULT_BUDGET"]
+__all__ = ["Reader", "WeightScan", "scan_weight_file", "unscanned", "check_gguf_licence", "PICKLE_EXTENSIONS", "DEFAULT_BUDGET"]
 
 PICKLE_EXTENSIONS = frozenset({"bin", "pt", "pth", "ckpt", "pkl", "pickle", "joblib"})
 # Plain archives are scanned only for the pickles they hold (a torch.load of a .zip runs them).
@@ -51,12 +51,18 @@ def scan_weight_file(path: str, size: int, read: Reader, budget: int = DEFAULT_B
             return scan_pickle_archive(path, ranges)
         return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle", ".joblib")))
     except SourceError as exc:
-        return _unscanned(path, kind, ranges, f"could not be read: {exc}")
+        return _unscanned(path, kind, ranges, f"could not be read: {exc}", "pickle-unscanned")
     except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the audit; it is reported instead
         return _unscanned(path, kind, ranges, f"the scanner failed: {type(exc).__name__}: {exc}")
 
 
-def _unscanned(path: str, kind: str, ranges: RangeReader, reason: str) -> WeightScan:
+def _unscanned(path: str, kind: str, ranges: RangeReader, reason: str, code: str = "pickle-unscannable") -> WeightScan:
     # A scan that could not finish says nothing about the file; only a pickle left unscanned is a risk.
-    findings = (finding("pickle-unscannable", f"{path}: {reason}", [path]),) if kind in ("pickle", "archive") else ()
+    findings = (finding(code, f"{path}: {reason}", [path]),) if kind in ("pickle", "archive") else ()
     return WeightScan(path, kind, {"unscanned": reason}, findings, ranges.bytes_read, ranges.budget)
+
+
+def unscanned(path: str, kind: str, reason: str, budget: int = DEFAULT_BUDGET) -> WeightScan:
+    """The scan of a file whose content was not available (a Git LFS pointer, a read error):
+    a `pickle-unscanned` finding for a pickle-based file, so no gate passes on it unread."""
+    return _unscanned(path, kind, RangeReader(lambda start, length: b"", 0, budget), reason, "pickle-unscanned")

@@ -13,9 +13,14 @@ from typing import Any, Iterable, Mapping, Sequence
 from auditor.errors import SourceError
 from auditor.findings import finding
 from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightSet
-from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file
+from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file, unscanned
 
 _SCANNED_FORMATS = {"safetensors", "gguf", "pickle"}
+# The finding codes only a weight scan can produce: a `--fail-on` naming one needs the scan to run.
+SCAN_FINDINGS = frozenset({
+    "unsafe-pickle", "pickle-unscannable", "pickle-unscanned", "safetensors-header-invalid", "gguf-header-invalid", "gguf-licence-mismatch",
+})
+POINTER_NOT_SCANNED = "a Git LFS pointer without its content, not scanned (fetch it with `git lfs pull --include`, or give --hub-repo)"
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class ReleaseScan:
     findings: tuple[Finding, ...]
     bytes_read: int
     not_checked_out: tuple[str, ...] = ()  # Git LFS pointers in a local checkout: no content to scan
+    hub_mirror: str | None = None  # the Hub repo a local checkout's pointers were read from
+    read_from_hub: tuple[str, ...] = ()  # which pointers were read there
 
 
 def scan_release(
@@ -36,13 +43,17 @@ def scan_release(
     scans: list[WeightScan] = []
     findings: list[Finding] = []
     pointers: list[str] = []
+    from_hub: list[str] = []  # pointers of a local checkout read through its Hub mirror
     local = snapshot.target.kind is TargetKind.LOCAL
     for artefact in artefacts:
         if artefact.format not in _SCANNED_FORMATS or artefact.category not in (Category.WEIGHTS, Category.OTHER):
             continue
         if local and artefact.lfs:
-            pointers.append(artefact.path)
-            continue
+            if not snapshot.hub_mirror:
+                pointers.append(artefact.path)
+                findings.extend(unscanned(artefact.path, artefact.format or "", POINTER_NOT_SCANNED, budget).findings)
+                continue
+            from_hub.append(artefact.path)
 
         def read(start: int, length: int, path: str = artefact.path) -> bytes:
             return source.read_range(snapshot, path, start, length)
@@ -50,7 +61,7 @@ def scan_release(
         try:
             scan = scan_weight_file(artefact.path, artefact.size, read, budget)
         except SourceError as error:  # the scanners turn read failures into data; this is a safety net
-            scan = WeightScan(artefact.path, artefact.format or "", {"unscanned": str(error)}, (), 0, budget)
+            scan = unscanned(artefact.path, artefact.format or "", str(error), budget)
         if scan is None:
             continue
         scans.append(scan)
@@ -59,7 +70,7 @@ def scan_release(
         if mismatch is not None:
             findings.append(mismatch)
     findings.extend(hub_security_findings(snapshot.security))
-    return ReleaseScan(tuple(scans), tuple(findings), sum(s.bytes_read for s in scans), tuple(pointers))
+    return ReleaseScan(tuple(scans), tuple(findings), sum(s.bytes_read for s in scans), tuple(pointers), snapshot.hub_mirror if from_hub else None, tuple(from_hub))
 
 
 def hub_security_findings(security: Mapping[str, Any] | None) -> list[Finding]:
@@ -90,6 +101,7 @@ def scan_summary(scan: ReleaseScan) -> dict[str, Any]:
         "files": len(scan.scans),
         "bytes_read": scan.bytes_read,
         "not_checked_out": list(scan.not_checked_out),
+        **({"read_from_hub": {"repo": scan.hub_mirror, "files": list(scan.read_from_hub)}} if scan.read_from_hub else {}),
         "per_file": {
             s.path: {"format": s.format, "bytes_read": s.bytes_read, "budget": s.budget, **_reportable(s.facts)}
             for s in scan.scans

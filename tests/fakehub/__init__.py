@@ -8,6 +8,6 @@ fixture roots by hand (e.g. the development corpus) and point HF_ENDPOINT at it.
 from fakehub.blobs import pattern_bytes
 from fakehub.checkout import materialise
 from fakehub.repos import FixtureRepo, is_lfs, load_roots, pointer_text
-from fakehub.server import FakeHub, Stats
+from fakehub.server import FakeHub, ScopedHub, Stats
 
-__all__ = ["FakeHub", "FixtureRepo", "Stats", "is_lfs", "load_roots", "materialise", "pattern_bytes", "pointer_text"]
+__all__ = ["FakeHub", "FixtureRepo", "ScopedHub", "Stats", "is_lfs", "load_roots", "materialise", "pattern_bytes", "pointer_text"]

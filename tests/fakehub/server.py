@@ -5,6 +5,11 @@ Routes: GET /api/models/{id}[/revision/{rev}] (`blobs`, `securityStatus`), and H
 (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo) so huggingface_hub raises the same
 exceptions it raises against the real Hub. Every request is counted by kind (api, head, get)
 and every byte of file content sent is counted per path, for tests that assert on cost.
+
+Counters and injected failures are kept per scope: `scoped(name)` gives an endpoint
+`<server>/~<name>` whose requests are counted apart from every other scope's, so a request
+still in flight from one test can never show up in another's counters. Requests without a
+scope prefix are counted in the default scope (`FakeHub.stats`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from fakehub.repos import FixtureRepo, load_roots
 
 _CHUNK = 1 << 16
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SCOPE = re.compile(r"^/~([\w.-]+)(/.*)?$")
 
 
 @dataclass
@@ -53,9 +59,9 @@ class FakeHub:
     def __init__(self, roots, admin_tokens=(), host: str = "127.0.0.1", port: int = 0):
         self.repos: dict[str, FixtureRepo] = load_roots(roots)
         self.admin_tokens = frozenset(admin_tokens)  # tokens that may read every repo
-        self.stats = Stats()
         self._lock = threading.Lock()
-        self._failures: Counter = Counter()
+        self._stats: dict[str, Stats] = {}
+        self._failures: dict[str, Counter] = {}
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
@@ -82,31 +88,71 @@ class FakeHub:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def reset(self) -> None:
-        """Forget counters and injected failures already served: call between tests."""
+    @property
+    def stats(self) -> Stats:
+        """The default scope's counters (requests without a `/~<scope>` prefix)."""
+        return self.stats_for("")
+
+    def stats_for(self, scope: str) -> Stats:
         with self._lock:
-            self.stats = Stats()
-            self._failures.clear()
+            return self._stats.setdefault(scope, Stats())
+
+    def reset(self, scope: str = "") -> None:
+        """Forget one scope's counters and the injected failures it was already served."""
+        with self._lock:
+            self._stats[scope] = Stats()
+            self._failures.pop(scope, None)
+
+    def scoped(self, scope: str) -> "ScopedHub":
+        """A view of this server with its own endpoint, counters and failure injection."""
+        if not re.fullmatch(r"[\w.-]+", scope):
+            raise ValueError(f"bad scope name {scope!r}")
+        return ScopedHub(self, scope)
 
     # --- used by the handler, under the lock
-    def record(self, record: RequestRecord) -> None:
+    def record(self, record: RequestRecord, scope: str = "") -> None:
         with self._lock:
-            self.stats.requests[record.kind] += 1
-            self.stats.log.append(record)
+            stats = self._stats.setdefault(scope, Stats())
+            stats.requests[record.kind] += 1
+            stats.log.append(record)
 
-    def count_bytes(self, path: str, sent: int) -> None:
+    def count_bytes(self, path: str, sent: int, scope: str = "") -> None:
         with self._lock:
-            self.stats.bytes_sent += sent
-            self.stats.bytes_by_path[path] += sent
+            stats = self._stats.setdefault(scope, Stats())
+            stats.bytes_sent += sent
+            stats.bytes_by_path[path] += sent
 
-    def injected_failure(self, repo: FixtureRepo, kind: str) -> int | None:
+    def injected_failure(self, repo: FixtureRepo, kind: str, scope: str = "") -> int | None:
         with self._lock:
+            served = self._failures.setdefault(scope, Counter())
             for index, rule in enumerate(repo.fail):
                 key = (repo.id, index)
-                if kind in rule.kinds and self._failures[key] < rule.times:
-                    self._failures[key] += 1
+                if kind in rule.kinds and served[key] < rule.times:
+                    served[key] += 1
                     return rule.status
         return None
+
+
+class ScopedHub:
+    """One scope of a FakeHub: what a single test sees (endpoint, stats, reset, repos)."""
+
+    def __init__(self, hub: FakeHub, scope: str):
+        self.hub = hub
+        self.scope = scope
+        self.repos = hub.repos
+        self.admin_tokens = hub.admin_tokens
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.hub.endpoint}/~{self.scope}"
+
+    @property
+    def stats(self) -> Stats:
+        return self.hub.stats_for(self.scope)
+
+    def reset(self) -> None:
+        """Forget this scope's counters and injected failures already served."""
+        self.hub.reset(self.scope)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -121,16 +167,26 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self._enter_scope()
         self._dispatch(head=False)
 
     def do_HEAD(self) -> None:
+        self._enter_scope()
         self._dispatch(head=True)
 
     def do_POST(self) -> None:
+        self._enter_scope()
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self._send_json(404, {"error": "not served by the fake Hub"}, kind="other", record_path=self.path)
 
     # --- routing
+    def _enter_scope(self) -> None:
+        """Strip a `/~<scope>` prefix from the path; counters and failures go to that scope."""
+        match = _SCOPE.match(self.path)
+        self.scope = match.group(1) if match else ""
+        if match:
+            self.path = match.group(2) or "/"
+
     def _dispatch(self, head: bool) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
@@ -157,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
         if repo is None or repo.repo_type != repo_type:
             self._send_error(404, "RepoNotFound", "Repository not found", kind, record_path)
             return None
-        status = self.hub.injected_failure(repo, kind)
+        status = self.hub.injected_failure(repo, kind, self.scope)
         if status is not None:
             self._send_error(status, None, "Injected failure", kind, record_path)
             return None
@@ -206,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send_error(416, None, "Range Not Satisfiable", kind, file_path, headers, range_header)
             start, end, status = parsed[0], parsed[1], 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{sibling.size}"
-        self.hub.record(RequestRecord(self.command, kind, file_path, status, range_header, revision))
+        self.hub.record(RequestRecord(self.command, kind, file_path, status, range_header, revision), self.scope)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -222,9 +278,8 @@ class _Handler(BaseHTTPRequestHandler):
                 data = sibling.blob.read(position, min(_CHUNK, end - position))
                 if not data:
                     break
-                # Counted before writing: a client that has every byte may end its test (and the
-                # next test reset the counters) before this thread runs its next line.
-                self.hub.count_bytes(file_path, len(data))
+                # counted before it is written: once the client holds the bytes, the count has them
+                self.hub.count_bytes(file_path, len(data), self.scope)
                 self.wfile.write(data)
                 position += len(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -239,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(status, {"error": message}, kind, record_path, extra, range_header)
 
     def _send_json(self, status, body, kind, record_path, headers=None, range_header=None) -> None:
-        self.hub.record(RequestRecord(self.command, kind, record_path, status, range_header))
+        self.hub.record(RequestRecord(self.command, kind, record_path, status, range_header), self.scope)
         data = json.dumps(body, default=str).encode()
         self.send_response(status)
         for name, value in (headers or {}).items():

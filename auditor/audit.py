@@ -7,19 +7,26 @@ can hand it any RepoSource. Only the source does I/O.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
 from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
+from auditor.findings import finding
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
-from auditor.judge.licences import assess_licences, card_terms_findings
-from auditor.judge.lineage import check_lineage
-from auditor.judge.openness import judge, mof_items
+from auditor.judge.duties import Release, check_duties
+from auditor.judge.effective import effective_terms
+from auditor.judge.licences import assess_licences, card_section_terms, card_terms_findings
+from auditor.judge.lineage import check_lineage, release_links, trace_lineage
+from auditor.judge.openness import judge, mof_items, unverified_evidence, with_effective_terms
 from auditor.model import (
+    Ancestor,
+    AncestorStatus,
     AuditResult,
     Category,
+    ComponentName,
     Finding,
     LicenceFact,
     LicenceMatch,
@@ -33,7 +40,7 @@ from auditor.model import (
     WeightSet,
 )
 from auditor.scan.release import hub_security_findings, scan_release, scan_summary, with_parameters
-from auditor.sources.interface import RepoSource
+from auditor.sources.interface import NoLookups, RepoSource
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _MAX_DATASETS = 20  # each named dataset costs one Hub request
@@ -52,6 +59,7 @@ class Auditor:
         self._identify_text = identify
         self.scan_weights = scan_weights
         self.code_hosts = code_hosts  # looks up linked code repositories' licences (sources.github), or None
+        self._checks_on = not isinstance(self.registry, NoLookups)
 
     def run(self, target: Target) -> AuditResult:
         snapshot = self.source.fetch(target)
@@ -65,17 +73,30 @@ class Auditor:
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
         weight_sets, scan_findings, facts = self._scan_weights(snapshot, artefacts, weight_sets, _card_licence_ids(card, matches))
-        licences = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
+        own = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
+        lineage, lineage_findings = self._trace(snapshot, card, facts)
+        effective = effective_terms(own.weights, own.policies, lineage, card_section_terms(card.body if card else ""),
+                                    (card.path if card else None) or "README.md", self.kb)
+        licences = replace(own, weights=effective.terms)  # the verdict and components follow the effective terms
         code = code_evidence(artefacts, evidence, card)
         components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, self.kb)
+        weights = components[ComponentName.WEIGHTS]
+        components[ComponentName.WEIGHTS] = replace(weights, notes=weights.notes + effective.notes)
         items = mof_items(artefacts, components, evidence, code)
+        unverified = unverified_evidence(lineage, evidence)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
-        findings = list(licences.findings)
+        unchecked_bases = any(a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP) and not a.licences for a in lineage)
+        verdict = with_effective_terms(verdict, effective.notes, unverified, self._checks_on and not unchecked_bases, unchecked_bases)
+        findings = list(own.findings)
         if card is not None:
-            findings += card_terms_findings(card.body, card.path or "README.md", licences.weights)
+            findings += card_terms_findings(card.body, card.path or "README.md", own.weights)
         findings += release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
         findings += scan_findings
-        findings += self._lineage(evidence.base_models, [m.id for m in licences.weights.matches])
+        findings += lineage_findings
+        if verdict.provisional:
+            findings.append(finding("verdict-provisional", "not checked: " + "; ".join(verdict.unverified), list(verdict.unverified)))
+        findings += check_duties(_release(snapshot, card, licence_files, matches), effective.bindings, lineage, evidence, self.kb)
+        findings += check_lineage({a.repo_id: a.licences for a in lineage if a.licences}, [m.id for m in own.weights.matches], self.kb)
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
         return AuditResult(
             target=snapshot.target,
@@ -91,7 +112,16 @@ class Auditor:
             unread=snapshot.unread,
             licence_summaries=summarise_licences(matches, self.kb),
             facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items], **_checkout_facts(snapshot)},
+            lineage=lineage,
+            terms=effective.facts,
         )
+
+    def _trace(self, snapshot: RepoSnapshot, card: ModelCard | None, facts: dict) -> tuple[tuple[Ancestor, ...], list[Finding]]:
+        """The chain of ancestors from every signal the release gives, looked up through the registry."""
+        gguf = [f for f in (facts.get("weight_scan") or {}).get("per_file", {}).values() if f.get("format") == "gguf"]
+        links = release_links(card.metadata if card else {}, snapshot.texts, gguf, snapshot.tags)
+        lookup = getattr(self.registry, "ancestor", None) or NoLookups("this source looks up no models").ancestor
+        return trace_lineage(snapshot.target.label, links, lookup, self._identify_text, self.kb)
 
     def _scan_weights(self, snapshot, artefacts, weight_sets, card_licence_ids) -> tuple[tuple[WeightSet, ...], list[Finding], dict]:
         """Header and pickle scans through the source, when asked (by default: local checkouts only)."""
@@ -112,17 +142,6 @@ class Auditor:
         declared = {name: self.registry.dataset_licences(name) for name in evidence.datasets[:_MAX_DATASETS]}
         return replace(evidence, dataset_licences={name: ids for name, ids in declared.items() if ids})
 
-    def _lineage(self, base_models: tuple[str, ...], licence_ids: list[str]) -> list:
-        """Findings for base models whose licence this release does not honour (looked up through the source)."""
-        if not base_models or not licence_ids:
-            return []
-        declared = {}
-        for base in base_models:
-            ids = self.registry.base_model_licences(base)
-            if ids:
-                declared[base] = ids
-        return check_lineage(declared, licence_ids, self.kb)
-
     def _licence_matches(self, snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tuple[str, ...]) -> tuple[LicenceMatch, ...]:
         matches: list[LicenceMatch] = []
         if card is not None:
@@ -133,6 +152,16 @@ class Auditor:
             if text is not None:
                 matches.extend(self._identify_text(text, path, self.kb))
         return tuple(matches)
+
+
+def _release(snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tuple[str, ...], matches: tuple[LicenceMatch, ...]) -> Release:
+    """What the duty checks read of the release: its name, files, licence texts and card."""
+    target = snapshot.target
+    name = (target.repo_id or "").rsplit("/", 1)[-1] or Path(target.path or ".").resolve().name
+    return Release(
+        name=name, files=tuple(f.path for f in snapshot.files), licence_files=licence_files, texts=snapshot.texts,
+        unread=tuple(s.path for s in snapshot.unread), matches=matches, card_text=card.body if card else "",
+    )
 
 
 def _card_expression(card: ModelCard | None) -> str | None:

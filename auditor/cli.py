@@ -28,6 +28,11 @@ STREAMED_ONLY = ("jsonl", "csv")  # formats only a census writes (auditor.batch)
 EXIT_OK, EXIT_POLICY, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
 
 
+def offline() -> bool:
+    """HF_HUB_OFFLINE=1: no look-up of any kind (base models, datasets, linked code)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class _Sources:
     """Builds each kind of source once per run, and only when a target needs it."""
 
@@ -55,6 +60,8 @@ class _Sources:
         from auditor.model import TargetKind
         from auditor.sources.interface import NoLookups
 
+        if offline():
+            return NoLookups("HF_HUB_OFFLINE=1: not looked up")
         if not check_links:
             return NoLookups()
         return self.hub() if target.kind is TargetKind.LOCAL else None
@@ -113,7 +120,7 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
         identify = identify_text_scancode
     kb = load_knowledge_base()
     sources = _Sources(token, hub_repo)
-    code_hosts = sources.code_hosts() if check_links else None
+    code_hosts = sources.code_hosts() if check_links and not offline() else None  # HF_HUB_OFFLINE=1 turns off GitHub too
     batch = Batch()
     config = config or PolicyFiles()
     token_given = bool(token or os.environ.get("HF_TOKEN"))

@@ -83,6 +83,7 @@ class RepoSnapshot:
     security: Mapping[str, Any] | None = None
     hub_mirror: str | None = None
     checkout: Mapping[str, Any] | None = None
+    tags: tuple[str, ...] = ()  # the Hub's tags (base_model:..., license:...), when the source is the Hub
 
     def file(self, path: str) -> FileEntry | None:
         for entry in self.files:
@@ -312,6 +313,8 @@ class Verdict:
     gated: bool
     reasons: tuple[str, ...] = ()
     improvements: tuple[str, ...] = ()
+    provisional: bool = False  # rests on evidence that could not be checked (base models, datasets, linked code)
+    unverified: tuple[str, ...] = ()  # what was not checked, in words
 
 
 @dataclass(frozen=True)
@@ -331,3 +334,64 @@ class AuditResult:
     licence_summaries: tuple[LicenceSummary, ...] = ()
     unread: tuple[Skipped, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    lineage: tuple["Ancestor", ...] = ()
+    terms: Mapping[str, "TermFact"] = field(default_factory=dict)  # fact key -> the effective term
+
+
+@dataclass(frozen=True)
+class AncestorRecord:
+    """What a registry says of a model named as an ancestor: its card metadata, Hub tags and licence texts.
+
+    `readable` is False when it could not be looked up (offline, not found, not asked); `reason` says why.
+    """
+
+    repo_id: str
+    readable: bool
+    reason: str | None = None
+    card: Mapping[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)  # its licence and notice files, path -> text
+    files: tuple[str, ...] = ()  # every file it lists
+
+
+class AncestorStatus(str, Enum):
+    CHECKED = "checked"
+    UNREADABLE = "unreadable"  # named, but its licences could not be read
+    CYCLE = "cycle"  # names a model already in its own chain
+    TOO_DEEP = "too-deep"  # beyond the depth the chain is followed to
+
+
+@dataclass(frozen=True)
+class Ancestor:
+    """One model in a release's chain of ancestors, and the licences it carries.
+
+    `relation` is how `child` derives from it (finetune, adapter, merge, quantized, or derived
+    when unsaid); `signal` where the link was read (card:base_model, adapter_config.json,
+    mergekit_config.yml, gguf, hub:tags); `licence_source` where its licences were read.
+    """
+
+    repo_id: str
+    child: str
+    relation: str
+    depth: int
+    signal: str
+    status: AncestorStatus = AncestorStatus.CHECKED
+    licences: tuple[str, ...] = ()
+    licence_source: str | None = None
+    reason: str | None = None
+    notices: tuple[str, ...] = ()  # its NOTICE / attribution files, which derivatives must carry over
+
+
+@dataclass(frozen=True)
+class TermFact:
+    """One effective term of the weights: its value, the licences it comes from and why they bind.
+
+    `because` names, for each of `sources` in turn, the file, the card or the ancestor (repo id) it was found in.
+    """
+
+    key: str
+    value: str
+    sources: tuple[str, ...] = ()
+    because: tuple[str, ...] = ()
+    clause: str | None = None
+    names: tuple[str, ...] = ()  # the licences' names, in the order of `sources`

@@ -1,6 +1,6 @@
 """Shared pytest fixtures: the fake Hub every Hub test talks to, and local checkouts of fixtures.
 
-`fake_hub` serves tests/fixtures/repos (and the development corpus when it is present) over
+`fake_hub` serves tests/fixtures/repos (and the development corpus, repos/ and derivatives/, when present) over
 real HTTP for the whole session; each test gets its own scope of it (an endpoint of its own,
 so its counters never see another test's requests, even one still in flight), with
 HF_ENDPOINT pointing there, a fresh HF_HOME and no token. `local_checkout(case)` writes a fixture
@@ -19,13 +19,14 @@ from fakehub import FakeHub, materialise
 FIXTURE_REPOS = Path(__file__).parent / "fixtures" / "repos"
 FIXTURE_DATASETS = Path(__file__).parent / "fixtures" / "datasets"  # dataset repos the model cards name
 CORPUS_REPOS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "repos"  # ../shared beside the project
+CORPUS_DERIVATIVES = CORPUS_REPOS.parent / "derivatives"  # derivatives of the corpus repos, and their dataset repos
 ADMIN_TOKEN = "hf_fakehub_admin"  # reads every repo the fake Hub serves, gated or private
 _SCOPES = itertools.count(1)  # one fake Hub scope per test that asks for the fake Hub
 
 
 def fixture_case(case: str | Path) -> Path:
     """A fixture repo folder: a case name under tests/fixtures/repos or the corpus, or a path."""
-    for candidate in (Path(case), FIXTURE_REPOS / str(case), CORPUS_REPOS / str(case)):
+    for candidate in (Path(case), FIXTURE_REPOS / str(case), CORPUS_REPOS / str(case), CORPUS_DERIVATIVES / str(case)):
         if (candidate / "repo.yaml").is_file():
             return candidate
     raise LookupError(f"no fixture repo {case!r}")
@@ -48,7 +49,7 @@ def own_cache_dir(monkeypatch, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fake_hub_server():
-    roots = [FIXTURE_REPOS, FIXTURE_DATASETS] + ([CORPUS_REPOS] if CORPUS_REPOS.is_dir() else [])
+    roots = [FIXTURE_REPOS, FIXTURE_DATASETS] + [root for root in (CORPUS_REPOS, CORPUS_DERIVATIVES) if root.is_dir()]
     with FakeHub(roots, admin_tokens=[ADMIN_TOKEN]) as hub:
         yield hub
 

@@ -201,7 +201,8 @@ def test_the_job_token_reaches_the_github_look_ups(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    api = {"AUDITOR_GITHUB_API": f"http://127.0.0.1:{server.server_port}"}
+    # HF_HUB_OFFLINE=1 turns every look-up off, GitHub's too: here the Hub is a closed port instead
+    api = {"AUDITOR_GITHUB_API": f"http://127.0.0.1:{server.server_port}", "HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"}
     try:
         process, _, _ = run_audit_step(tmp_path / "on", "open-science", extra_env=api)
         looked_up = list(seen)

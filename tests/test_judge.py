@@ -47,8 +47,7 @@ def test_card_alternatives_take_the_mildest_and_conjunctions_the_strictest():
 
 
 def test_community_licence_declared_without_its_text_is_flagged():
-    result = assess_licences([match("llama3.1", "card:license")], KB, [], {}, "llama3.1")
-    assert "licence-text-missing" in codes(result)
+    assert "licence-text-missing" in codes_of(duties([match("llama3.1", "card:license")], [], {}))
 
 
 def test_nothing_at_all_is_no_licence_and_other_is_unknown():
@@ -139,8 +138,22 @@ def test_terms_appended_after_a_complete_licence_are_read():
 
 def test_a_licence_file_that_could_not_be_read_is_not_a_missing_text():
     declared = [match("llama3.2", "card:license")]
-    assert "licence-text-missing" not in codes(assess_licences(declared, KB, ["LICENSE.txt"], {}, "llama3.2"))
-    assert "licence-text-missing" in codes(assess_licences(declared, KB, [], {}, "llama3.2"))
+    assert "licence-text-missing" not in codes_of(duties(declared, ["LICENSE.txt"], {}, unread=("LICENSE.txt",)))
+    assert "licence-text-missing" in codes_of(duties(declared, [], {}))
+
+
+def duties(matches, licence_files, texts, unread=()):
+    """The duty findings for a release with these own licence matches (no ancestors, no datasets)."""
+    from auditor.judge.duties import Release, check_duties
+    from auditor.judge.effective import Binding
+    from auditor.model import ReleaseEvidence
+
+    release = Release("model", tuple(licence_files), tuple(licence_files), texts, tuple(unread), tuple(matches), "")
+    return check_duties(release, [Binding(m.id, m.source) for m in matches], (), ReleaseEvidence(), KB)
+
+
+def codes_of(findings):
+    return {f.code for f in findings}
 
 
 def test_the_hubs_own_security_scan_is_reported_when_it_flags_files():

@@ -206,14 +206,15 @@ def test_a_50mb_readme_and_a_binary_licence_are_skipped(source, fake_hub):
     assert snapshot.hub_card_data is None  # a README of zeros has no front matter
 
 
-def test_base_model_licences_are_looked_up_once(source, fake_hub):
-    assert source.base_model_licences(BIG) == ("apache-2.0",)
-    assert source.base_model_licences(GATED) == ("other", "fetch-community")
-    assert source.base_model_licences(BIG) == ("apache-2.0",)
+def test_ancestors_are_looked_up_once_each_and_failures_are_unreadable(source, fake_hub):
+    assert source.ancestor(BIG).card["license"] == "apache-2.0"
+    gated = source.ancestor(GATED)
+    assert gated.readable and gated.card["license_name"] == "fetch-community" and not gated.texts  # its files are gated
+    assert source.ancestor(BIG).readable
     assert fake_hub.stats.requests["api"] == 2
-    assert source.base_model_licences("fetch-lab/nothing") is None
-    assert source.base_model_licences(PRIVATE) is None
-    assert source.base_model_licences("https://example.com/not-a-repo") is None
+    assert source.ancestor("fetch-lab/nothing").reason == "not found on the Hub"
+    assert not source.ancestor(PRIVATE).readable
+    assert not source.ancestor("https://example.com/not-a-repo").readable
 
 
 def test_a_local_target_is_refused(source):

@@ -130,6 +130,29 @@ def _related(card_families: set[str], file_families: set[str]) -> bool:
     return any(a == b or b.startswith(a + "-") or a.startswith(b + "-") for a in card_families for b in file_families)
 
 
+def _relabelling(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any) -> str | None:
+    """None when the card agrees with the files; else how the files' licence is introduced in the finding."""
+    if not card:
+        return None
+    if not _related(_families(card, kb), _families(files, kb)):
+        return ""
+    return "another version: " if _other_version(card, files, kb) else None
+
+
+def _other_version(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any) -> bool:
+    """The card and the files name the same licence family, but no file carries a version the card declares."""
+    def versioned(matches: list[LicenceMatch]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for match in matches:
+            profile = kb.get(match.id)
+            if profile is not None and profile.family and profile.version:
+                found.setdefault(profile.family, set()).add(profile.version)
+        return found
+
+    declared, shipped = versioned(card), versioned(files)
+    return any(family in shipped and not (versions & shipped[family]) for family, versions in declared.items())
+
+
 def _terms_of(matches: list[LicenceMatch], kb: Any, alternatives: bool) -> Terms:
     levels = [profile_level(kb.get(m.id)) for m in matches]
     level = mildest(levels) if alternatives else strictest(levels)
@@ -167,21 +190,18 @@ def assess_licences(
         weights = _terms_of(files, kb, alternatives=False)
         weights = _with_custom_files(weights, _unidentified_files(matches, kb, licence_files, texts), texts, findings)
         weights = _stricter_if_altered(weights, files, texts, findings)
-        if card and not _related(_families(card, kb), _families(files, kb)):
+        relabelled = _relabelling(card, files, kb)
+        if relabelled is not None:
             card_terms = _terms_of(card, kb, alternatives)
             findings.append(finding(
                 "licence-relabelled",
                 f"the card declares {', '.join(dict.fromkeys(m.id for m in card))} but the licence text in "
-                f"{', '.join(dict.fromkeys(m.source for m in files))} is {', '.join(dict.fromkeys(m.name for m in files))}",
+                f"{', '.join(dict.fromkeys(m.source for m in files))} is {relabelled}{', '.join(dict.fromkeys(m.name for m in files))}",
                 [m.source for m in card + files],
             ))
-            weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card))
+            weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card), weights.clauses)
     elif card:
-        weights = _terms_of(card, kb, alternatives)
-        # only when the repository has no licence file at all: an unread (gated) one may well carry it
-        needs_text = any(_value(kb.get(m.id).category) in ("custom-community", "responsible-ai", "non-commercial") for m in card)
-        if needs_text and not licence_files:
-            findings.append(finding("licence-text-missing", f"the card declares {', '.join(m.id for m in card)} but no licence file carries its text", ["card:license"]))
+        weights = _terms_of(card, kb, alternatives)  # a missing text is a duty (judge.duties), checked on the effective terms
     elif [m for m in references if kb.get(m.id).kind is not LicenceKind.REFERENCE]:
         weights = _terms_of(references, kb, alternatives=False)
     else:
@@ -274,18 +294,23 @@ _TERMS_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+.*\b(licen[cs]e|licensing|terms|c
 _ANY_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 
 
-def card_terms_findings(card_body: str, card_path: str, weights: Terms) -> list[Finding]:
-    """A card whose licence section forbids commercial use while the declared licence is open."""
-    if weights.level is not TermsLevel.OPEN or not card_body:
-        return []
+def card_section_terms(card_body: str) -> tuple[TermsLevel, tuple[str, ...]]:
+    """The level and clauses the card's own licence or terms sections imply (UNKNOWN, () when they say nothing)."""
     section, inside = [], False
-    for line in card_body.splitlines():
+    for line in (card_body or "").splitlines():
         if _ANY_HEADING.match(line):
             inside = bool(_TERMS_HEADING.match(line))
             continue
         if inside:
             section.append(line)
-    level, clauses = custom_text_terms("\n".join(section))
+    return custom_text_terms("\n".join(section))
+
+
+def card_terms_findings(card_body: str, card_path: str, weights: Terms) -> list[Finding]:
+    """A card whose licence section forbids commercial use while the declared licence is open."""
+    if weights.level is not TermsLevel.OPEN or not card_body:
+        return []
+    level, clauses = card_section_terms(card_body)
     if level is not TermsLevel.NON_COMMERCIAL:
         return []
     names = ", ".join(dict.fromkeys(m.name for m in weights.matches))

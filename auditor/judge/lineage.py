@@ -1,4 +1,8 @@
-"""Is a derivative's declared licence compatible with its base model's?
+"""A derivative's chain of ancestors, and whether its declared licence honours theirs.
+
+The chain is read from every signal a release gives (card `base_model`, adapter configs,
+mergekit configs, GGUF metadata, the Hub's tags) and followed through a lookup the caller
+injects (a source), each repo once.
 
 The rules are data (lineage.yaml), keyed by the base licence's category: a Llama or Gemma
 fine-tune must stay under its base agreement, a RAIL derivative must carry the use
@@ -7,28 +11,30 @@ restrictions on, a non-commercial base cannot become commercial.
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
 from auditor.findings import finding
 from auditor.judge.licences import TermsLevel, profile_level
-from auditor.model import Finding
+from auditor.judge.tables import rule_table
+from auditor.model import Ancestor, AncestorRecord, AncestorStatus, Finding, LicenceKind, LicenceMatch
 
 
-@lru_cache(maxsize=1)
 def _rules() -> Mapping[str, Any]:
-    text = resources.files("auditor.judge").joinpath("lineage.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return rule_table("lineage.yaml")
 
 
 def _category(profile: Any) -> str:
     return getattr(profile.category, "value", profile.category)
 
 
-def _rule_for(base: Any) -> Mapping[str, str]:
+def rule_for(base: Any) -> Mapping[str, str]:
+    """The lineage rule (lineage.yaml) a base licence sets for its derivatives."""
     rules = _rules()
     if (base.family or "") in rules["share_alike_families"]:
         return {"rule": "same-family", "why": "share-alike: derivatives must keep the same licence"}
@@ -37,17 +43,22 @@ def _rule_for(base: Any) -> Mapping[str, str]:
 
 def compatible(base: Any, derivative: Any) -> tuple[bool, str]:
     """(compatible?, why not) for one base licence profile and one derivative licence profile."""
-    rule = _rule_for(base)
+    rule = rule_for(base)
     kind = rule["rule"]
     same_family = (base.family or base.id) == (derivative.family or derivative.id)
     if kind == "any" or same_family:
         return True, ""
     if kind == "carry-restrictions":
-        restrictive = profile_level(derivative) in (TermsLevel.RESTRICTED, TermsLevel.NON_COMMERCIAL)
-        return restrictive, rule.get("why", "")
+        # only a licence that itself imposes use restrictions can carry the base's on
+        return _imposes_use_restrictions(derivative), rule.get("why", "")
     if kind == "stay-non-commercial":
         return profile_level(derivative) in (TermsLevel.NON_COMMERCIAL, TermsLevel.NO_RIGHTS), rule.get("why", "")
     return False, rule.get("why", "")
+
+
+def _imposes_use_restrictions(profile: Any) -> bool:
+    fact = (profile.facts or {}).get("use_restrictions")
+    return fact is not None and str(fact.value).lower() == "yes"
 
 
 def check_lineage(
@@ -77,3 +88,174 @@ def check_lineage(
                     [f"card:base_model={base_model}", "card:license"],
                 ))
     return found
+
+
+# --- the chain of ancestors -------------------------------------------------------------
+
+MAX_DEPTH = 6  # a quantisation of a merge of a fine-tune of a base is 4; deeper chains end with a finding
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_RELATIONS = {"finetune", "adapter", "merge", "quantized"}
+
+
+@dataclass(frozen=True)
+class Link:
+    """One named parent: its repo id, how the child derives from it, and where that was read."""
+
+    repo_id: str
+    relation: str
+    signal: str
+
+
+def hub_repo_id(value: Any) -> str | None:
+    """A Hub model id from a card value, a config path or a Hub URL; None for local paths and junk."""
+    text = str(value or "").strip().rstrip("/")
+    for prefix in ("https://huggingface.co/", "http://huggingface.co/", "hf://"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):]
+    text = text.split("@", 1)[0]
+    return text if _REPO_ID.match(text) and not text.startswith((".", "/")) else None
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def card_links(metadata: Mapping[str, Any], signal: str = "card:base_model") -> list[Link]:
+    """Parents a card's `base_model` (a string or a list) names, with `base_model_relation`."""
+    bases = [b for b in (hub_repo_id(v) for v in _listed(metadata.get("base_model"))) if b]
+    relation = str(metadata.get("base_model_relation") or "").lower()
+    if relation not in _RELATIONS:
+        relation = "merge" if len(bases) > 1 else "derived"
+    return [Link(b, relation, signal) for b in dict.fromkeys(bases)]
+
+
+def tag_links(tags: Iterable[str]) -> list[Link]:
+    """Parents the Hub's `base_model:[relation:]org/name` tags name."""
+    links = []
+    for tag in tags:
+        if not tag.startswith("base_model:"):
+            continue
+        rest = tag[len("base_model:"):]
+        relation, _, named = rest.partition(":") if rest.split(":", 1)[0] in _RELATIONS else ("derived", "", rest)
+        repo_id = hub_repo_id(named)
+        if repo_id:
+            links.append(Link(repo_id, relation, "hub:tags"))
+    return links
+
+
+def release_links(
+    metadata: Mapping[str, Any], texts: Mapping[str, str], gguf_facts: Iterable[Mapping[str, Any]] = (), tags: Iterable[str] = (),
+) -> list[Link]:
+    """Every parent the release names: card, adapter_config.json, mergekit configs, GGUF metadata, Hub tags."""
+    links = card_links(metadata) + tag_links(tags)
+    for path, text in texts.items():
+        name = path.rsplit("/", 1)[-1].lower()
+        if name == "adapter_config.json":
+            try:
+                config = json.loads(text)
+            except ValueError:
+                continue
+            repo_id = hub_repo_id(config.get("base_model_name_or_path")) if isinstance(config, dict) else None
+            if repo_id:
+                links.append(Link(repo_id, "adapter", path))
+        elif name.startswith("mergekit") and name.endswith((".yml", ".yaml")):
+            links += [Link(r, "merge", path) for r in _mergekit_models(text)]
+    for facts in gguf_facts:
+        for repo_id in facts.get("base_models") or ():
+            if hub_repo_id(repo_id):
+                links.append(Link(hub_repo_id(repo_id), "quantized", "gguf:general.base_model"))
+    unique: dict[str, Link] = {}
+    for link in links:
+        if link.repo_id not in unique or (unique[link.repo_id].relation == "derived" and link.relation != "derived"):
+            unique[link.repo_id] = link  # the first signal, unless a later one says how it derives
+    return list(unique.values())
+
+
+def _mergekit_models(text: str) -> list[str]:
+    """The models a mergekit config merges: `base_model`, `models[].model`, `slices[].sources[].model`."""
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(config, dict):
+        return []
+    named = [config.get("base_model")]
+    named += [m.get("model") for m in _listed(config.get("models")) if isinstance(m, dict)]
+    for part in _listed(config.get("slices")):
+        if isinstance(part, dict):
+            named += [s.get("model") for s in _listed(part.get("sources")) if isinstance(s, dict)]
+    return [r for r in dict.fromkeys(hub_repo_id(n) for n in named if n) if r]
+
+
+def ancestor_licences(record: AncestorRecord, identify: Callable[[str, str, Any], Iterable[LicenceMatch]], kb: Any) -> tuple[tuple[str, ...], str | None]:
+    """An ancestor's licence ids: from its licence files when readable, else its card (or Hub tags)."""
+    from_files = []
+    for path, text in record.texts.items():
+        if path.upper().startswith("NOTICE"):
+            continue
+        from_files += [m.id for m in identify(text, path, kb) if m.kind is LicenceKind.LICENCE and m.confidence >= 0.8]
+    if from_files:
+        return tuple(dict.fromkeys(from_files)), "licence file " + ", ".join(p for p in record.texts if not p.upper().startswith("NOTICE"))
+    declared = [*_listed(record.card.get("license_name")), *_listed(record.card.get("license"))]
+    declared += [t.split(":", 1)[1] for t in record.tags if t.startswith("license:")]
+    ids = [p.id for p in (kb.lookup(str(v)) or kb.get(str(v)) for v in declared if v) if p is not None and _category(p) != "policy"]
+    return tuple(dict.fromkeys(ids)), ("card" if ids else None)
+
+
+@lru_cache(maxsize=1)
+def _known_bases() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(row["pattern"], re.I), row["licence"]) for row in rule_table("known_bases.yaml"))
+
+
+def inferred_licences(repo_id: str, kb: Any) -> tuple[str, ...]:
+    """The licence a well-known base model family is under, inferred from its id (known_bases.yaml)."""
+    for pattern, licence_id in _known_bases():
+        if pattern.fullmatch(repo_id) and kb.get(licence_id) is not None:
+            return (licence_id,)
+    return ()
+
+
+def trace_lineage(
+    root: str,
+    links: list[Link],
+    lookup: Callable[[str], AncestorRecord],
+    identify: Callable[[str, str, Any], Iterable[LicenceMatch]],
+    kb: Any,
+    max_depth: int = MAX_DEPTH,
+) -> tuple[tuple[Ancestor, ...], list[Finding]]:
+    """Follow the parents recursively (each repo looked up once); cycles, unreadable and too-deep ancestors end a branch with a finding."""
+    ancestors: list[Ancestor] = []
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    queue = [(link, root, 1, (root,)) for link in links]
+    while queue:
+        link, child, depth, path = queue.pop(0)
+        base = dict(repo_id=link.repo_id, child=child, relation=link.relation, depth=depth, signal=link.signal)
+        if link.repo_id in path:
+            ancestors.append(Ancestor(**base, status=AncestorStatus.CYCLE, reason=f"names {link.repo_id}, already in its own chain"))
+            findings.append(finding("lineage-cycle", f"{child} names {link.repo_id} as its base, which derives from {child}: the chain "
+                                    f"{' -> '.join(path + (link.repo_id,))} is a cycle", [link.signal]))
+            continue
+        if link.repo_id in seen:
+            continue  # reached again through another parent (a merge of relatives): already traced
+        seen.add(link.repo_id)
+        if depth > max_depth:
+            ancestors.append(Ancestor(**base, status=AncestorStatus.TOO_DEEP, reason=f"deeper than {max_depth} generations"))
+            findings.append(finding("ancestor-unreadable", f"{link.repo_id}: the chain of ancestors is followed to {max_depth} generations only", [link.signal]))
+            continue
+        record = lookup(link.repo_id)
+        if not record.readable:
+            inferred = inferred_licences(link.repo_id, kb)
+            ancestors.append(Ancestor(**base, status=AncestorStatus.UNREADABLE, reason=record.reason, licences=inferred,
+                                      licence_source="inferred from its id" if inferred else None))
+            findings.append(finding("ancestor-unreadable", f"{link.repo_id} (base of {child}) could not be checked: {record.reason}; "
+                                    "its licence may bind this release", [link.signal]))
+            continue
+        licences, source = ancestor_licences(record, identify, kb)
+        notices = tuple(p for p in record.files if "/" not in p and p.upper().startswith("NOTICE"))
+        ancestors.append(Ancestor(**base, licences=licences, licence_source=source, notices=notices))
+        parents = card_links(record.card) or tag_links(record.tags)
+        queue += [(parent, link.repo_id, depth + 1, path + (link.repo_id,)) for parent in parents]
+    return tuple(ancestors), findings

@@ -7,11 +7,14 @@ lower rungs whatever else it ships; gated access is reported beside the verdict,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Iterable
 
 from auditor.judge.components import CodeEvidence
 from auditor.judge.licences import LicenceAssessment, TermsLevel
 from auditor.model import (
+    Ancestor,
+    AncestorStatus,
     Artefact,
     Category,
     Component,
@@ -154,3 +157,34 @@ def _level_reason(level: TermsLevel, names: str, clauses: tuple[str, ...]) -> st
         TermsLevel.NONE: "no licence anywhere: all rights reserved",
         TermsLevel.UNKNOWN: "weights present but the licence cannot be identified",
     }[level]
+
+
+def unverified_evidence(lineage: Iterable[Ancestor], evidence: ReleaseEvidence) -> tuple[str, ...]:
+    """What the verdict rests on but could not be checked: base models, named datasets, linked code."""
+    items = [f"base model {a.repo_id} ({a.reason}" + (f"; licence inferred from its id: {', '.join(a.licences)})" if a.licences else ")")
+             for a in lineage if a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP)]
+    items += [f"dataset {name}" for name in evidence.datasets if name not in evidence.dataset_licences]
+    items += [f"linked code {link.url}" for link in evidence.code_links if link.purposes and not link.library and link.licence is None]
+    return tuple(items)
+
+
+def with_effective_terms(verdict: Verdict, notes: tuple[str, ...], unverified: tuple[str, ...], lookups_verified: bool, bases_unverified: bool = False) -> Verdict:
+    """The verdict with where its binding terms come from, marked provisional when evidence went unchecked.
+
+    Open is never claimed while a base model whose licence may bind the release could not be
+    checked; open source never while look-ups were off.
+    """
+    reasons = list(verdict.reasons[:1]) + list(notes) + list(verdict.reasons[1:])
+    openness, osaid, improvements = verdict.openness, verdict.osaid, list(verdict.improvements)
+    if bases_unverified and openness in (Openness.OPEN_SOURCE, Openness.OPEN_WEIGHTS):
+        openness, osaid = Openness.UNKNOWN, OsaidStatus.UNKNOWN
+        reasons.append("not claimed open: a base model's licence could not be checked, and it may bind this release")
+    elif unverified and openness is Openness.OPEN_SOURCE and not lookups_verified:
+        openness, osaid = Openness.OPEN_WEIGHTS, OsaidStatus.UNKNOWN
+        reasons.append("open source cannot be claimed on evidence that was not checked")
+    if unverified:
+        shown = "; ".join(unverified[:5]) + (f"; and {len(unverified) - 5} more" if len(unverified) > 5 else "")
+        reasons.append(f"provisional: not checked: {shown}")
+        improvements.append("audit again with look-ups on (online, --check-links) to verify what is marked not checked")
+    return replace(verdict, openness=openness, osaid=osaid, reasons=tuple(reasons), improvements=tuple(dict.fromkeys(improvements)),
+                   provisional=bool(unverified), unverified=unverified)

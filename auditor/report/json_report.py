@@ -37,7 +37,26 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
         "gated": verdict.gated,
         "reasons": list(verdict.reasons),
         "improvements": list(verdict.improvements),
+        "provisional": verdict.provisional,
+        "unverified": list(verdict.unverified),
     }
+
+
+def terms_dict(result: AuditResult) -> dict[str, Any]:
+    """The effective terms of the weights: one entry per fact key, with the licences and places they come from."""
+    return {
+        key: {"value": fact.value, "from": list(fact.sources), "because": list(fact.because), "clause": fact.clause}
+        for key, fact in result.terms.items()
+    }
+
+
+def lineage_list(result: AuditResult) -> list[dict[str, Any]]:
+    """The chain of ancestors, nearest first."""
+    return [
+        {"repo_id": a.repo_id, "child": a.child, "relation": a.relation, "depth": a.depth, "signal": a.signal,
+         "status": a.status.value, "licences": list(a.licences), "licence_source": a.licence_source, "reason": a.reason}
+        for a in result.lineage
+    ]
 
 
 def to_dict(result: AuditResult) -> dict[str, Any]:
@@ -76,6 +95,8 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
         ],
         "unread": [{"path": s.path, "reason": s.reason} for s in result.unread],
         "facts": _plain(dict(result.facts)),
+        "terms": terms_dict(result),
+        "lineage": lineage_list(result),
     }
 
 

@@ -10,6 +10,7 @@ from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
 from auditor.report.escape import markdown_code as _code
 from auditor.report.escape import markdown_text as _md
 from auditor.report.interface import Renderer
+from auditor.report.terms_section import commercial_words, lineage_section, what_may_i_do
 
 _VERDICT_WORDS = {
     Openness.OPEN_SOURCE: "open source",
@@ -83,19 +84,20 @@ class MarkdownRenderer(Renderer):
             return self._single(results, failures)
         lines = [
             f"# Audit of {len(results) + len(failures)} models", "",
-            "| model | verdict | weights licence | OSAID 1.0 | MOF | gated | errors | warnings |",
-            "|---|---|---|---|---|---|---|---|",
+            "| model | verdict | commercial use | weights licence | OSAID 1.0 | MOF | gated | errors | warnings |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for result in results:
             weights = result.components.get(ComponentName.WEIGHTS)
             severities = [f.severity.value for f in result.findings]
             lines.append(
-                f"| {_md(result.target.label)} | {_VERDICT_WORDS[result.verdict.openness]} | {_md((weights and weights.licence) or '—')} "
+                f"| {_md(result.target.label)} | {_VERDICT_WORDS[result.verdict.openness]} | {_md(commercial_words(result))} "
+                f"| {_md((weights and weights.licence) or '—')} "
                 f"| {result.verdict.osaid.value} | {result.verdict.mof_class.value if result.verdict.mof_class else '—'} "
                 f"| {'yes' if result.verdict.gated else 'no'} | {severities.count('error')} | {severities.count('warning')} |"
             )
         for target, message in failures:
-            lines.append(f"| {_md(target)} | not audited: {_md(message)} | | | | | | |")
+            lines.append(f"| {_md(target)} | not audited: {_md(message)} | | | | | | | |")
         # each report sits one heading level below the summary
         body = "\n".join("#" + line if line.startswith("#") else line for line in self._single(results, failures).splitlines())
         return "\n".join(lines) + "\n\n" + body + "\n"
@@ -110,7 +112,10 @@ class MarkdownRenderer(Renderer):
         lines: list[str] = []
         lines += self._headline(result)
         lines += self._checkout(result)
+        lines += what_may_i_do(result)
+        lines += self._reasons(result)
         lines += self._components(result)
+        lines += lineage_section(result)
         lines += self._licences(result)
         lines += self._findings(result)
         lines += self._weight_scan(result)
@@ -126,11 +131,13 @@ class MarkdownRenderer(Renderer):
         return [
             f"# Audit of {_md(result.target.label)}{sha}",
             "",
-            f"**Verdict: {_VERDICT_WORDS[verdict.openness]}** · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
-            "",
-            *[f"- {_md(reason)}" for reason in verdict.reasons],
+            f"**Verdict: {_VERDICT_WORDS[verdict.openness]}**{' (provisional)' if verdict.provisional else ''} · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
             "",
         ]
+
+    def _reasons(self, result: AuditResult) -> list[str]:
+        """Why the verdict is what it is (it follows the effective terms, so their sources are named here)."""
+        return ["## Why this verdict", "", *[f"- {_md(reason)}" for reason in result.verdict.reasons], ""]
 
     def _checkout(self, result: AuditResult) -> list[str]:
         """What kind of local folder was read, when it changes what the report describes."""

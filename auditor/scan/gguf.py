@@ -41,6 +41,8 @@ _FACTS = {
     "general.quantized_by": "quantized_by",
 }
 
+_BASE_MODEL_KEY = re.compile(r"^general\.base_model\.(\d+)\.(repo_url|organization|name)$")  # the parents a GGUF names
+
 
 class _Invalid(ValueError):
     pass
@@ -142,10 +144,23 @@ def _read_metadata(ranges: RangeReader, facts: dict[str, Any]) -> None:
             facts["metadata_read"] = index
             return
         kind = fields.unpack("I")
-        value = fields.value(kind, key in _FACTS)
+        base = _BASE_MODEL_KEY.match(key)
+        value = fields.value(kind, key in _FACTS or base is not None)
         if key in _FACTS and value is not None:
             facts[_FACTS[key]] = value
+        elif base and isinstance(value, str):
+            facts.setdefault("base_model_parts", {}).setdefault(int(base.group(1)), {})[base.group(2)] = value
     facts["metadata_read"] = pairs
+    _base_models(facts)
+
+
+def _base_models(facts: dict[str, Any]) -> None:
+    """general.base_model.N.{repo_url, organization, name} as `base_models`: a URL, or organization/name."""
+    parts = facts.pop("base_model_parts", {})
+    named = [p.get("repo_url") or (f"{p['organization']}/{p['name']}" if p.get("organization") and p.get("name") else None)
+             for _, p in sorted(parts.items())]
+    if any(named):
+        facts["base_models"] = [n for n in named if n]
 
 
 def _compact(licence: str) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -60,7 +61,7 @@ from auditor.errors import (
     SourceUnavailable,
     UsageError,
 )
-from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
+from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, Skipped, Target, TargetKind
 from auditor.sources.interface import RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
@@ -71,6 +72,8 @@ _INFO_CAP = 64 << 20  # a model-info answer for a repo of 100,000 files is about
 _ERROR_BODY_CAP = 64 << 10
 _MAX_NAME = 1024  # the Hub's own limit on a path in a repo is well below this
 _MAX_WAIT = 60.0  # backoff between attempts never grows beyond this
+_ANCESTOR_TEXT = re.compile(r"^(licen[cs]e|copying|notice)", re.I)  # an ancestor's licence and notice files
+_ANCESTOR_TEXTS = 4
 
 
 def _env_number(name: str, default: float) -> float:
@@ -188,7 +191,9 @@ class HubSource(RepoSource):
         self._pool: ThreadPoolExecutor | None = None
         self._bytes_read = 0
         self._lock = threading.Lock()
-        self._lookups: dict[tuple[str, str], _Once] = {}
+        self._lookups: dict[tuple[str, str], _Once] = {}  # (type, id) -> its info, None if it failed
+        self._lookup_errors: dict[tuple[str, str], str] = {}
+        self._ancestors: dict[str, _Once] = {}
         self._unreachable = False
         self.retries_total = 0  # over the whole run, for progress displays
 
@@ -229,6 +234,7 @@ class HubSource(RepoSource):
             private=bool(info.private),
             hub_card_data=card_data,
             security=info.security_repo_status,
+            tags=tuple(t for t in info.tags or () if isinstance(t, str)),
         )
 
     def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:
@@ -267,11 +273,33 @@ class HubSource(RepoSource):
 
     def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:
         """The `license` / `license_name` values a base model's card declares (one request per run)."""
-        return self._looked_up("model", repo_id)
+        info = self._registry_info("model", repo_id)
+        return _declared(info) if info is not None else None
 
     def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
         """The licences a dataset's card declares (one request per run)."""
-        return self._looked_up("dataset", repo_id)
+        info = self._registry_info("dataset", repo_id)
+        return _declared(info) if info is not None else None
+
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        """A model named as an ancestor: its card, tags and licence texts (the model-info request is shared, cached)."""
+        record = _once_per_key(self._lock, self._ancestors, repo_id, lambda: self._read_ancestor(repo_id), self.request_timeout)
+        return record or AncestorRecord(repo_id, readable=False, reason="the target's time ran out")
+
+    def _read_ancestor(self, repo_id: str) -> AncestorRecord:
+        info = self._registry_info("model", repo_id)
+        if info is None:
+            reason = self._lookup_errors.get(("model", repo_id), "the Hub could not be reached")
+            return AncestorRecord(repo_id, readable=False, reason=reason)
+        entries, _ = _file_entries(info.siblings or ())
+        files = tuple(entry.path for entry in entries)
+        wanted = tuple(p for p in files if "/" not in p and _ANCESTOR_TEXT.match(p))[:_ANCESTOR_TEXTS]
+        texts, _ = collect(self._download_all(repo_id, info.sha or "main", wanted))
+        return AncestorRecord(
+            repo_id, readable=True,
+            card=info.card_data.to_dict() if info.card_data is not None else {},
+            tags=tuple(t for t in info.tags or () if isinstance(t, str)), texts=texts, files=files,
+        )
 
     def list_model_ids(self, author: str | None, search: str | None, filters: tuple[str, ...], limit: int | None) -> list[str]:
         """Repo ids from the Hub's model listing, through huggingface_hub's `list_models`."""
@@ -289,46 +317,33 @@ class HubSource(RepoSource):
             self._pool = None
 
     # --- look-ups shared by every target of a run
-    def _looked_up(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
+    def _registry_info(self, repo_type: str, repo_id: str) -> Any:
         # Asked once per run however many targets name it, even concurrently; never retried
         # at length: these look-ups enrich a report, they never block it. After the Hub
         # proves unreachable once, nothing more is asked of it in this run.
         key = (repo_type, repo_id)
-        with self._lock:
-            once = self._lookups.get(key)
-            mine = once is None
-            if mine:
-                once = self._lookups[key] = _Once()
-        if mine:
-            try:
-                once.value = None if self._unreachable else self._declared_licences(repo_type, repo_id)
-            except DeadlineExceeded:
-                with self._lock:  # this target ran out of time: another may still ask
-                    del self._lookups[key]
-            finally:
-                once.done.set()
-        else:
-            once.done.wait(timeout=max(0.0, current_scope().remaining() or self.request_timeout))
-        return once.value
+        fetch = lambda: None if self._unreachable else self._fetch_registry_info(repo_type, repo_id)  # noqa: E731
+        return _once_per_key(self._lock, self._lookups, key, fetch, self.request_timeout)
 
-    def _declared_licences(self, repo_type: str, repo_id: str) -> tuple[str, ...] | None:
+    def _fetch_registry_info(self, repo_type: str, repo_id: str) -> Any:
+        """The model or dataset info of `repo_id`, or None (the reason kept in _lookup_errors)."""
         parse = (lambda data: DatasetInfo(**data)) if repo_type == "dataset" else (lambda data: ModelInfo(**data))
         url = f"{self.endpoint}/api/{repo_type}s/{repo_id}"
         try:
             validate_repo_id(repo_id)
-            info = self._api(url, None, parse, repo_id, None, f"{repo_type} info of {repo_id}", retries=1)
-            card = info.card_data.to_dict() if info.card_data is not None else {}
-            declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
-            if not declared:
-                declared = [t.split(":", 1)[1] for t in info.tags or () if isinstance(t, str) and t.startswith("license:")]
+            return self._api(url, None, parse, repo_id, None, f"{repo_type} info of {repo_id}", retries=1)
         except DeadlineExceeded:
             raise
-        except HubUnreachable:
+        except HubUnreachable as error:
             self._unreachable = True
+            self._lookup_errors[(repo_type, repo_id)] = _lookup_failure(error)
             return None
-        except Exception:  # noqa: BLE001 - an unknown, private or malformed repo is simply not looked up
+        except AuditorError as error:
+            self._lookup_errors[(repo_type, repo_id)] = _lookup_failure(error)
             return None
-        return tuple(dict.fromkeys(str(v) for v in declared if v)) or None
+        except Exception as error:  # noqa: BLE001 - an invalid or malformed repo is simply not looked up
+            self._lookup_errors[(repo_type, repo_id)] = _first_line(error)
+            return None
 
     # --- requests
     def _api(self, url: str, params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str, retries: int | None = None):
@@ -607,3 +622,45 @@ def _as_list(value) -> list:
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _once_per_key(lock: threading.Lock, table: dict, key: Any, compute: Callable[[], Any], wait_limit: float) -> Any:
+    """compute() for the first thread that asks for `key`; the others wait for its value.
+
+    A target that runs out of time while computing gets None, and leaves the key free for another to ask."""
+    with lock:
+        once = table.get(key)
+        mine = once is None
+        if mine:
+            once = table[key] = _Once()
+    if mine:
+        try:
+            once.value = compute()
+        except DeadlineExceeded:
+            with lock:
+                del table[key]
+        finally:
+            once.done.set()
+    else:
+        once.done.wait(timeout=max(0.0, current_scope().remaining() or wait_limit))
+    return once.value
+
+
+def _lookup_failure(error: AuditorError) -> str:
+    """Why a registry look-up failed, in a few words for the report."""
+    if isinstance(error, SourceUnavailable):
+        return "the Hub could not be reached"
+    if isinstance(error, NotFound):
+        return "not found on the Hub"
+    if isinstance(error, AccessDenied):
+        return "private or gated: access denied"
+    return _first_line(error) or type(error).__name__
+
+
+def _declared(info: Any) -> tuple[str, ...] | None:
+    """The `license` / `license_name` values a repo's card declares, else its Hub licence tags."""
+    card = info.card_data.to_dict() if info.card_data is not None else {}
+    declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
+    if not declared:
+        declared = [t.split(":", 1)[1] for t in info.tags or () if isinstance(t, str) and t.startswith("license:")]
+    return tuple(dict.fromkeys(str(v) for v in declared if v)) or None

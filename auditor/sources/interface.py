@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from auditor.model import RepoSnapshot, Target
+from auditor.model import AncestorRecord, RepoSnapshot, Target
 
 
 class RepoSource(ABC):
@@ -35,24 +35,30 @@ class RepoSource(ABC):
         """Bytes of file content read through read_range so far (for the report's budget line)."""
         return 0
 
-    def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:
-        """The licence ids a base model's card declares (`license`, `license_name`), for lineage checks.
+    def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
+        """The licence ids a dataset's card declares (`license`, `license_name`).
 
-        None when the source cannot look the base model up (a local checkout, an unknown or
-        private base model, the network down): the lineage check is then skipped, not failed.
+        None when the source cannot look the dataset up (a local checkout, an unknown or
+        private dataset, the network down): it is then reported as not verified.
         """
         return None
 
-    def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
-        """The licence ids a dataset's card declares; None when it cannot be looked up (see base_model_licences)."""
-        return None
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        """A model named as an ancestor: card metadata, tags and licence texts.
+
+        Unreadable (with the reason) when the source cannot look it up; never raises.
+        """
+        return AncestorRecord(repo_id, readable=False, reason="this source looks up no models")
 
 
 class NoLookups:
-    """A registry that looks nothing up: for audits told not to (`--no-check-links`)."""
+    """A registry that looks nothing up: for audits told not to (`--no-check-links`, or HF_HUB_OFFLINE=1)."""
 
-    def base_model_licences(self, repo_id: str) -> None:
-        return None
+    def __init__(self, reason: str = "--no-check-links: not looked up"):
+        self.reason = reason
+
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        return AncestorRecord(repo_id, readable=False, reason=self.reason)
 
     def dataset_licences(self, repo_id: str) -> None:
         return None

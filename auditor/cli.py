@@ -28,11 +28,6 @@ STREAMED_ONLY = ("jsonl", "csv")  # formats only a census writes (auditor.batch)
 EXIT_OK, EXIT_POLICY, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
 
 
-def offline() -> bool:
-    """HF_HUB_OFFLINE=1: no look-up of any kind (base models, datasets, linked code)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 class _Sources:
     """Builds each kind of source once per run, and only when a target needs it."""
 
@@ -58,13 +53,9 @@ class _Sources:
     def registry_for(self, target, check_links: bool):
         """Where base models and datasets are looked up: the Hub, also for a local checkout."""
         from auditor.model import TargetKind
-        from auditor.sources.interface import NoLookups
+        from auditor.sources.interface import lookups
 
-        if offline():
-            return NoLookups("HF_HUB_OFFLINE=1: not looked up")
-        if not check_links:
-            return NoLookups()
-        return self.hub() if target.kind is TargetKind.LOCAL else None
+        return lookups(check_links, self.hub() if target.kind is TargetKind.LOCAL else None)
 
     def for_target(self, target):
         """The source that reads `target`; it logs every read when --verbose asks for it."""
@@ -118,6 +109,8 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
         from auditor.identify.scancode_engine import identify_text_scancode
 
         identify = identify_text_scancode
+    from auditor.sources.interface import offline
+
     kb = load_knowledge_base()
     sources = _Sources(token, hub_repo)
     code_hosts = sources.code_hosts() if check_links and not offline() else None  # HF_HUB_OFFLINE=1 turns off GitHub too

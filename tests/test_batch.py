@@ -136,7 +136,9 @@ def test_csv_has_one_row_per_repo(fake_hub, tmp_path):
     assert code == 3
     assert [r["id"] for r in sorted(rows, key=lambda r: r["id"])] == ["fetch-lab/big-weights", "fetch-lab/gated-3b", "nobody/nothing"]
     big = next(r for r in rows if r["id"] == "fetch-lab/big-weights")
-    assert (big["verdict"], big["governing_licences"], big["commercial_use"], big["errors"]) == ("open-weights", "Apache-2.0", "yes", "0")
+    # its card names a base model the Hub does not have: Apache-2.0 binds, but the verdict cannot be settled
+    assert (big["verdict"], big["provisional"], big["governing_licences"], big["commercial_use"], big["errors"]) == (
+        "unknown", "yes", "Apache-2.0", "yes", "0")
     assert big["sha"] == "da66d2a28ad6e077ce56800ac957b3439e8ff780"
     missing = next(r for r in rows if r["id"] == "nobody/nothing")
     assert (missing["status"], missing["exit_code"]) == ("failed", "3")
@@ -281,7 +283,7 @@ def test_census_cells_and_csv_cells_are_defused():
     from auditor.report.csv_report import row_of
 
     assert cell("a | b\n<script>`x`") == "a \\| b &lt;script>\\`x\\`"
-    assert row_of({"target": "=HYPERLINK(\"x\")", "summary": {"commercial_use": "+1"}})[:5] == ["'=HYPERLINK(\"x\")", "", "", "", "'+1"]
+    assert row_of({"target": "=HYPERLINK(\"x\")", "summary": {"commercial_use": "+1"}})[:6] == ["'=HYPERLINK(\"x\")", "", "", "", "", "'+1"]
 
 
 def test_a_resumed_run_answers_for_the_whole_file(fake_hub, tmp_path):
@@ -296,3 +298,19 @@ def test_a_resumed_run_answers_for_the_whole_file(fake_hub, tmp_path):
 def test_limit_without_a_listing_is_a_usage_error():
     code, _, stderr = run("org/name", "--limit", "3", "--format", "jsonl")
     assert code == 2 and "--limit goes with" in stderr
+
+
+def test_a_census_without_link_checks_looks_up_no_base_model(fake_hub, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert run("fetch-lab/big-weights", "--jobs", "2", "--no-check-links", "-o", str(out))[0] == 0
+    assert not [r for r in fake_hub.stats.log if "base-1b" in r.path]  # its card's base model is not asked for
+    record = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert record["summary"]["provisional"] is True  # and the verdict says it rests on what was not checked
+
+
+def test_an_offline_census_looks_up_nothing(fake_hub, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert run("fetch-lab/big-weights", "--jobs", "2", "-o", str(out), env={"HF_HUB_OFFLINE": "1"})[0] == 0
+    assert not [r for r in fake_hub.stats.log if "base-1b" in r.path]
+    unverified = json.loads(out.read_text(encoding="utf-8").splitlines()[0])["report"]["verdict"]["unverified"]
+    assert any("HF_HUB_OFFLINE" in item for item in unverified)

@@ -20,7 +20,7 @@ from auditor.errors import AuditorError, explain
 from auditor.model import Target, TargetKind
 from auditor.report.jsonl import audited_record, failed_record
 from auditor.sources.hub import HubSource, escaped_name, request_scope
-from auditor.sources.interface import NoLookups
+from auditor.sources.interface import lookups, offline
 
 EXIT_POLICY, EXIT_INTERNAL = 1, 70
 
@@ -81,7 +81,7 @@ class TargetWork:
 
             self.identify = identify_text_scancode
         self.local = LocalSource()
-        self.code_hosts = SharedLinks(_code_hosts()) if options.check_links else None
+        self.code_hosts = SharedLinks(_code_hosts()) if options.check_links and not offline() else None
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links, self.hub_policy)))
         self.cache = ResultCache(options.cache_dir, fingerprint) if options.cache else None
 
@@ -130,10 +130,11 @@ class TargetWork:
                 return {**cached, "target": text, "cached": True, **_extra(scope)}
             snapshot = self.hub.snapshot(target, info)
             with self._pipeline_slots:
-                auditor = Auditor(self.hub, self.kb, self.identify, self.options.scan_weights, self.code_hosts)
+                registry = lookups(self.options.check_links, self.hub)
+                auditor = Auditor(self.hub, self.kb, self.identify, self.options.scan_weights, self.code_hosts, registry)
                 result = auditor.audit_snapshot(snapshot)
         else:
-            registry = self.hub if self.options.check_links else NoLookups()
+            registry = lookups(self.options.check_links, self.hub)
             with self._pipeline_slots:
                 result = Auditor(self.local, self.kb, self.identify, self.options.scan_weights, self.code_hosts, registry).run(target)
         outcome = evaluate(policy, result, self.kb) if policy else None

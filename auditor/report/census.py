@@ -80,7 +80,8 @@ def render_census(records: Callable[[], Iterable[dict[str, Any]]]) -> Iterator[s
     for record in records():
         if record.get("status") == AUDITED:
             s = record.get("summary") or {}
-            yield (f"| {cell(record.get('target'))} | {cell(s.get('verdict'))} | {cell(s.get('governing_licences'))} | "
+            verdict = f"{s.get('verdict')} (provisional)" if s.get("provisional") else s.get("verdict")
+            yield (f"| {cell(record.get('target'))} | {cell(verdict)} | {cell(s.get('governing_licences'))} | "
                    f"{cell(s.get('commercial_use'))} | {s.get('errors', 0)} | {s.get('warnings', 0)} |\n")
 
 

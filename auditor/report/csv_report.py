@@ -1,6 +1,7 @@
 """CSV: one row per repo (`--format csv`), for pandas and spreadsheets, rendered from records.
 
-Columns: id, sha, verdict, governing licences, commercial use, errors, warnings, then the
+Columns: id, sha, verdict, whether it is provisional, governing licences, commercial use (the
+effective terms'), errors, warnings, then the
 status, exit code and error message of a target that could not be audited.
 """
 
@@ -14,7 +15,7 @@ from auditor.model import AuditResult
 from auditor.report.interface import Renderer
 from auditor.report.jsonl import audited_record, failed_record
 
-COLUMNS = ("id", "sha", "verdict", "governing_licences", "commercial_use", "errors", "warnings", "status", "exit_code", "error")
+COLUMNS = ("id", "sha", "verdict", "provisional", "governing_licences", "commercial_use", "errors", "warnings", "status", "exit_code", "error")
 
 
 def row_of(record: dict[str, Any]) -> list[Any]:
@@ -23,7 +24,7 @@ def row_of(record: dict[str, Any]) -> list[Any]:
     error = record.get("error") or {}
     cells = [
         record.get("target") or summary.get("repo"), summary.get("sha"), summary.get("verdict"),
-        summary.get("governing_licences"), summary.get("commercial_use"), summary.get("errors"),
+        _yes_no(summary.get("provisional")), summary.get("governing_licences"), summary.get("commercial_use"), summary.get("errors"),
         summary.get("warnings"), record.get("status"), record.get("exit_code"), error.get("message"),
     ]
     return [_defused(cell) for cell in cells]
@@ -35,6 +36,10 @@ def write_rows(records: Iterable[dict[str, Any]], out: TextIO) -> None:
     writer.writerow(COLUMNS)
     for record in records:
         writer.writerow(row_of(record))
+
+
+def _yes_no(flag: Any) -> str:
+    return "" if flag is None else ("yes" if flag else "no")
 
 
 def _defused(cell: Any) -> Any:

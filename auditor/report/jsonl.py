@@ -22,13 +22,15 @@ _RELABELLING = frozenset({"licence-relabelled", "licence-incompatible-with-base"
 def summary_of(result: AuditResult) -> dict[str, Any]:
     """The flat facts a census table shows for one audited repo."""
     weights = result.components.get(ComponentName.WEIGHTS)
+    effective = result.terms.get("commercial_use")
     commercial = {s.id: f.value for s in result.licence_summaries for f in s.facts if f.name == "commercial_use"}
-    values = list(dict.fromkeys(commercial.values()))
+    values = [effective.value] if effective is not None else list(dict.fromkeys(commercial.values()))
     codes = list(dict.fromkeys(f.code for f in result.findings))
     return {
         "repo": result.target.repo_id or result.target.path,
         "sha": result.sha,
         "verdict": result.verdict.openness.value,
+        "provisional": result.verdict.provisional,  # something the verdict rests on could not be checked
         "governing_licences": (weights.licence if weights is not None else None) or "",
         "licences": list(dict.fromkeys(m.id for m in result.licences)),
         "commercial_use": values[0] if len(values) == 1 else "; ".join(f"{k}: {v}" for k, v in commercial.items()),

@@ -7,7 +7,9 @@ range of one file, for header scans of weights; it never reads a whole weight fi
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from typing import Any
 
 from auditor.model import AncestorRecord, RepoSnapshot, Target
 
@@ -62,3 +64,15 @@ class NoLookups:
 
     def dataset_licences(self, repo_id: str) -> None:
         return None
+
+
+def offline() -> bool:
+    """HF_HUB_OFFLINE=1: no look-up of any kind (base models, datasets, linked code)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def lookups(check_links: bool, registry: Any) -> Any:
+    """The registry an audit looks base models and datasets up in: `registry`, unless told not to."""
+    if offline():
+        return NoLookups("HF_HUB_OFFLINE=1: not looked up")
+    return registry if check_links else NoLookups()

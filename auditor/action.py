@@ -18,8 +18,8 @@ import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from auditor.cli import EXIT_INTERNAL, Batch, PolicyFiles, audit_targets
 from auditor.errors import AuditorError, NotFound, UsageError

@@ -12,8 +12,8 @@ from pathlib import Path
 from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
-from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
 from auditor.findings import finding
+from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
 from auditor.judge.duties import Release, check_duties

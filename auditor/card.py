@@ -7,7 +7,7 @@ Broken front matter is not an exception: the card comes back with empty metadata
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import yaml
 

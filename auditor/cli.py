@@ -101,8 +101,8 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
     from auditor.audit import Auditor
     from auditor.errors import AuditorError, explain
     from auditor.identify import identify_text, load_knowledge_base
-    from auditor.model import TargetKind
     from auditor.judge.policy import Policy, evaluate, policy_for
+    from auditor.model import TargetKind
 
     identify = identify_text
     if licence_engine == "scancode":
@@ -148,7 +148,7 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
             log.error("error: %s: %s", text, message)
             batch.failures.append((text, message))
             batch.exit_code = max(batch.exit_code, EXIT_INTERNAL)
-    for result, outcome in zip(batch.results, batch.outcomes):
+    for result, outcome in zip(batch.results, batch.outcomes, strict=True):
         if outcome is not None and not outcome.passed:
             log.warning("policy failed for %s: %s", result.target.label, "; ".join(f.rule for f in outcome.failures))
             if not batch.interrupted:

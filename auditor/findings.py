@@ -6,9 +6,9 @@ rather than inventing a severity.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Mapping
 
 import yaml
 

@@ -12,9 +12,10 @@ spell a verdict or a category themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 
 class TargetKind(str, Enum):
@@ -334,8 +335,8 @@ class AuditResult:
     licence_summaries: tuple[LicenceSummary, ...] = ()
     unread: tuple[Skipped, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
-    lineage: tuple["Ancestor", ...] = ()
-    terms: Mapping[str, "TermFact"] = field(default_factory=dict)  # fact key -> the effective term
+    lineage: tuple[Ancestor, ...] = ()
+    terms: Mapping[str, TermFact] = field(default_factory=dict)  # fact key -> the effective term
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,9 @@ from click.testing import CliRunner
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fakehub import FakeHub, materialise  # noqa: E402
-
 from auditor.cli import audit_model  # noqa: E402
 from auditor.identify import identify_text, load_knowledge_base  # noqa: E402
+from fakehub import FakeHub, materialise  # noqa: E402
 
 
 def audit(target: str) -> tuple[int, dict | None]:

@@ -200,7 +200,7 @@ def main() -> int:
         outcome = run_worker(tool, python, corpus)
         if outcome is None:
             continue
-        verdicts = {r["file"]: score_file(label, r["found"]) for label, r in zip(labels, outcome["results"])}
+        verdicts = {r["file"]: score_file(label, r["found"]) for label, r in zip(labels, outcome["results"], strict=True)}
         details[tool] = (verdicts, {r["file"]: r["found"] for r in outcome["results"]})
         times = [r["seconds"] for r in outcome["results"]]
         rows.append((tool, sum(v == "right" for v in verdicts.values()), len(labels),

@@ -84,7 +84,7 @@ def scan_ours(directory: Path) -> dict[str, dict]:
     for sample in SAMPLES:
         data = (directory / sample.name).read_bytes()
         start = time.perf_counter()
-        scan = scan_weight_file(sample.name, len(data), lambda at, size: data[at:at + size])
+        scan = scan_weight_file(sample.name, len(data), lambda at, size, data=data: data[at:at + size])
         seconds = time.perf_counter() - start
         findings = scan.findings if scan else ()
         error = any(f.severity is Severity.ERROR for f in findings)

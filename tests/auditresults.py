@@ -152,9 +152,8 @@ def fixture_names() -> list[str]:
 
 def audit_fixture(name: str, dest) -> tuple[AuditResult, object]:
     """A real audit of a fixture repo materialised as a local checkout under `dest`: (result, checkout)."""
-    from fakehub.checkout import materialise
-
     from auditor.cli import audit_targets
+    from fakehub.checkout import materialise
 
     checkout = materialise(FIXTURES / name, dest / name)
     batch = audit_targets([str(checkout)], None, None, "builtin")

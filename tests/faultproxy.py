@@ -54,7 +54,7 @@ class FaultProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="faultproxy", daemon=True).start()
         return self
 

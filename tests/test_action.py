@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+
 from fakehub.checkout import materialise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ def test_every_input_reaches_the_script_as_an_environment_variable():
         if name == "python":
             continue  # used by the install step only
         variable = "INPUT_" + name.upper().replace("-", "_")
-        assert env[variable] == "${{ inputs.%s }}" % name
+        assert env[variable] == "${{ inputs." + name + " }}"
         assert f'"{variable[len("INPUT_"):]}"' in source, variable
 
 

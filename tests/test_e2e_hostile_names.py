@@ -149,6 +149,7 @@ def test_terminal_rendering_carries_no_escape_sequence_from_the_repo(hostile_rep
 def test_hostile_names_from_the_hub_are_escaped_too(tmp_path, monkeypatch):
     """The same names listed by a Hub repo (a fake Hub of its own, serving only this repo)."""
     import yaml
+
     from fakehub import FakeHub
 
     root = tmp_path / "hub" / "hostile"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakehub.checkout import materialise
 
 from auditor.cli import audit_model
 from auditor.errors import UsageError
 from auditor.findings import declared
 from auditor.targets import parse_target
+from fakehub.checkout import materialise
 
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
 APACHE, APACHE_SHA = "fixture-co/apache-7b", "f4dc253eacf76e3734d48ec0c046a264424ba705"

@@ -7,11 +7,11 @@ import hashlib
 
 import httpx2
 import pytest
-from fakehub import FakeHub, FixtureRepo, is_lfs, materialise, pattern_bytes
+from conftest import fixture_case
 from huggingface_hub import HfApi
 
 from auditor.sources.lfs import parse_pointer
-from conftest import fixture_case
+from fakehub import FakeHub, FixtureRepo, is_lfs, materialise, pattern_bytes
 
 BIG = "fetch-lab/big-weights"
 BIG_SHA = "da66d2a28ad6e077ce56800ac957b3439e8ff780"

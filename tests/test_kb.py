@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pytest
@@ -71,7 +71,7 @@ def normalised(text: str) -> str:
     return re.sub(r"\blicenc(e|es|ed|ing|or|ee)\b", r"licens\1", text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference_text(profile_id: str) -> str | None:
     relative = profiles()[profile_id].get("text")
     path = LICENCES / relative if relative else None

@@ -250,9 +250,9 @@ def test_cli_rejects_an_unknown_fail_on_name_before_auditing(tmp_path):
 
 def test_cli_policy_end_to_end_with_the_real_knowledge_base(tmp_path):
     from click.testing import CliRunner
-    from fakehub.checkout import materialise
 
     from auditor.cli import audit_model
+    from fakehub.checkout import materialise
 
     fixtures = __import__("pathlib").Path(__file__).parent / "fixtures" / "repos"
     checkout = materialise(fixtures / "relabelled", tmp_path / "relabelled")

@@ -3,9 +3,22 @@
 import random
 
 import pytest
+from fixtures.weights.builders import (
+    ARRAY,
+    STRING,
+    U8,
+    Call,
+    Ref,
+    dumps,
+    gguf,
+    legacy_torch,
+    reader,
+    safetensors,
+    state_dict,
+    torch_zip,
+)
 
 from auditor.scan import scan_weight_file
-from fixtures.weights.builders import ARRAY, STRING, U8, Call, Ref, dumps, gguf, legacy_torch, reader, safetensors, state_dict, torch_zip
 
 _SEEDS = {
     "stored.pt": lambda: torch_zip(state_dict({"w": (2, 3), "b": (3,)})),

@@ -4,9 +4,9 @@ import json
 import struct
 
 import pytest
+from fixtures.weights.builders import ARRAY, F32, STRING, U32, U64, gguf, reader, safetensors
 
 from auditor.scan import check_gguf_licence, scan_weight_file
-from fixtures.weights.builders import ARRAY, F32, STRING, U32, U64, gguf, reader, safetensors
 
 
 def _scan(path, data, budget=1 << 20, size=None):

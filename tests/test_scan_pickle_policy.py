@@ -6,12 +6,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from auditor.model import Severity
-from auditor.scan import scan_weight_file
 from fixtures.pickles.opcodes import Calling, Raw, call, global_, pickle_of, text
 from fixtures.pickles.samples import SAMPLES, by_name
 from fixtures.weights.builders import CallState, Ref, dumps, reader, state_dict, torch_zip
+
+from auditor.model import Severity
+from auditor.scan import scan_weight_file
 
 
 def _scan(path: str, data: bytes):

@@ -4,12 +4,12 @@ import pickletools
 import struct
 
 import pytest
+from fixtures.weights.builders import Call, Ref, dumps, legacy_torch, reader, state_dict
 
 from auditor.model import Severity
 from auditor.scan import scan_weight_file
 from auditor.scan.base import RangeReader, RangeStream
 from auditor.scan.pickles import walk
-from fixtures.weights.builders import Call, Ref, dumps, legacy_torch, reader, state_dict
 
 
 def _walk(data: bytes):

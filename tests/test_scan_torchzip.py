@@ -4,10 +4,11 @@ import io
 import zipfile
 from pathlib import Path
 
+from fixtures.weights.builders import Call, Ref, Sparse, dumps, reader, state_dict, torch_zip, zip_layout
+
 from auditor.scan import scan_weight_file
 from auditor.scan.base import RangeReader
 from auditor.scan.ziprange import members
-from fixtures.weights.builders import Call, Ref, Sparse, dumps, reader, state_dict, torch_zip, zip_layout
 
 
 def _scan(path, data, budget=1 << 20):

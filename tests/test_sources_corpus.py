@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import ADMIN_TOKEN, CORPUS_REPOS
 
 from auditor.model import Target, TargetKind
 from auditor.sources.hub import HubSource
 from auditor.sources.local import LocalSource
-from conftest import ADMIN_TOKEN, CORPUS_REPOS
 
 CASES = sorted(p.parent.name for p in CORPUS_REPOS.glob("*/repo.yaml")) if CORPUS_REPOS.is_dir() else []
 pytestmark = pytest.mark.skipif(not CASES, reason="development corpus not present")

@@ -4,11 +4,11 @@ it reads, what it costs, and how each Hub failure reaches the auditor."""
 from __future__ import annotations
 
 import pytest
-from fakehub import pattern_bytes
 
 from auditor.errors import AccessDenied, NotFound, SourceUnavailable, UsageError
 from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
 from auditor.sources.hub import HubSource
+from fakehub import pattern_bytes
 
 BIG = "fetch-lab/big-weights"
 BIG_SHA = "da66d2a28ad6e077ce56800ac957b3439e8ff780"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import ADMIN_TOKEN
 
 from auditor.errors import NotFound, SourceError
 from auditor.model import FileEntry, Skipped, Target, TargetKind
 from auditor.sources.hub import HubSource
 from auditor.sources.lfs import NOT_CHECKED_OUT
 from auditor.sources.local import LocalSource, git_head
-from conftest import ADMIN_TOKEN
 
 
 def local_target(path) -> Target:
@@ -28,6 +28,7 @@ def local_target(path) -> Target:
 ])
 def test_a_checkout_gives_the_same_snapshot_as_the_hub(case, repo_id, fake_hub, local_checkout):
     from conftest import fixture_case
+
     from fakehub import FixtureRepo
 
     repo_id = repo_id or FixtureRepo.load(fixture_case(case)).id

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Callable, Iterable, Iterator, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TextIO
 
 from auditor.batch.options import DEFAULT_JOBS, BatchOptions
 from auditor.batch.targets import in_shard, parse_shard, unique

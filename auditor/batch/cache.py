@@ -34,7 +34,7 @@ class ResultCache:
         self.hits = 0
 
     def _path(self, repo_id: str, sha: str) -> Path:
-        key = hashlib.sha256(f"{repo_id}\0{sha}\0{self.fingerprint}".encode("utf-8")).hexdigest()
+        key = hashlib.sha256(f"{repo_id}\0{sha}\0{self.fingerprint}".encode()).hexdigest()
         return self.directory / "results" / key[:2] / f"{key}.json"
 
     def get(self, repo_id: str, sha: str | None) -> dict[str, Any] | None:

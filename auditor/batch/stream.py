@@ -11,7 +11,8 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Iterator, TextIO
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from auditor.errors import UsageError
 from auditor.report.jsonl import record_line
@@ -47,7 +48,7 @@ class RecordStream:
         self.written = 0
 
     @classmethod
-    def to_file(cls, path: str, resume: bool) -> tuple["RecordStream", dict[str, int]]:
+    def to_file(cls, path: str, resume: bool) -> tuple[RecordStream, dict[str, int]]:
         """A stream appending to `path` (and the targets it already holds, with their exit codes)
         when resuming, else a new file."""
         done: dict[str, int] = {}
@@ -65,11 +66,11 @@ class RecordStream:
         return cls(handle, owned=True), done
 
     @classmethod
-    def to_stdout(cls) -> "RecordStream":
+    def to_stdout(cls) -> RecordStream:
         return cls(sys.stdout, owned=False)
 
     @classmethod
-    def spool(cls) -> "RecordStream":
+    def spool(cls) -> RecordStream:
         """An unnamed temporary file (gone when closed) that tables are rendered from afterwards."""
         return cls(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"), owned=True)
 

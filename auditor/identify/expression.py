@@ -8,8 +8,8 @@ licence kept elsewhere and policies are left out: they grant nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 from auditor.model import LicenceKind, LicenceMatch
 

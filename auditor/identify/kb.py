@@ -13,11 +13,12 @@ Version 2.0" all find the same profile.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import yaml
 
@@ -71,7 +72,7 @@ class LicenceProfile:
         return _read_text(self.text_path) if self.text_path else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 

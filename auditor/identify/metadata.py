@@ -16,10 +16,10 @@ front matter.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
 from auditor.identify.engine import identify_text
 from auditor.identify.kb import KnowledgeBase

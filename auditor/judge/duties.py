@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from auditor.findings import finding
 from auditor.judge.effective import Binding

@@ -6,8 +6,9 @@ reading wins, and each term names the licences and places it comes from.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from auditor.judge.licences import Terms, TermsLevel, profile_level, strictest
 from auditor.judge.lineage import rule_for

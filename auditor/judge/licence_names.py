@@ -9,8 +9,9 @@ known names, because a misspelt deny list would otherwise never match and a gate
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from auditor.errors import UsageError
 

@@ -7,8 +7,8 @@ lower rungs whatever else it ships; gated access is reported beside the verdict,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from auditor.judge.components import CodeEvidence
 from auditor.judge.licences import LicenceAssessment, TermsLevel

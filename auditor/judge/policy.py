@@ -12,9 +12,10 @@ in, a PolicyOutcome out; auditor.report.policy_section puts the outcome into the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from auditor.errors import UsageError
 from auditor.findings import declared

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_table(name: str) -> Any:
     """The parsed auditor/judge/<name> (e.g. "duties.yaml")."""
     import yaml

@@ -22,7 +22,7 @@ RESERVED_SUFFIXES: dict[str, str] = {}
 class OutputFormat(str, Enum):
     """A report format: its name (the value), aliases, file suffixes and renderer."""
 
-    def __new__(cls, name: str, renderer: str, suffixes: tuple[str, ...], aliases: tuple[str, ...] = ()) -> "OutputFormat":
+    def __new__(cls, name: str, renderer: str, suffixes: tuple[str, ...], aliases: tuple[str, ...] = ()) -> OutputFormat:
         member = str.__new__(cls, name)
         member._value_ = name
         member.renderer_path = renderer
@@ -49,7 +49,7 @@ class OutputFormat(str, Enum):
         return tuple(f.value for f in cls) + tuple(alias for f in cls for alias in f.aliases)
 
     @classmethod
-    def named(cls, name: str) -> "OutputFormat":
+    def named(cls, name: str) -> OutputFormat:
         """The format a name or alias stands for; ValueError for an unknown one."""
         wanted = name.strip().lower()
         for member in cls:
@@ -58,7 +58,7 @@ class OutputFormat(str, Enum):
         raise ValueError(f"'{name}' is not one of {', '.join(cls.names())}")
 
     @classmethod
-    def for_path(cls, path: str) -> "OutputFormat | None":
+    def for_path(cls, path: str) -> OutputFormat | None:
         """The format a file name's suffix asks for (the longest suffix wins: `.sarif.json` is SARIF)."""
         name = PurePath(path).name.lower()
         # `bom.json` is CycloneDX's own conventional name, as `x.bom.json` is

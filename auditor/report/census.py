@@ -9,7 +9,8 @@ number of repos, only with the number of distinct verdicts, licences and codes.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from auditor.report.jsonl import AUDITED, FAILED
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom
@@ -259,7 +260,7 @@ def build_bom(results: Sequence[AuditResult], failures: Sequence[tuple[str, str]
     bom.metadata.tools.components.add(Component(name="audit-model", version=__version__, type=ComponentType.APPLICATION))
     for target, message in failures:
         bom.metadata.properties.add(_prop("not-audited", f"{target}: {message}"))
-    models = [_Model(result, ref) for result, ref in zip(results, _model_refs(results))]
+    models = [_Model(result, ref) for result, ref in zip(results, _model_refs(results), strict=True)]
     data: dict[str, dict[str, Any]] = {}
     for model in models:
         bom.components.add(model.component)

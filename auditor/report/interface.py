@@ -7,7 +7,7 @@ OutputFormat in auditor.report; nothing else changes when a format is added.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Sequence
 
 from auditor.model import AuditResult
 

@@ -6,10 +6,10 @@ only ever added, never renamed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Sequence
-
 from enum import Enum
+from typing import Any
 
 from auditor.model import AuditResult, Verdict
 from auditor.report.escape import dump_json

@@ -9,7 +9,8 @@ of docs/json-schema.md). A stream of records is what batch tables are rendered f
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from auditor.model import AuditResult, ComponentName, Severity
 from auditor.report.interface import Renderer

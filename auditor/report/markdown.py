@@ -4,7 +4,7 @@ findings, the openness yardsticks, what would raise the verdict, and the file li
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
 from auditor.report.escape import markdown_code as _code

@@ -10,7 +10,8 @@ None stands for a result no rule applied to.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from auditor.judge.policy import PolicyOutcome
 from auditor.report.escape import dump_json, markdown_code, markdown_text
@@ -24,16 +25,16 @@ def attach_policy(report: str, output_format: str, outcomes: Sequence[PolicyOutc
     document = json.loads(report)
     if output_format == "json":
         targets = document["results"] if "results" in document else [document]
-        for entry, outcome in zip(targets, outcomes):
+        for entry, outcome in zip(targets, outcomes, strict=False):
             if outcome:
                 entry["policy"] = outcome.to_dict()
     elif output_format == "sarif":
-        for run, outcome in zip(document["runs"], outcomes):
+        for run, outcome in zip(document["runs"], outcomes, strict=False):
             if outcome:
                 run.setdefault("properties", {})["policy"] = outcome.to_dict()
     elif output_format == "cyclonedx":
         models = [c for c in document.get("components", []) if c.get("type") == "machine-learning-model"]
-        for model, outcome in zip(models, outcomes):
+        for model, outcome in zip(models, outcomes, strict=False):
             if outcome:
                 model.setdefault("properties", []).extend(_properties(outcome))
     else:

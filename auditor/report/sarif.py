@@ -13,9 +13,10 @@ root, and the target's label in the location's properties.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from auditor import __version__

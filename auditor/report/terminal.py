@@ -8,7 +8,8 @@ terminal as an escape sequence (an HTML entity such as `&#27;` decodes to one in
 
 from __future__ import annotations
 
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 from auditor.report.escape import terminal
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from auditor.model import AncestorStatus, AuditResult, ComponentName, Severity, TermFact
 from auditor.report.escape import markdown_text as escape
 
-
 # what each duty or prohibition means for the user, when the term is "yes"
 _DUTIES = {
     "attribution": "keep the licence text, copyright and notices (NOTICE / attribution) with every copy you share",
@@ -45,7 +44,7 @@ def commercial_words(result: AuditResult) -> str:
 def _cite(fact: TermFact) -> str:
     """“— Licence (from where): “clause”” for one term."""
     names = ", ".join(f"{escape(n)} ({escape(b)})" if b and b != n and not b.startswith("the card") else escape(n)
-                      for n, b in zip(fact.names or fact.sources, fact.because))
+                      for n, b in zip(fact.names or fact.sources, fact.because, strict=False))
     clause = f": “{escape(fact.clause)}”" if fact.clause else ""
     return f" — {names}{clause}" if names or clause else ""
 

@@ -12,8 +12,9 @@ and skipping large payloads without reading them.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from auditor.model import Finding
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from auditor.findings import finding
 from auditor.model import Finding

@@ -20,8 +20,8 @@ import re
 
 from auditor.findings import finding
 from auditor.model import Finding, Severity
-from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
 from auditor.scan.allowlist import import_findings
+from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
 from auditor.scan.pickles import PickleWalk, walk
 from auditor.scan.ziprange import ZipError, ZipMember, member_head, members, open_member
 

@@ -249,7 +249,7 @@ class _Machine:
 
     @staticmethod
     def _fill_dict(target: _Dict, items: list[Any]) -> _Dict:
-        for key, value in zip(items[::2], items[1::2]):
+        for key, value in zip(items[::2], items[1::2], strict=False):
             if isinstance(key, str):
                 target[key] = value
         return target

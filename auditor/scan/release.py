@@ -7,8 +7,9 @@ counts of a weight set are given only when every file of the set was read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from auditor.errors import SourceError
 from auditor.findings import finding

@@ -42,7 +42,7 @@ class GitRepo:
         self._git = git
 
     @classmethod
-    def open(cls, root: Path) -> "GitRepo | None":
+    def open(cls, root: Path) -> GitRepo | None:
         """The repository when `root` is the top of a git work tree and git is installed, else None."""
         git = shutil.which("git")
         if git is None or not (root / ".git").exists():
@@ -87,7 +87,7 @@ class GitRepo:
         repository is untrusted, so such a tree is not compared at all."""
         out = self._run("config", "--list", "--show-scope", "--includes", "-z")
         fields = out.split(b"\0")  # with -z: scope NUL key LF value NUL, for every setting
-        for scope, setting in zip(fields[0::2], fields[1::2]):
+        for scope, setting in zip(fields[0::2], fields[1::2], strict=False):
             key = setting.split(b"\n", 1)[0].lower()
             if scope in (b"local", b"worktree") and _COMMAND_KEY.match(key):
                 return True

@@ -31,10 +31,11 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import httpx2
@@ -42,8 +43,8 @@ from huggingface_hub import HfApi, constants, get_token, hf_hub_url
 from huggingface_hub.errors import (
     DisabledRepoError,
     GatedRepoError,
-    HFValidationError,
     HfHubHTTPError,
+    HFValidationError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
@@ -373,7 +374,6 @@ class HubSource(RepoSource):
         attempt = 0
         while True:
             scope.check(what)
-            reason = None
             try:
                 answer = self._get_once(url, params, headers, max_bytes, scope)
                 if answer.status not in _RETRY_STATUS:
@@ -453,7 +453,7 @@ class HubSource(RepoSource):
             pool = self._pool
         futures = [pool.submit(self._download, repo_id, sha, path, scope) for path in paths]
         try:
-            return [(path, future.result()) for path, future in zip(paths, futures)]
+            return [(path, future.result()) for path, future in zip(paths, futures, strict=True)]
         except BaseException:
             for future in futures:
                 future.cancel()  # one fatal error ends the fetch: do not start the rest

@@ -26,9 +26,10 @@ import os
 import re
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from auditor.errors import NotFound, SourceError, UsageError
 from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
@@ -233,7 +234,7 @@ def _local_dir_commit(metadata: Path) -> str | None:
 
 
 # --- a folder on disk
-def _open_folder(root: Path, boundary: Path, skip: tuple[str, ...] = (), ignore: "_Ignore | None" = None) -> _Opened:
+def _open_folder(root: Path, boundary: Path, skip: tuple[str, ...] = (), ignore: _Ignore | None = None) -> _Opened:
     files, real_paths, skipped, ignored = _walk(root, boundary, skip, ignore)
 
     def read(path: str, start: int, length: int | None) -> bytes | None:

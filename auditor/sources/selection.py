@@ -11,12 +11,12 @@ none, so it decides by name alone and spends no request on guessing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import Callable, Iterable
 
 import yaml
 

@@ -128,7 +128,7 @@ class FixtureRepo:
     repo_type: str = "model"  # "dataset" for dataset repos (repo.yaml `type: dataset`)
 
     @classmethod
-    def load(cls, root: Path) -> "FixtureRepo":
+    def load(cls, root: Path) -> FixtureRepo:
         root = Path(root)
         meta = yaml.safe_load((root / "repo.yaml").read_text(encoding="utf-8")) or {}
         specs = meta.get("blobs") or {}

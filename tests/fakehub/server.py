@@ -74,7 +74,7 @@ class FakeHub:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         self._thread = threading.Thread(target=self._server.serve_forever, name="fakehub", daemon=True)
         self._thread.start()
         return self
@@ -83,7 +83,7 @@ class FakeHub:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -104,7 +104,7 @@ class FakeHub:
             self._stats[scope] = Stats()
             self._failures.pop(scope, None)
 
-    def scoped(self, scope: str) -> "ScopedHub":
+    def scoped(self, scope: str) -> ScopedHub:
         """A view of this server with its own endpoint, counters and failure injection."""
         if not re.fullmatch(r"[\w.-]+", scope):
             raise ValueError(f"bad scope name {scope!r}")

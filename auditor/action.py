@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 
 from auditor.cli import EXIT_INTERNAL, Batch, PolicyFiles, audit_targets
 from auditor.errors import AuditorError, NotFound, UsageError
@@ -83,6 +84,10 @@ def _uri_prefix(target: str, workspace: Path) -> str:
     return _in_workspace(target, workspace) or ""
 
 
+@overload
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool: ...
+@overload
+def _boolean(env: Mapping[str, str], name: str, default: None) -> bool | None: ...
 def _boolean(env: Mapping[str, str], name: str, default: bool | None) -> bool | None:
     """A true/false input; empty gives `default`, anything else is a usage error."""
     value = _input(env, name).lower()

@@ -13,11 +13,17 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor.batch.options import DEFAULT_JOBS, BatchOptions
 from auditor.batch.targets import in_shard, parse_shard, unique
 from auditor.errors import HubUnreachable, UsageError
+
+if TYPE_CHECKING:
+    from auditor.batch.stream import RecordStream
+
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
 
 STREAMED_FORMATS = ("jsonl", "csv", "markdown", "json")
 
@@ -86,7 +92,7 @@ def _discard_stdout() -> None:
         pass
 
 
-def _stop_on_sigterm():
+def _stop_on_sigterm() -> _SignalHandler:
     """SIGTERM ends the run like Ctrl-C does (exit 143), so the stream is closed on the way out."""
     import signal
     import threading
@@ -94,20 +100,20 @@ def _stop_on_sigterm():
     if threading.current_thread() is not threading.main_thread():
         return None
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> NoReturn:
         raise SystemExit(128 + signum)
 
     return signal.signal(signal.SIGTERM, stop)
 
 
-def _restore_sigterm(previous) -> None:
+def _restore_sigterm(previous: _SignalHandler) -> None:
     import signal
 
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _render(options: BatchOptions, stream) -> None:
+def _render(options: BatchOptions, stream: RecordStream) -> None:
     """The table formats, rendered from the spooled records."""
     from auditor.report.census import render_census
     from auditor.report.csv_report import write_rows

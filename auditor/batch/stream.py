@@ -55,8 +55,8 @@ class RecordStream:
         if resume and os.path.exists(path):
             try:
                 done, keep = finished_targets(path)
-                with open(path, "r+b") as handle:
-                    handle.truncate(keep)
+                with open(path, "r+b") as spooled:
+                    spooled.truncate(keep)
             except OSError as error:
                 raise UsageError(f"--resume: cannot read {path}: {error.strerror or error}") from error
         try:

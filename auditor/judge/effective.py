@@ -157,7 +157,7 @@ def _decide(key: str, found: list[_Candidate]) -> TermFact:
 
 def _fact(key: str, value: str, chosen: list[_Candidate]) -> TermFact:
     """`sources`, `because` and `names` line up: one entry per licence, where it was found and its name."""
-    first = {}
+    first: dict[str, _Candidate] = {}
     for candidate in chosen:
         first.setdefault(candidate.source, candidate)
     return TermFact(key, value, tuple(first), tuple(c.because for c in first.values()),

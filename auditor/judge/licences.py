@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from auditor.findings import finding
 from auditor.model import Finding, LicenceKind, LicenceMatch
+
+if TYPE_CHECKING:
+    from auditor.identify.kb import KnowledgeBase
 
 
 class TermsLevel(str, Enum):
@@ -212,7 +215,7 @@ def assess_licences(
     return LicenceAssessment(weights=weights, code=code_terms, policies=policies, findings=tuple(findings))
 
 
-def _unidentified_files(matches, kb, licence_files, texts) -> list[str]:
+def _unidentified_files(matches: Iterable[LicenceMatch], kb: KnowledgeBase, licence_files: Iterable[str], texts: Mapping[str, str]) -> list[str]:
     """Release licence files no known licence was found in."""
     identified = {m.source for m in matches if kb.get(m.id) is not None}
     return [p for p in licence_files if p in texts and p not in identified and _scope(p) == "release"]
@@ -220,7 +223,8 @@ def _unidentified_files(matches, kb, licence_files, texts) -> list[str]:
 
 def _read_custom_files(paths: list[str], texts: Mapping[str, str], findings: list[Finding]) -> tuple[list[TermsLevel], list[str]]:
     """The levels and clauses unknown licence texts imply, with a finding for each text."""
-    levels, clauses = [], []
+    levels: list[TermsLevel] = []
+    clauses: list[str] = []
     for path in paths:
         level, found = custom_text_terms(texts[path])
         findings.append(finding("licence-unidentified", f"{path} holds a licence text the auditor does not recognise" + (f"; it contains: {', '.join(found)}" if found else ""), [path]))
@@ -247,16 +251,18 @@ def _stricter_if_altered(terms: Terms, files: list[LicenceMatch], texts: Mapping
 
     An altered text is read whole; an unaltered one only outside its matched lines.
     """
-    levels, clauses = [], []
+    levels: list[TermsLevel] = []
+    clauses: list[str] = []
     by_source: dict[str, list[LicenceMatch]] = {}
     for match in files:
         by_source.setdefault(match.source, []).append(match)
     for source, found in by_source.items():
         text = texts.get(source, "")
         if not any(m.modified for m in found):
-            if any(m.span is None for m in found):
+            spans = [m.span for m in found if m.span is not None]
+            if len(spans) < len(found):
                 continue
-            text = _outside_spans(text, [m.span for m in found])
+            text = _outside_spans(text, spans)
         level, labels = custom_text_terms(text)
         if level is not TermsLevel.UNKNOWN and strictest([terms.level, level]) is not terms.level:
             levels.append(level)
@@ -273,7 +279,8 @@ def _tightened(terms: Terms, levels: list[TermsLevel], clauses: list[str]) -> Te
     return Terms(stricter, terms.matches, tuple(dict.fromkeys(clauses)))
 
 
-def _unidentified_terms(matches, kb, licence_files, texts, card_expression, findings: list[Finding]) -> Terms:
+def _unidentified_terms(matches: Sequence[LicenceMatch], kb: KnowledgeBase, licence_files: Iterable[str], texts: Mapping[str, str],
+                        card_expression: str | None, findings: list[Finding]) -> Terms:
     """No known licence grants rights: read unknown licence texts, or report no licence at all."""
     unknown_claims = [m for m in matches if kb.get(m.id) is None]
     custom_files = _unidentified_files(matches, kb, licence_files, texts)
@@ -284,7 +291,7 @@ def _unidentified_terms(matches, kb, licence_files, texts, card_expression, find
         return Terms(strictest(levels), tuple(unknown_claims), tuple(dict.fromkeys(clauses)))
     declared_other = (card_expression or "").strip().lower() in ("other", "unknown")
     if declared_other and not unknown_claims and not custom_files:
-        findings.append(finding("licence-unidentified", f"the card declares license: {card_expression.strip()} and names no licence text", ["card:license"]))
+        findings.append(finding("licence-unidentified", f"the card declares license: {(card_expression or '').strip()} and names no licence text", ["card:license"]))
     if unknown_claims or custom_files or declared_other:
         return Terms(TermsLevel.UNKNOWN, tuple(unknown_claims))
     findings.append(finding("no-licence", "neither the card nor any file names a licence: all rights are reserved"))

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import yaml
@@ -165,8 +165,9 @@ def release_links(
             links += [Link(r, "merge", path) for r in _mergekit_models(text)]
     for facts in gguf_facts:
         for repo_id in facts.get("base_models") or ():
-            if hub_repo_id(repo_id):
-                links.append(Link(hub_repo_id(repo_id), "quantized", "gguf:general.base_model"))
+            base_id = hub_repo_id(repo_id)
+            if base_id:
+                links.append(Link(base_id, "quantized", "gguf:general.base_model"))
     unique: dict[str, Link] = {}
     for link in links:
         if link.repo_id not in unique or (unique[link.repo_id].relation == "derived" and link.relation != "derived"):
@@ -230,12 +231,12 @@ def trace_lineage(
     ancestors: list[Ancestor] = []
     findings: list[Finding] = []
     seen: set[str] = set()
-    queue = [(link, root, 1, (root,)) for link in links]
+    queue: list[tuple[Link, str, int, tuple[str, ...]]] = [(link, root, 1, (root,)) for link in links]
     while queue:
         link, child, depth, path = queue.pop(0)
-        base = dict(repo_id=link.repo_id, child=child, relation=link.relation, depth=depth, signal=link.signal)
+        base = partial(Ancestor, repo_id=link.repo_id, child=child, relation=link.relation, depth=depth, signal=link.signal)
         if link.repo_id in path:
-            ancestors.append(Ancestor(**base, status=AncestorStatus.CYCLE, reason=f"names {link.repo_id}, already in its own chain"))
+            ancestors.append(base(status=AncestorStatus.CYCLE, reason=f"names {link.repo_id}, already in its own chain"))
             findings.append(finding("lineage-cycle", f"{child} names {link.repo_id} as its base, which derives from {child}: the chain "
                                     f"{' -> '.join(path + (link.repo_id,))} is a cycle", [link.signal]))
             continue
@@ -243,20 +244,20 @@ def trace_lineage(
             continue  # reached again through another parent (a merge of relatives): already traced
         seen.add(link.repo_id)
         if depth > max_depth:
-            ancestors.append(Ancestor(**base, status=AncestorStatus.TOO_DEEP, reason=f"deeper than {max_depth} generations"))
+            ancestors.append(base(status=AncestorStatus.TOO_DEEP, reason=f"deeper than {max_depth} generations"))
             findings.append(finding("ancestor-unreadable", f"{link.repo_id}: the chain of ancestors is followed to {max_depth} generations only", [link.signal]))
             continue
         record = lookup(link.repo_id)
         if not record.readable:
             inferred = inferred_licences(link.repo_id, kb)
-            ancestors.append(Ancestor(**base, status=AncestorStatus.UNREADABLE, reason=record.reason, licences=inferred,
+            ancestors.append(base(status=AncestorStatus.UNREADABLE, reason=record.reason, licences=inferred,
                                       licence_source="inferred from its id" if inferred else None))
             findings.append(finding("ancestor-unreadable", f"{link.repo_id} (base of {child}) could not be checked: {record.reason}; "
                                     "its licence may bind this release", [link.signal]))
             continue
         licences, source = ancestor_licences(record, identify, kb)
         notices = tuple(p for p in record.files if "/" not in p and p.upper().startswith("NOTICE"))
-        ancestors.append(Ancestor(**base, licences=licences, licence_source=source, notices=notices))
+        ancestors.append(base(licences=licences, licence_source=source, notices=notices))
         parents = card_links(record.card) or tag_links(record.tags)
         queue += [(parent, link.repo_id, depth + 1, path + (link.repo_id,)) for parent in parents]
     return tuple(ancestors), findings

@@ -12,6 +12,7 @@ in, a PolicyOutcome out; auditor.report.policy_section puts the outcome into the
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,6 @@ from typing import Any
 from auditor.errors import UsageError
 from auditor.findings import declared
 from auditor.model import AuditResult, LicenceKind, LicenceMatch, Openness, Severity, Target, TargetKind
-
-try:  # tomllib is in the standard library from Python 3.11 on
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 VERDICTS = tuple(o.value for o in Openness)
 SEVERITIES = ("error", "warning", "info")

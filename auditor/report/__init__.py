@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import Enum
 from importlib import import_module
 from pathlib import PurePath
+from typing import Any
 
 from auditor.report.interface import Renderer
 
@@ -21,6 +22,10 @@ RESERVED_SUFFIXES: dict[str, str] = {}
 
 class OutputFormat(str, Enum):
     """A report format: its name (the value), aliases, file suffixes and renderer."""
+
+    renderer_path: str  # "module:Class", imported only when the format is used
+    suffixes: tuple[str, ...]
+    aliases: tuple[str, ...]
 
     def __new__(cls, name: str, renderer: str, suffixes: tuple[str, ...], aliases: tuple[str, ...] = ()) -> OutputFormat:
         member = str.__new__(cls, name)
@@ -66,7 +71,7 @@ class OutputFormat(str, Enum):
                    if name.endswith(suffix) or (suffix.count(".") > 1 and name == suffix[1:])]
         return max(matches, key=lambda match: match[0])[1] if matches else None
 
-    def renderer(self, **options) -> Renderer:
+    def renderer(self, **options: Any) -> Renderer:
         """A fresh renderer of this format; `options` go to its constructor."""
         module, _, name = self.renderer_path.partition(":")
         return getattr(import_module(module), name)(**options)

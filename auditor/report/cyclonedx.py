@@ -237,7 +237,9 @@ def _performance_metrics(model_index: Any) -> Iterable[dict[str, str]]:
         for outcome in (entry.get("results") or []) if isinstance(entry, dict) else []:
             if not isinstance(outcome, dict):
                 continue
-            dataset = outcome.get("dataset") if isinstance(outcome.get("dataset"), dict) else {}
+            dataset = outcome.get("dataset")
+            if not isinstance(dataset, dict):
+                dataset = {}
             for metric in outcome.get("metrics") or []:
                 if isinstance(metric, dict) and metric.get("value") is not None:
                     item = {"type": str(metric.get("type") or metric.get("name") or "metric"), "value": str(metric["value"])}
@@ -246,8 +248,8 @@ def _performance_metrics(model_index: Any) -> Iterable[dict[str, str]]:
                     yield item
 
 
-def _by_ref(components: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    found = {}
+def _by_ref(components: list[dict[str, Any]]) -> dict[str | None, dict[str, Any]]:
+    found: dict[str | None, dict[str, Any]] = {}
     for component in components:
         found[component.get("bom-ref")] = component
         found.update(_by_ref(component.get("components") or []))
@@ -261,7 +263,7 @@ def build_bom(results: Sequence[AuditResult], failures: Sequence[tuple[str, str]
     for target, message in failures:
         bom.metadata.properties.add(_prop("not-audited", f"{target}: {message}"))
     models = [_Model(result, ref) for result, ref in zip(results, _model_refs(results), strict=True)]
-    data: dict[str, dict[str, Any]] = {}
+    data: dict[str | None, dict[str, Any]] = {}
     for model in models:
         bom.components.add(model.component)
         for component, component_data in model.datasets:

@@ -25,6 +25,8 @@ from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, W
 from auditor.scan.pickles import PickleWalk, walk
 from auditor.scan.ziprange import ZipError, ZipMember, member_head, members, open_member
 
+_OPCODE_CODES = frozenset(op.code for op in pickletools.opcodes)  # the first byte of any pickle
+
 # torch.save's legacy files open with the pickled long 0x1950a86a20f9469cfc6c at protocol 2.
 LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
 _LEGACY_PICKLES = 5
@@ -56,7 +58,7 @@ def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) 
         return _scan_zip(path, ranges)
     if head[257:262] == b"ustar":
         return _scan_tar(path, ranges)
-    if head and (head.startswith(_OTHER_MAGIC) or head[:1].decode("latin-1") not in pickletools.code2op):
+    if head and (head.startswith(_OTHER_MAGIC) or head[:1].decode("latin-1") not in _OPCODE_CODES):
         if pickle_only:
             return _result(path, "pickle", ranges, [], [f"does not start with a pickle opcode (byte 0x{head[0]:02x}): compressed or not a pickle"], {})
         return None

@@ -375,6 +375,7 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int, keep
     to look inside it. Bytes payloads are read only when `keep_bytes` (a loader was imported,
     and a loader's callable is always pushed before its arguments); otherwise skipped unread.
     """
+    assert op.prefix is not None  # only counted opcodes get here
     size, fmt = op.prefix
     raw = stream.read(size)
     if len(raw) < size:
@@ -398,7 +399,7 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int, keep
         value = _ANY
     elif textual:
         value = data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
-    if straddles:
+    if straddles and frame_end is not None:
         raise _Straddle(value, data, max(0, frame_end - payload_at))
     return value
 

@@ -87,7 +87,7 @@ def hub_security_findings(security: Mapping[str, Any] | None) -> list[Finding]:
 
 def with_parameters(weight_sets: Iterable[WeightSet], scans: Iterable[WeightScan]) -> tuple[WeightSet, ...]:
     """Weight sets with a parameter count where every file of the set was read."""
-    counts = {s.path: s.facts.get("parameters") for s in scans if isinstance(s.facts.get("parameters"), int)}
+    counts: dict[str, int] = {s.path: s.facts["parameters"] for s in scans if isinstance(s.facts.get("parameters"), int)}
     updated = []
     for weight_set in weight_sets:
         if weight_set.files and all(path in counts for path in weight_set.files):

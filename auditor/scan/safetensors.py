@@ -16,6 +16,7 @@ import struct
 from typing import Any
 
 from auditor.findings import finding
+from auditor.model import Finding
 from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, WeightScan
 
 MAX_HEADER = 100_000_000  # the safetensors library's own limit
@@ -37,7 +38,7 @@ class _Invalid(ValueError):
 def scan_safetensors(path: str, ranges: RangeReader) -> WeightScan:
     try:
         facts = _header_facts(ranges)
-        findings = ()
+        findings: tuple[Finding, ...] = ()
     except _Invalid as exc:
         facts, findings = {}, (finding("safetensors-header-invalid", f"{path}: {exc}", [path]),)
     except BudgetExceeded as exc:

@@ -105,7 +105,7 @@ def members(ranges: RangeReader) -> list[ZipMember]:
     directory = ranges.read(cd_at, cd_size)
     if len(directory) < cd_size:
         raise ZipError("the central directory is cut short (truncated)")
-    found = []
+    found: list[ZipMember] = []
     pos = 0
     for _ in range(count):
         if pos + _CENTRAL.size > len(directory):

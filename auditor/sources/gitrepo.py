@@ -162,14 +162,16 @@ class GitRepo:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         except OSError as error:
             raise SourceError(f"git cat-file failed in {self.root}: {error}") from error
+        stdout = process.stdout
+        assert stdout is not None  # stdout=PIPE
         try:
             skipped = 0
             while skipped < start:
-                chunk = process.stdout.read(min(1 << 20, start - skipped))
+                chunk = stdout.read(min(1 << 20, start - skipped))
                 if not chunk:
                     return b""
                 skipped += len(chunk)
-            return process.stdout.read() if length is None else process.stdout.read(length)
+            return stdout.read() if length is None else stdout.read(length)
         finally:
             process.kill()
             process.wait()

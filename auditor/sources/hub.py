@@ -31,7 +31,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +66,8 @@ from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, Skipped, Targ
 from auditor.sources.interface import RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
+
+_Params = Mapping[str, str] | None  # a request's query parameters
 
 _TOKEN_HELP = "--token, HF_TOKEN or `hf auth login`"
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -149,7 +151,7 @@ class _Answer:
 class _Once:
     """A value computed by the first thread that asks, waited for by the others."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.done = threading.Event()
         self.value: Any = None
 
@@ -347,12 +349,13 @@ class HubSource(RepoSource):
             return None
 
     # --- requests
-    def _api(self, url: str, params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str, retries: int | None = None):
+    def _api(self, url: str, params: _Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
+             retries: int | None = None) -> Any:
         """A JSON API answer, parsed; a malformed one is asked again like a failed request."""
         headers = build_hf_headers(token=self.token)
         scope = current_scope()
 
-        def parsed(response: httpx2.Response):
+        def parsed(response: httpx2.Response) -> Any:
             try:
                 return parse(json.loads(response.content))
             except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -368,7 +371,8 @@ class HubSource(RepoSource):
         except Exception as error:
             raise self._error(error, repo_id, revision) from error
 
-    def _get(self, url: str, params, headers: dict, max_bytes: int, scope: RequestScope, what: str, *, parse=None, retries: int | None = None) -> _Answer:
+    def _get(self, url: str, params: _Params, headers: dict[str, str], max_bytes: int, scope: RequestScope, what: str, *,
+             parse: Callable[[httpx2.Response], Any] | None = None, retries: int | None = None) -> _Answer:
         """GET with retries; returns the last answer (an error status included) with its body capped at `max_bytes`."""
         retries = self.retries if retries is None else retries
         attempt = 0
@@ -404,7 +408,7 @@ class HubSource(RepoSource):
                 time.sleep(wait)
             attempt += 1
 
-    def _get_once(self, url: str, params, headers: dict, max_bytes: int, scope: RequestScope) -> _Answer:
+    def _get_once(self, url: str, params: _Params, headers: dict[str, str], max_bytes: int, scope: RequestScope) -> _Answer:
         remaining = scope.remaining()
         limit = self.request_timeout if remaining is None else max(0.01, min(self.request_timeout, remaining))
         stop = time.monotonic() + limit
@@ -429,7 +433,7 @@ class HubSource(RepoSource):
         """Exponential backoff with full jitter, so concurrent targets do not retry in step."""
         return min(_MAX_WAIT, self.retry_wait * 2**attempt) * random.uniform(0.5, 1.0)
 
-    def _gave_up(self, failure, what: str, attempts: int) -> AuditorError | Exception:
+    def _gave_up(self, failure: Exception | _Answer, what: str, attempts: int) -> AuditorError | Exception:
         """The error for a request that failed on every attempt."""
         tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
         if isinstance(failure, _Answer):
@@ -572,14 +576,14 @@ def escaped_name(name: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
-def _file_entries(siblings) -> tuple[list[FileEntry], list[Skipped]]:
+def _file_entries(siblings: Iterable[Any]) -> tuple[list[FileEntry], list[Skipped]]:
     """The listed files, and the odd names among them as unread (never requested)."""
     entries: list[FileEntry] = []
     odd: list[Skipped] = []
     for sibling in siblings:
         name = getattr(sibling, "rfilename", None)
         problem = odd_file_name(name)
-        if problem is not None:
+        if problem is not None or not isinstance(name, str):
             odd.append(Skipped(escaped_name(name), f"not read: {problem}"))
             continue
         try:
@@ -592,7 +596,7 @@ def _file_entries(siblings) -> tuple[list[FileEntry], list[Skipped]]:
     return entries, odd
 
 
-def _retry_after(headers) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After")
     try:
         return max(0.0, float(value)) if value is not None else None
@@ -605,7 +609,7 @@ def _status(error: Exception) -> int | None:
     return response.status_code if response is not None else None
 
 
-def _describe(failure) -> str:
+def _describe(failure: Exception | _Answer) -> str:
     if isinstance(failure, _Answer):
         return f"answered {failure.status}"
     if isinstance(failure, httpx2.TimeoutException):
@@ -613,7 +617,7 @@ def _describe(failure) -> str:
     return _first_line(failure)
 
 
-def _as_list(value) -> list:
+def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
@@ -624,15 +628,14 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _once_per_key(lock: threading.Lock, table: dict, key: Any, compute: Callable[[], Any], wait_limit: float) -> Any:
+def _once_per_key(lock: threading.Lock, table: dict[Any, _Once], key: Any, compute: Callable[[], Any], wait_limit: float) -> Any:
     """compute() for the first thread that asks for `key`; the others wait for its value.
 
     A target that runs out of time while computing gets None, and leaves the key free for another to ask."""
     with lock:
-        once = table.get(key)
-        mine = once is None
-        if mine:
-            once = table[key] = _Once()
+        existing: _Once | None = table.get(key)
+        mine = existing is None
+        once = table[key] = _Once() if existing is None else existing
     if mine:
         try:
             once.value = compute()

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import NotFound, SourceError, UsageError
 from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
@@ -38,6 +38,9 @@ from auditor.sources.interface import RepoSource
 from auditor.sources.lfs import NOT_CHECKED_OUT, POINTER_MAX, parse_pointer
 from auditor.sources.selection import FILE_CAP, PEEK_BYTES, select
 from auditor.sources.texts import collect
+
+if TYPE_CHECKING:
+    import pathspec
 
 _SHA = re.compile(r"[0-9a-f]{40}")
 OUTSIDE = "symlink outside the repository"
@@ -83,7 +86,7 @@ class LocalSource(RepoSource):
             return opened.read(path, 0, PEEK_BYTES)
 
         selection = select(opened.files, peek=peek)
-        results = []
+        results: list[tuple[str, bytes | Skipped]] = []
         for path in selection.read:
             if by_path[path].lfs:
                 results.append((path, Skipped(path, NOT_CHECKED_OUT)))
@@ -281,7 +284,7 @@ class _Ignore:
         return self._specs[folder]
 
 
-def _gitignore_spec(path: Path):
+def _gitignore_spec(path: Path) -> pathspec.GitIgnoreSpec | None:
     if not path.is_file():
         return None
     import pathspec  # only folders with a .gitignore and no usable git pay for the import

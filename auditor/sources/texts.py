@@ -7,6 +7,8 @@ with undecodable bytes replaced, so one stray Latin-1 byte never loses a licence
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from auditor.model import Skipped
 
 BINARY_PROBE = 8192
@@ -19,7 +21,7 @@ def decode_text(path: str, data: bytes) -> str | Skipped:
     return data.decode("utf-8-sig", errors="replace")
 
 
-def collect(results) -> tuple[dict[str, str], list[Skipped]]:
+def collect(results: Iterable[tuple[str, bytes | Skipped]]) -> tuple[dict[str, str], list[Skipped]]:
     """Split (path, bytes | Skipped) pairs into the snapshot's texts and unread entries."""
     texts: dict[str, str] = {}
     unread: list[Skipped] = []

@@ -8,6 +8,9 @@ repo as `GIT_LFS_SKIP_SMUDGE=1 git clone` would leave it and returns the directo
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,18 @@ def fixture_case(case: str | Path) -> Path:
         if (candidate / "repo.yaml").is_file():
             return candidate
     raise LookupError(f"no fixture repo {case!r}")
+
+
+_CACHE_DIR = tempfile.mkdtemp(prefix="auditor-test-cache-")
+
+
+def pytest_configure(config) -> None:
+    """The licence index's disk cache goes to a temporary folder, never the real home (also for CLI subprocesses)."""
+    os.environ["AUDITOR_CACHE_DIR"] = _CACHE_DIR
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -49,7 +49,7 @@ def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb
         confidence = 1.0
     else:
         size = region.end - region.start + 1
-        confidence = min(0.99, 2 * len(region.matched) / (len(region.reference.shingles) + max(1, size - SHINGLE + 1)))
+        confidence = min(0.99, 2 * len(region.matched) / (region.reference.size + max(1, size - SHINGLE + 1)))
     return _match(profile, source, confidence, MatchMethod.SIMILARITY, span, modified=changes is not None, changes=changes)
 
 

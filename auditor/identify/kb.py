@@ -22,6 +22,7 @@ from typing import Any, Iterator, Mapping
 import yaml
 
 from auditor.errors import KnowledgeBaseError
+from auditor.identify import diskcache
 from auditor.model import LicenceKind
 
 
@@ -102,8 +103,9 @@ def name_key(name: str) -> str:
 class KnowledgeBase:
     """All profiles, by id and by every name people use for them."""
 
-    def __init__(self, profiles: list[LicenceProfile], root: Path | None = None):
+    def __init__(self, profiles: list[LicenceProfile], root: Path | None = None, fingerprint: str | None = None):
         self.root = root
+        self.fingerprint = fingerprint  # of the files it was read from: keys the disk cache (diskcache.py)
         self._by_id = {p.id: p for p in profiles}
         self._by_key: dict[str, LicenceProfile] = {}
         # Insertion order sets precedence when two profiles share a name: ids first.
@@ -227,24 +229,40 @@ def default_root() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "licences"
 
 
-def read_knowledge_base(root: Path) -> KnowledgeBase:
-    """Read every profile under `root` (uncached)."""
-    if not root.is_dir():
-        raise KnowledgeBaseError(f"licence knowledge base not found at {root}")
-    profiles, seen = [], set()
+def _read_yaml(root: Path) -> list[tuple[str, Any]]:
+    """(file name, parsed mapping) of every profile file under `root`."""
+    raws = []
     for path in sorted(root.glob("*.yaml")):
         if path.name.startswith("_"):
             continue
         try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+            raws.append((path.name, yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)))
         except yaml.YAMLError as error:
             raise KnowledgeBaseError(f"{path.name}: not valid YAML: {error}") from None
-        profile = parse_profile(raw, root, path.name)
+    return raws
+
+
+def read_knowledge_base(root: Path) -> KnowledgeBase:
+    """Read every profile under `root` (the parsed YAML comes from the disk cache when the files are unchanged)."""
+    if not root.is_dir():
+        raise KnowledgeBaseError(f"licence knowledge base not found at {root}")
+    try:
+        key = diskcache.fingerprint(root)
+    except OSError:
+        key = None
+    raws = diskcache.read_profiles(key) if key else None
+    if raws is None:
+        raws = _read_yaml(root)
+        if key:
+            diskcache.write_profiles(key, raws)
+    profiles, seen = [], set()
+    for name, raw in raws:
+        profile = parse_profile(raw, root, name)
         if profile.id in seen:
-            raise KnowledgeBaseError(f"{path.name}: duplicate id {profile.id}")
+            raise KnowledgeBaseError(f"{name}: duplicate id {profile.id}")
         seen.add(profile.id)
         profiles.append(profile)
-    return KnowledgeBase(profiles, root)
+    return KnowledgeBase(profiles, root, key)
 
 
 @lru_cache(maxsize=8)

@@ -12,6 +12,7 @@ from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
 from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
+from auditor.identify.unknown import with_read_licences
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
 from auditor.judge.licences import assess_licences, card_terms_findings
@@ -64,10 +65,11 @@ class Auditor:
         evidence = self._look_up_links(gather_evidence(card, snapshot.texts))
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
+        kb = with_read_licences(self.kb, matches)  # licences read from unknown texts weigh like known ones
         weight_sets, scan_findings, facts = self._scan_weights(snapshot, artefacts, weight_sets, _card_licence_ids(card, matches))
-        licences = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
+        licences = assess_licences(matches, kb, licence_files, snapshot.texts, _card_expression(card))
         code = code_evidence(artefacts, evidence, card)
-        components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, self.kb)
+        components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, kb)
         items = mof_items(artefacts, components, evidence, code)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
         findings = list(licences.findings)
@@ -89,7 +91,7 @@ class Auditor:
             card=card,
             evidence=evidence,
             unread=snapshot.unread,
-            licence_summaries=summarise_licences(matches, self.kb),
+            licence_summaries=summarise_licences(matches, kb),
             facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items]},
         )
 
@@ -152,7 +154,7 @@ def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSu
         if profile is None:
             continue
         facts = tuple(
-            LicenceFact(name=name, value=str(fact.value), clause=fact.clause)
+            LicenceFact(name=name, value=str(fact.value), clause=fact.clause, confidence=fact.confidence)
             for name, fact in profile.facts.items()
             if _worth_saying(profile, name, fact)
         )
@@ -164,6 +166,7 @@ def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSu
             osi_approved=bool(profile.osi_approved),
             facts=facts,
             url=(profile.urls[0] if profile.urls else None),
+            unidentified=profile.unidentified,
         ))
     return tuple(summaries)
 

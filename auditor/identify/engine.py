@@ -4,9 +4,13 @@
 2. Exact: the whole normalised file equals a reference text (confidence 1.0).
 3. Similarity: regions of known texts (similarity.py), each settled to the right version by
    markers (markers.py) and checked for alterations (changes.py).
+   A region under a title that names another licence, product or organisation than the
+   profile (a research licence adapted from another lab's text) is not that licence.
 4. In the lines no region covers: marker titles of licences without a text, official
    notices and SPDX tags, references ("licensed under X"), and pointers in short files
    (phrases.py).
+5. When no licence was found at all, a licence text is still named from its own title and
+   read by its clauses (unknown.py).
 Matches come back in the order they appear in the file, one per licence id.
 """
 
@@ -20,6 +24,7 @@ from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
 from auditor.identify.similarity import Region, find_regions
+from auditor.identify.unknown import names_another_licence, read_unknown, title_above
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
 _SETTLED_CONFIDENCE = 0.85  # family found by similarity, version by markers
@@ -81,6 +86,7 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
         regions = [Region(reference, 0, n - 1, set(range(n)), set(reference.shingles))]
     else:
         regions = find_regions(norm.tokens, index)
+    regions, derived_from, adapted_lines = _own_titles_respected(regions, norm, kb)
     claimed: set[int] = set()
     for region in regions:
         claimed |= region.covered
@@ -90,6 +96,41 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
     free_lines = _free_lines(norm, [m.span for m in matches])
     if not free_lines:
         return matches
+    _phrase_matches(norm, source, kb, [n for n in free_lines if n not in adapted_lines], matches)
+    if not any(m.kind is not LicenceKind.REFERENCE for m in matches):
+        read = read_unknown(norm, free_lines, source, derived_from)
+        if read is not None:
+            matches.append(read)
+    return matches
+
+
+def _own_titles_respected(regions: list[Region], norm: Normalised, kb: KnowledgeBase) -> tuple[list[Region], str | None, set[int]]:
+    """The regions whose text is not titled as another licence; the name of the first one that is, and its lines.
+
+    A region that opens as its reference does keeps the reference's own title: a heading above
+    it ("LICENSE FOR component 1", "# Foo model licence") only introduces it.
+    """
+    kept: list[Region] = []
+    derived_from, adapted_lines = None, set()
+    for region in regions:
+        if norm.tokens[region.start:region.start + SHINGLE] == region.reference.tokens[:SHINGLE]:
+            kept.append(region)
+            continue
+        first, last = norm.token_lines[region.start], norm.token_lines[region.end]
+        # a title whose last words happen to be the reference's first words starts the region on its own line
+        title = title_above(norm, first, inclusive=region.start > 0 and norm.token_lines[region.start - 1] == first)
+        if title and names_another_licence(title, region.reference.profile, kb):
+            derived_from = derived_from or region.reference.profile.name
+            adapted_lines.update(range(first, last + 1))
+            continue
+        kept.append(region)
+    return kept, derived_from, adapted_lines
+
+
+def _phrase_matches(norm: Normalised, source: str, kb: KnowledgeBase, free_lines: list[int], matches: list[LicenceMatch]) -> None:
+    """Titles, notices, references and pointers in the lines no licence text covers, appended to `matches`."""
+    if not free_lines:
+        return
     free = FreeText(norm, free_lines)
     free_words = len(free.text.split())
     short = free_words <= rules().short_words and not matches
@@ -113,7 +154,6 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
                 id=UNKNOWN_REFERENCE, name=f"licence kept elsewhere ({target})", spdx=None, kind=LicenceKind.REFERENCE,
                 source=source, confidence=_POINTER_CONFIDENCE, method=MatchMethod.REFERENCE, span=span,
             ))
-    return matches
 
 
 def _dedupe(matches: list[LicenceMatch]) -> tuple[LicenceMatch, ...]:

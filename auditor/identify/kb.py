@@ -41,10 +41,14 @@ class LicenceCategory(str, Enum):
 
 @dataclass(frozen=True)
 class Fact:
-    """One fact as the profile writes it ("yes", "no", "capped", or the cap text) and its clause."""
+    """One fact as the profile writes it ("yes", "no", "capped", or the cap text) and its clause.
+
+    `confidence` is None for facts written by hand; facts read from an unknown text carry one.
+    """
 
     value: str
     clause: str | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class LicenceProfile:
     markers: tuple[str, ...]
     facts: Mapping[str, Fact]
     compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
+    unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
 
     def reference_text(self) -> str | None:
         """The licence's reference text, read on first use; None when the profile has none."""
@@ -115,6 +120,12 @@ class KnowledgeBase:
                     if name:
                         self._by_key.setdefault(name_key(name), profile)
         self.cache: dict[str, Any] = {}  # derived structures (the matcher's index) built once per KB
+
+    def extended(self, profiles: list[LicenceProfile]) -> "KnowledgeBase":
+        """This knowledge base and `profiles` (licences read from unknown texts), sharing its derived structures."""
+        wider = KnowledgeBase([*self._by_id.values(), *profiles], self.root, self.fingerprint)
+        wider.cache = self.cache
+        return wider
 
     def get(self, licence_id: str) -> LicenceProfile | None:
         return self._by_id.get(licence_id)

@@ -50,13 +50,14 @@ _LICENCE = re.compile(r"licenc(e|es|ed|ing|or|ee)\b")  # no leading \b: a litera
 class Normalised:
     """The token form of a text, and its marker form line by line (computed when first asked for)."""
 
-    __slots__ = ("tokens", "token_lines", "_clean", "_marker_lines")
+    __slots__ = ("tokens", "token_lines", "_clean", "_marker_lines", "_source_lines")
 
     def __init__(self, tokens: tuple[str, ...], token_lines: tuple[int, ...], clean: str):
         self.tokens = tokens
         self.token_lines = token_lines  # 1-based source line of each token
         self._clean = clean
         self._marker_lines: tuple[str, ...] | None = None
+        self._source_lines: list[str] | None = None
 
     @property
     def marker_lines(self) -> tuple[str, ...]:
@@ -64,6 +65,13 @@ class Normalised:
         if self._marker_lines is None:
             self._marker_lines = tuple(" ".join(line.split()) for line in marker_form(self._clean).split("\n"))
         return self._marker_lines
+
+    def source_line(self, number: int) -> str:
+        """Line `number` (1-based) cleaned of markup but in its own case: for quoting titles and clauses."""
+        if self._source_lines is None:
+            self._source_lines = self._clean.split("\n")
+        lines = self._source_lines
+        return lines[number - 1] if 1 <= number <= len(lines) else ""
 
     def marker_text(self, first_line: int = 1, last_line: int | None = None) -> str:
         """The marker form of lines first_line..last_line (1-based, inclusive), one space apart."""

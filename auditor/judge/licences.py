@@ -158,6 +158,8 @@ def assess_licences(
     for match in matches:
         if match.modified:
             findings.append(finding("licence-modified", f"{match.source}: {match.name} was altered" + (f" ({match.changes})" if match.changes else ""), [match.source]))
+        if match.unidentified and kb.get(match.id) is not None:
+            findings.append(finding("licence-unidentified", _read_licence_message(match), [match.source]))
         if match.kind is LicenceKind.REFERENCE:
             findings.append(finding("licence-reference-only", f"{match.source} only points to a licence kept elsewhere ({match.name})", [match.source]))
     for policy in policies:
@@ -189,6 +191,14 @@ def assess_licences(
 
     code_terms = _terms_of(code, kb, alternatives=False) if code else Terms(TermsLevel.NONE)
     return LicenceAssessment(weights=weights, code=code_terms, policies=policies, findings=tuple(findings))
+
+
+def _read_licence_message(match: LicenceMatch) -> str:
+    """What a finding says of a licence the knowledge base does not know, read from its own clauses."""
+    read = ", ".join(f"{f.name} {f.value}" for f in match.facts)
+    adapted = f"; {match.changes}" if match.changes else ""
+    return (f"{match.source} holds '{match.name}', a licence the auditor does not know{adapted}: its terms were read "
+            f"from its clauses ({read}); check them against the text")
 
 
 def _unidentified_files(matches, kb, licence_files, texts) -> list[str]:
@@ -254,7 +264,7 @@ def _tightened(terms: Terms, levels: list[TermsLevel], clauses: list[str]) -> Te
 
 def _unidentified_terms(matches, kb, licence_files, texts, card_expression, findings: list[Finding]) -> Terms:
     """No known licence grants rights: read unknown licence texts, or report no licence at all."""
-    unknown_claims = [m for m in matches if kb.get(m.id) is None]
+    unknown_claims = [m for m in matches if kb.get(m.id) is None and not m.unidentified]
     custom_files = _unidentified_files(matches, kb, licence_files, texts)
     for claim in unknown_claims:
         findings.append(finding("licence-unidentified", f"{claim.source} names '{claim.name}', which is not a licence the auditor knows", [claim.source]))

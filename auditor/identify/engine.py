@@ -43,10 +43,11 @@ def _match(profile: LicenceProfile, source: str, confidence: float, method: Matc
 
 def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb: KnowledgeBase, claimed: set[int]) -> LicenceMatch:
     span = (norm.token_lines[region.start], norm.token_lines[region.end])
-    profile = settle(region.reference.profile, norm, span[0], span[1], region.recall, kb)
+    recall = 1.0 if exact else region.recall
+    profile = settle(region.reference.profile, norm, span[0], span[1], recall, kb)
     if profile is not region.reference.profile:
         # another version than the text that matched: its own text (if any) was not closer
-        return _match(profile, source, max(_SETTLED_CONFIDENCE, min(region.recall, 0.95)), MatchMethod.SIMILARITY, span)
+        return _match(profile, source, max(_SETTLED_CONFIDENCE, min(recall, 0.95)), MatchMethod.SIMILARITY, span)
     if exact:
         return _match(profile, source, 1.0, MatchMethod.EXACT, span)
     changes = describe(region, norm.tokens, claimed - region.covered)
@@ -83,7 +84,8 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
     if exact:
         reference = index.references[exact[0]]
         n = len(norm.tokens)
-        regions = [Region(reference, 0, n - 1, set(range(n)), set(reference.shingles))]
+        # the whole text is the reference: its shingle table is not needed (and not built)
+        regions = [Region(reference, 0, n - 1, set(range(n)), set())]
     else:
         regions = find_regions(norm.tokens, index)
     regions, derived_from, adapted_lines = _own_titles_respected(regions, norm, kb)

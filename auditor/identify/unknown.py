@@ -23,7 +23,7 @@ from typing import Iterable
 
 import yaml
 
-from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile
+from auditor.identify.kb import YAML_LOADER, Fact, KnowledgeBase, LicenceCategory, LicenceProfile
 from auditor.identify.normalise import Normalised, marker_form
 from auditor.model import LicenceFact, LicenceKind, LicenceMatch, MatchMethod
 
@@ -64,7 +64,7 @@ class ClauseTable:
 @lru_cache(maxsize=1)
 def clause_table() -> ClauseTable:
     """clauses.yaml, compiled once."""
-    raw = yaml.safe_load(resources.files("auditor.identify").joinpath("clauses.yaml").read_text(encoding="utf-8"))
+    raw = yaml.load(resources.files("auditor.identify").joinpath("clauses.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
     rules = tuple(
         FactRule(
             fact=row["fact"],

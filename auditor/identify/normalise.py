@@ -16,7 +16,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-import yaml
+from auditor.yamlfile import load_yaml
+
 
 MAX_CHARS = 1_000_000  # licence files and NOTICEs are far smaller; beyond this is not a licence file
 
@@ -81,7 +82,7 @@ class Normalised:
 
 @lru_cache(maxsize=1)
 def equivalents() -> dict[str, tuple[str, ...]]:
-    raw = yaml.safe_load(resources.files("auditor.identify").joinpath("equivalents.yaml").read_text(encoding="utf-8"))
+    raw = load_yaml(resources.files("auditor.identify").joinpath("equivalents.yaml").read_text(encoding="utf-8"))
     return {str(k).lower(): tuple(str(v).lower().split()) for k, v in raw["words"].items()}
 
 

@@ -21,11 +21,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
-import yaml
-
-from auditor.identify.kb import YAML_LOADER, Fact, KnowledgeBase, LicenceCategory, LicenceProfile
+from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile
 from auditor.identify.normalise import Normalised, marker_form
 from auditor.model import LicenceFact, LicenceKind, LicenceMatch, MatchMethod
+from auditor.yamlfile import load_yaml
 
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+(?:\.[0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -64,7 +63,7 @@ class ClauseTable:
 @lru_cache(maxsize=1)
 def clause_table() -> ClauseTable:
     """clauses.yaml, compiled once."""
-    raw = yaml.load(resources.files("auditor.identify").joinpath("clauses.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    raw = load_yaml(resources.files("auditor.identify").joinpath("clauses.yaml").read_text(encoding="utf-8"))
     rules = tuple(
         FactRule(
             fact=row["fact"],

@@ -120,3 +120,42 @@ def test_a_licence_adapted_from_another_labs_text_is_not_reported_as_that_lab_s(
     assert read[0].changes == f"adapted from the text of {KB.get('llama2').name}"
     # the lab's own title over the same text is that lab's licence
     assert [m.id for m in identify_text(body, "LICENSE", KB)][0] == "llama2"
+
+
+def test_a_huge_unknown_licence_is_read_only_as_far_as_licences_go():
+    head = (FIXTURES / "unknown-territory-licence" / "files" / "LICENSE").read_text(encoding="utf-8")
+    filler = "This paragraph explains the history of the project at some length and grants nothing new.\n\n" * 800
+    text = head + filler + "The Northwind Works may be used solely for non-commercial research purposes.\n"
+    (match,) = identify_text(text, "LICENSE", KB)
+    assert {f.name: f.value for f in match.facts}["commercial_use"] == "yes"  # the late clause lies past the reading
+
+
+def test_a_card_declaring_an_open_licence_over_an_unknown_research_licence_is_relabelled():
+    from auditor.identify.metadata import identify_card_licences
+    from auditor.identify.unknown import with_read_licences
+    from auditor.judge.licences import TermsLevel, assess_licences
+    from auditor.model import ModelCard
+
+    text = (FIXTURES / "unknown-research-licence" / "files" / "LICENSE").read_text(encoding="utf-8")
+    card = ModelCard(path="README.md", metadata={"license": "apache-2.0"}, body="")
+    matches = (*identify_card_licences(card, KB), *identify_text(text, "LICENSE", KB))
+    kb = with_read_licences(KB, matches)
+    assert kb.get("LicenseRef-orion-labs-research-license").unidentified and KB.get("LicenseRef-orion-labs-research-license") is None
+    assessment = assess_licences(matches, kb, ["LICENSE"], {"LICENSE": text}, "apache-2.0")
+    assert assessment.weights.level is TermsLevel.NON_COMMERCIAL
+    codes = [f.code for f in assessment.findings]
+    assert "licence-relabelled" in codes and "licence-unidentified" in codes
+
+
+def test_a_licence_without_a_title_line_is_named_as_it_names_itself_or_by_its_file():
+    body = ("Version 2.0, March 2025\n\nYou and the Vela team agree to the following \"Vela Open Weights License Agreement\":\n\n"
+            "1. Vela grants you a non-exclusive, worldwide, royalty-free license to use, copy and modify the weights "
+            "for any purpose, including commercial purposes, if you register your organisation with Vela first. "
+            "You may not use the weights or their outputs to improve any other large language model. "
+            "You must retain this notice in every copy of the weights that you distribute to anyone.\n")
+    (match,) = identify_text(body, "LICENSE", KB)
+    assert (match.id, match.name) == ("LicenseRef-vela-open-weights-license-agreement", "Vela Open Weights License Agreement")
+    unnamed = body.replace('the following "Vela Open Weights License Agreement"', "these terms")
+    (match,) = identify_text(unnamed, "models/Vela Model License.md", KB)
+    assert match.name == "Vela Model License"
+    assert identify_text(unnamed, "LICENSE", KB) == ()

@@ -31,6 +31,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=\S)|(?<=[。；！？])")
 _ID_WORD = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*")
 _QUOTE_CHARS = 240  # a clause is quoted up to this long, around what matched
+READ_CHARS = 60_000  # an unknown licence is read this far (the longest model licences are about 40,000 characters)
 _TITLE_DECORATION = " \t#*_=\"'“”‘’`:-–—|"
 
 
@@ -174,6 +175,25 @@ def title_above(norm: Normalised, line: int, inclusive: bool = False) -> str | N
     return None
 
 
+_QUOTED_NAME = re.compile(r"[\"“]([A-Z][\w.\- ]{2,80}? (?:License|Licence|Agreement|LICENSE|AGREEMENT))(?:,)?[\"”]")
+_FILE_NAME = re.compile(r"(?i)\b(?:license|licence|agreement|terms)\b")
+
+
+def _quoted_name(norm: Normalised, lines: list[int]) -> str | None:
+    """A text without a title line often names itself in quotes ("the \"Foo Model License Agreement\"")."""
+    for n in lines[:40]:
+        for found in _QUOTED_NAME.finditer(norm.source_line(n)):
+            if distinctive_words(found.group(1)):
+                return found.group(1)
+    return None
+
+
+def _file_name(source: str) -> str | None:
+    """The file's own name when it names the licence ("Foo Model License.md"); LICENSE names nothing."""
+    stem = source.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("_", " ").strip()
+    return stem if _FILE_NAME.search(stem) and distinctive_words(stem) else None
+
+
 def _profile_words(profile: LicenceProfile) -> set[str]:
     words = distinctive_words(" ".join([profile.id, profile.name, *profile.aliases, profile.family or ""]))
     return words | {w.replace("-", "") for w in words}
@@ -257,21 +277,37 @@ def read_facts(sentences: list[str]) -> tuple[LicenceFact, ...]:
     return tuple(facts.values())
 
 
+def _leading(norm: Normalised, lines: list[int]) -> list[int]:
+    """The first of `lines` up to READ_CHARS characters: a licence states its terms well within that."""
+    kept, size = [], 0
+    for n in lines:
+        size += len(norm.marker_lines[n - 1]) + 1 if 1 <= n <= len(norm.marker_lines) else 0
+        if size > READ_CHARS:
+            break
+        kept.append(n)
+    return kept
+
+
 def read_unknown(norm: Normalised, lines: list[int], source: str, derived_from: str | None = None) -> LicenceMatch | None:
     """The licence `lines` of a file hold when no profile matched them: named from its title, read by its clauses.
 
-    None when the lines are no licence: too short, without a title naming one, or granting nothing.
+    The name is the text's title line; else the name it gives itself in quotes; else its file's
+    name when that names a licence. None when the lines are no licence: too short, granting
+    nothing, or named nowhere.
     """
     table = clause_table()
+    lines = _leading(norm, lines)
+    if not lines:
+        return None
     text = " ".join(norm.marker_lines[n - 1] for n in lines if 1 <= n <= len(norm.marker_lines))
     if len(text.split()) < table.min_words and len(_CJK.findall(text)) < 3 * table.min_words:
         return None
     if not table.grant.search(text):
         return None
     titled = title_at(norm, lines)
-    if titled is None:
+    title = titled[1] if titled else (_quoted_name(norm, lines) or _file_name(source))
+    if title is None:
         return None
-    _, title = titled
     licence_id = licence_ref(title)
     facts = read_facts(_sentences(norm, lines))
     note = f"adapted from the text of {derived_from}" if derived_from else None

@@ -133,7 +133,18 @@ def _related(card_families: set[str], file_families: set[str]) -> bool:
 def _terms_of(matches: list[LicenceMatch], kb: Any, alternatives: bool) -> Terms:
     levels = [profile_level(kb.get(m.id)) for m in matches]
     level = mildest(levels) if alternatives else strictest(levels)
-    return Terms(level=level, matches=tuple(matches))
+    return Terms(level=level, matches=tuple(matches), clauses=_read_terms(matches))
+
+
+_LEVEL_FACTS = ("commercial_use", "user_cap", "registration", "use_restrictions", "territory", "output_restrictions")
+
+
+def _read_terms(matches: list[LicenceMatch]) -> tuple[str, ...]:
+    """For licences read from unknown texts, the facts that set their level: the verdict says they were read."""
+    return tuple(dict.fromkeys(
+        f"{fact.name.replace('_', ' ')}: {fact.value}" for match in matches if match.unidentified
+        for fact in match.facts if fact.name in _LEVEL_FACTS
+    ))
 
 
 def assess_licences(

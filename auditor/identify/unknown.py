@@ -92,6 +92,10 @@ def clause_table() -> ClauseTable:
 
 # ---------------------------------------------------------------- titles
 
+def _marker(norm: Normalised, line: int) -> str:
+    return norm.marker_lines[line - 1] if 1 <= line <= len(norm.marker_lines) else ""
+
+
 def _is_title(marker_line: str) -> bool:
     table = clause_table()
     if not marker_line or len(marker_line.split()) > table.title_words or not table.title.search(marker_line):
@@ -133,7 +137,7 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
     found: list[tuple[int, str]] = []
     seen = 0
     for n in lines:
-        marker = norm.marker_lines[n - 1] if 1 <= n <= len(norm.marker_lines) else ""
+        marker = _marker(norm, n)
         if not marker:
             continue
         seen += 1
@@ -153,7 +157,7 @@ def _english_titles(norm: Normalised, lines: Iterable[int]) -> Iterable[int]:
     """Lines further down that read as an English licence title: the English half of a bilingual text."""
     ending = clause_table().english_title_end
     for n in lines:
-        marker = norm.marker_lines[n - 1] if 1 <= n <= len(norm.marker_lines) else ""
+        marker = _marker(norm, n)
         if marker and not _CJK.search(marker) and _is_title(marker) and ending.search(marker.strip(_TITLE_DECORATION)):
             if distinctive_words(marker):
                 yield n
@@ -164,7 +168,7 @@ def title_above(norm: Normalised, line: int, inclusive: bool = False) -> str | N
     table = clause_table()
     seen = 0
     for n in range(line if inclusive else line - 1, 0, -1):
-        marker = norm.marker_lines[n - 1] if n <= len(norm.marker_lines) else ""
+        marker = _marker(norm, n)
         if not marker:
             continue
         seen += 1
@@ -195,8 +199,7 @@ def _file_name(source: str) -> str | None:
 
 
 def _profile_words(profile: LicenceProfile) -> set[str]:
-    words = distinctive_words(" ".join([profile.id, profile.name, *profile.aliases, profile.family or ""]))
-    return words | {w.replace("-", "") for w in words}
+    return distinctive_words(" ".join([profile.id, profile.name, *profile.aliases, profile.family or ""]))
 
 
 def names_another_licence(title: str, profile: LicenceProfile, kb: KnowledgeBase) -> bool:
@@ -209,8 +212,7 @@ def names_another_licence(title: str, profile: LicenceProfile, kb: KnowledgeBase
     relatives = [profile, *(p for p in kb if profile.family and p.family == profile.family)]
     if any(m.search(marker) for p in relatives for m in p.compiled_markers):
         return False
-    squeezed = {w.replace("-", "") for w in words} | words
-    return not any(squeezed & _profile_words(p) for p in relatives)
+    return not any(words & _profile_words(p) for p in relatives)
 
 
 def licence_ref(title: str) -> str:
@@ -281,7 +283,7 @@ def _leading(norm: Normalised, lines: list[int]) -> list[int]:
     """The first of `lines` up to READ_CHARS characters: a licence states its terms well within that."""
     kept, size = [], 0
     for n in lines:
-        size += len(norm.marker_lines[n - 1]) + 1 if 1 <= n <= len(norm.marker_lines) else 0
+        size += len(_marker(norm, n)) + 1
         if size > READ_CHARS:
             break
         kept.append(n)
@@ -299,7 +301,7 @@ def read_unknown(norm: Normalised, lines: list[int], source: str, derived_from: 
     lines = _leading(norm, lines)
     if not lines:
         return None
-    text = " ".join(norm.marker_lines[n - 1] for n in lines if 1 <= n <= len(norm.marker_lines))
+    text = " ".join(_marker(norm, n) for n in lines)
     if len(text.split()) < table.min_words and len(_CJK.findall(text)) < 3 * table.min_words:
         return None
     if not table.grant.search(text):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ROOT / "licences" / "texts"
+UNKNOWN = ROOT / "tests" / "fixtures" / "repos"  # licences the knowledge base does not know, written for the tests
 OUT = ROOT / "tests" / "data" / "licences"
 COMMON = ("apache-2.0", "mit", "bsd-3-clause", "llama3.1", "llama2", "gemma", "creativeml-openrail-m", "qwen")
 
@@ -121,7 +122,26 @@ def variants() -> dict[str, str]:
     cases["title-swapped-llama2"] = retitled(text("llama2"), "ORION LABS RESEARCH LICENSE AGREEMENT")
     cases["title-swapped-llama3.1"] = retitled(text("llama3.1"), "Aurora Community Model License Agreement")
     cases["title-swapped-cc-by-nc-4.0"] = "# Zephyr Labs Non-Commercial Model License\n\n" + text("cc-by-nc-4.0")
+    cases.update(unknown_variants())
     return cases
+
+
+def unknown(case: str) -> str:
+    return (UNKNOWN / f"unknown-{case}-licence" / "files" / "LICENSE").read_text(encoding="utf-8")
+
+
+def unknown_variants() -> dict[str, str]:
+    """Licences no profile has, changed as the known ones are: they must still be named and read."""
+    bilingual = unknown("bilingual")
+    english_at = bilingual.index("XINGHE MODEL LICENSE AGREEMENT")
+    chinese, english = bilingual[:english_at], bilingual[english_at:]
+    return {
+        "unknown-bilingual-english-first": english + "\n" + chinese,
+        "unknown-chinese-only": chinese,
+        "unknown-research-markdown": markdown(unknown("research")),
+        "unknown-community-reflowed-crlf": reflowed(unknown("community")).replace("\n", "\r\n"),
+        "unknown-territory-header-footer": HEADER + unknown("territory") + FOOTER,
+    }
 
 
 def main() -> None:

@@ -77,7 +77,7 @@ class Auditor:
             findings += card_terms_findings(card.body, card.path or "README.md", licences.weights)
         findings += release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
         findings += scan_findings
-        findings += self._lineage(evidence.base_models, [m.id for m in licences.weights.matches])
+        findings += self._lineage(evidence.base_models, [m.id for m in licences.weights.matches], kb)
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
         return AuditResult(
             target=snapshot.target,
@@ -114,7 +114,7 @@ class Auditor:
         declared = {name: self.registry.dataset_licences(name) for name in evidence.datasets[:_MAX_DATASETS]}
         return replace(evidence, dataset_licences={name: ids for name, ids in declared.items() if ids})
 
-    def _lineage(self, base_models: tuple[str, ...], licence_ids: list[str]) -> list:
+    def _lineage(self, base_models: tuple[str, ...], licence_ids: list[str], kb) -> list:
         """Findings for base models whose licence this release does not honour (looked up through the source)."""
         if not base_models or not licence_ids:
             return []
@@ -123,7 +123,7 @@ class Auditor:
             ids = self.registry.base_model_licences(base)
             if ids:
                 declared[base] = ids
-        return check_lineage(declared, licence_ids, self.kb)
+        return check_lineage(declared, licence_ids, kb)
 
     def _licence_matches(self, snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tuple[str, ...]) -> tuple[LicenceMatch, ...]:
         matches: list[LicenceMatch] = []

@@ -159,3 +159,15 @@ def test_a_licence_without_a_title_line_is_named_as_it_names_itself_or_by_its_fi
     (match,) = identify_text(unnamed, "models/Vela Model License.md", KB)
     assert match.name == "Vela Model License"
     assert identify_text(unnamed, "LICENSE", KB) == ()
+
+
+def test_a_licence_read_from_an_unknown_text_is_weighed_against_its_base_model():
+    from auditor.identify.unknown import with_read_licences
+    from auditor.judge.lineage import check_lineage
+
+    text = (FIXTURES / "unknown-territory-licence" / "files" / "LICENSE").read_text(encoding="utf-8")
+    matches = identify_text(text, "LICENSE", KB)
+    kb = with_read_licences(KB, matches)
+    found = check_lineage({"org/base-nc": ["cc-by-nc-4.0"]}, [matches[0].id], kb)
+    assert [f.code for f in found] == ["licence-incompatible-with-base"]
+    assert "Northwind Open Model License Agreement" in found[0].message

@@ -39,11 +39,11 @@ _COPYRIGHT_LINE = re.compile(
     r"^[ \t]*(?:copyright[ \t]*(?:\(c\)|©|\d{4}|\[|<|\{)|\(c\)\s*\d|©|all rights reserved)[^\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "`": " ",
-                         "*": " ", "|": " ",
-                         "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-", "\u00a0": " ", "\t": " ",
-                         "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
-                         "\x85": " ", "\u2028": " ", "\u2029": " "})
+_QUOTES = {"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "`": " ",
+           "*": " ", "|": " ",
+           "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-", "\u00a0": " ", "\t": " ",
+           "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
+           "\x85": " ", "\u2028": " ", "\u2029": " "}
 _WORD = re.compile(r"[a-z0-9]+")
 _LICENCE = re.compile(r"licenc(e|es|ed|ing|or|ee)\b")  # no leading \b: a literal prefix is searched fast
 
@@ -88,7 +88,10 @@ def equivalents() -> dict[str, tuple[str, ...]]:
 
 def clean_markup(text: str) -> str:
     """`text` without markdown and HTML markup, quotes and dashes made plain; lines kept as they are."""
-    text = text.translate(_QUOTES)
+    # str.translate looks every character up in a dict; a replace per character present is C-fast
+    for char, plain in _QUOTES.items():
+        if char in text:
+            text = text.replace(char, plain)
     if "<" in text:
         text = _HTML_TAG.sub(" ", text)
     if "&" in text:
@@ -126,7 +129,14 @@ def normalise(text: str) -> Normalised:
     tokens: list[str] = []
     token_lines: list[int] = []
     for number, line in enumerate(text.split("\n"), start=1):
-        for word in _WORD.findall(line):
+        words = _WORD.findall(line)
+        if not words:
+            continue
+        if table.keys().isdisjoint(words):  # most lines: no spelling variant, no per-word work
+            tokens.extend(words)
+            token_lines.extend([number] * len(words))
+            continue
+        for word in words:
             mapped = table.get(word)
             if mapped is None:
                 tokens.append(word)

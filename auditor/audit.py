@@ -149,9 +149,14 @@ def _card_expression(card: ModelCard | None) -> str | None:
 def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSummary, ...]:
     """The knowledge base's facts for every known licence found, in order of first appearance."""
     summaries = []
+    read = {m.id: m for m in matches if m.unidentified}
     for licence_id in dict.fromkeys(m.id for m in matches):
         profile = kb.get(licence_id)
         if profile is None:
+            if licence_id in read:  # read from an unknown text, its facts settling no category
+                match = read[licence_id]
+                summaries.append(LicenceSummary(id=match.id, name=match.name, spdx=match.spdx, category="unknown",
+                                                osi_approved=False, facts=match.facts, unidentified=True))
             continue
         facts = tuple(
             LicenceFact(name=name, value=str(fact.value), clause=fact.clause, confidence=fact.confidence)

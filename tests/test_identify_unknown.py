@@ -171,3 +171,17 @@ def test_a_licence_read_from_an_unknown_text_is_weighed_against_its_base_model()
     found = check_lineage({"org/base-nc": ["cc-by-nc-4.0"]}, [matches[0].id], kb)
     assert [f.code for f in found] == ["licence-incompatible-with-base"]
     assert "Northwind Open Model License Agreement" in found[0].message
+
+
+def test_facts_read_from_a_licence_of_unsettled_category_are_still_reported():
+    from auditor.audit import summarise_licences
+    from auditor.identify.unknown import with_read_licences
+
+    text = ("ACME MODEL LICENSE\n\nAcme grants you a worldwide, royalty-free license to use, copy, modify and share the "
+            "Acme model weights and their documentation. You must retain this notice in every copy of the weights you "
+            "share with others. This License terminates automatically if you break any of these terms and conditions. "
+            "THE WEIGHTS ARE PROVIDED AS IS, WITHOUT WARRANTY OF ANY KIND, AND ACME IS NOT LIABLE FOR ANY DAMAGES.\n")
+    matches = identify_text(text, "LICENSE", KB)
+    (summary,) = summarise_licences(matches, with_read_licences(KB, matches))
+    assert (summary.name, summary.category, summary.unidentified) == ("Acme Model License", "unknown", True)
+    assert {f.name for f in summary.facts} == {"attribution", "termination"}

@@ -1,10 +1,11 @@
 """`audit-model`: argument wiring, the error table, and exit codes. No audit logic lives here.
 
-Exit codes (documented in the README and tested):
+Exit codes (documented in the README, in --help, and tested):
   0 audited (and the policy, if any, passed)   1 audited, policy failed
   2 usage error                                3 repo, revision or path not found
   4 access denied                              5 network or Hub failure after retries
   70 internal error (a bug: set AUDITOR_DEBUG=1 for the traceback)
+  130 interrupted (Ctrl-C); the targets audited by then are still reported
 In a batch the exit code is the highest of all targets', and every audited target's report
 is still written.
 """
@@ -12,47 +13,18 @@ is still written.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
 import click
 
 from auditor import __version__
+from auditor.logs import log
+from auditor.report import OutputFormat
+from auditor.targets import parse_target  # also imported from here by older callers
 
 # Codes 2-5 belong to the errors that cause them (auditor.errors, `exit_code`); these are the rest.
-EXIT_OK, EXIT_POLICY, EXIT_INTERNAL = 0, 1, 70
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
-_HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^/\s]+))?/?$")
-_FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".sarif": "sarif"}
-
-
-def parse_target(text: str, revision: str | None):
-    """A local directory when one exists at that path, else a Hub repo id (or Hub URL)."""
-    from auditor.errors import NotFound, UsageError
-    from auditor.model import Target, TargetKind
-
-    url = _HUB_URL.match(text)
-    if url:
-        return Target(TargetKind.HUB, repo_id=url.group("repo"), revision=revision or url.group("rev"))
-    path = Path(text).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            raise NotFound(f"{text} is a file, not a model repository directory")
-        return Target(TargetKind.LOCAL, path=str(path), revision=revision)
-    if _REPO_ID.match(text) and not text.startswith((".", "/", "~")):
-        return Target(TargetKind.HUB, repo_id=text, revision=revision)
-    if text.startswith((".", "/", "~")) or os.sep in text:
-        raise NotFound(f"no such directory: {text}")
-    raise UsageError(f"'{text}' is neither a local directory nor a Hub repo id of the form org/name")
-
-
-def _choose_format(output_format: str | None, output: str | None) -> str:
-    if output_format:
-        return output_format
-    if output:
-        return _FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), "markdown")
-    return "markdown" if sys.stdout.isatty() else "json"
+EXIT_OK, EXIT_POLICY, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
 
 
 class _Sources:
@@ -86,15 +58,21 @@ class _Sources:
         return self.hub() if target.kind is TargetKind.LOCAL else None
 
     def for_target(self, target):
+        """The source that reads `target`; it logs every read when --verbose asks for it."""
+        import logging
+
+        from auditor.logs import LoggedSource
         from auditor.model import TargetKind
 
         if target.kind is TargetKind.HUB:
-            return self.hub()
-        if self._local is None:
-            from auditor.sources.local import LocalSource
+            source = self.hub()
+        else:
+            if self._local is None:
+                from auditor.sources.local import LocalSource
 
-            self._local = LocalSource()
-        return self._local
+                self._local = LocalSource()
+            source = self._local
+        return LoggedSource(source) if log.isEnabledFor(logging.DEBUG) else source
 
 
 class Batch:
@@ -102,22 +80,27 @@ class Batch:
 
     def __init__(self):
         self.results, self.failures, self.outcomes, self.exit_code = [], [], [], EXIT_OK
+        self.interrupted = False  # Ctrl-C stopped the batch; the results so far are kept
 
     def render(self, output_format: str, renderer=None) -> str:
         """The report in `output_format`, by that format's renderer unless one is given, policy last."""
-        from auditor.report import OutputFormat, renderer_for
         from auditor.report.policy_section import attach_policy
 
-        renderer = renderer or renderer_for(OutputFormat(output_format))
+        chosen = OutputFormat.named(output_format)
+        renderer = renderer or chosen.renderer()
         report = renderer.render_batch(self.results, self.failures)
-        return attach_policy(report, output_format, self.outcomes, [r.target.label for r in self.results])
+        return attach_policy(report, chosen.value, self.outcomes, [r.target.label for r in self.results])
 
 
-def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None, check_links=True) -> Batch:
-    """Audit every target and check the policy (flags merged with each target's config file)."""
+def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None, check_links=True,
+                  config=None) -> Batch:
+    """Audit every target and check the policy (flags merged with the policy file, see PolicyFiles).
+
+    Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
     from auditor.audit import Auditor
-    from auditor.errors import AuditorError
+    from auditor.errors import AuditorError, explain
     from auditor.identify import identify_text, load_knowledge_base
+    from auditor.model import TargetKind
     from auditor.judge.policy import Policy, evaluate, policy_for
 
     identify = identify_text
@@ -129,35 +112,58 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
     sources = _Sources(token)
     code_hosts = sources.code_hosts() if check_links else None
     batch = Batch()
+    config = config or PolicyFiles()
+    token_given = bool(token or os.environ.get("HF_TOKEN"))
+    announced: set[str] = set()
     for text in targets:
+        target = None
         try:
             target = parse_target(text, revision)
-            policy = policy_for(target, flags or Policy())
-            click.echo(f"auditing {target.label} ...", err=True)
+            policy = policy_for(target, flags or Policy(), config_file=config.file, from_target=config.from_target, kb=kb)
+            if policy.origin and policy.origin not in announced:
+                announced.add(policy.origin)
+                log.info("policy from %s", policy.origin)
+            log.info("auditing %s ...", target.label)
             result = Auditor(sources.for_target(target), kb, identify, scan_weights, code_hosts, sources.registry_for(target, check_links)).run(target)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
-            message = str(error).splitlines()[0] if str(error) else type(error).__name__
-            click.echo(f"error: {text}: {message}", err=True)
+            message = explain(error, text, target is not None and target.kind is TargetKind.HUB, token_given)
+            log.error("error: %s: %s", text, message)
             batch.failures.append((text, message))
             batch.exit_code = max(batch.exit_code, error.exit_code)
+        except KeyboardInterrupt:
+            log.error("interrupted while auditing %s: reporting the %d target(s) audited before", text, len(batch.results))
+            batch.interrupted = True
+            batch.exit_code = EXIT_INTERRUPTED
+            break
     for result, outcome in zip(batch.results, batch.outcomes):
         if outcome is not None and not outcome.passed:
-            click.echo(f"policy failed for {result.target.label}: {'; '.join(f.rule for f in outcome.failures)}", err=True)
-            batch.exit_code = max(batch.exit_code, EXIT_POLICY)
+            log.warning("policy failed for %s: %s", result.target.label, "; ".join(f.rule for f in outcome.failures))
+            if not batch.interrupted:
+                batch.exit_code = max(batch.exit_code, EXIT_POLICY)
     return batch
 
 
-def _run(targets, revision, token, output_format, output, licence_engine, flags=None, scan_weights=None, check_links=True):
-    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links)
+class PolicyFiles:
+    """Where policy files come from: `--config FILE`, else the current directory; the audited
+    repo's own file only with `--config-from-target`."""
+
+    def __init__(self, file: str | None = None, from_target: bool = False):
+        self.file = Path(file) if file else None
+        self.from_target = from_target
+
+
+def _run(targets, revision, token, destination, licence_engine, flags=None, scan_weights=None, check_links=True,
+         config=None, sarif_info=False):
+    from auditor.output import deliver
+
+    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links, config)
     if batch.results or len(targets) > 1:
-        report = batch.render(output_format)
-        if output:
-            Path(output).write_text(report, encoding="utf-8")
-            click.echo(f"report written to {output}", err=True)
-        else:
-            click.echo(report, nl=False)
+        renderer = destination.format.renderer(include_info=sarif_info) if destination.format is OutputFormat.SARIF else None
+        deliver(batch.render(destination.format.value, renderer), destination)
+        if destination.path is not None:
+            log.info("report written to %s", destination.path)
     return batch.exit_code
 
 
@@ -174,43 +180,95 @@ def _fail_on_option(ctx, param, value):
         raise click.BadParameter(str(error)) from error
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def _list_findings(ctx, param, value):
+    """`--list-findings`: every finding code with its severity and meaning, then exit."""
+    if not value or ctx.resilient_parsing:
+        return
+    from auditor.findings import declared
+
+    codes = declared()
+    width = max(map(len, codes))
+    for code, spec in codes.items():
+        click.echo(f"{code:<{width}}  {spec['severity']:<7}  {spec['title']}")
+    ctx.exit(0)
+
+
+EPILOG = """\b
+Examples:
+  audit-model meta-llama/Llama-3.1-8B            a Hub repo (also hf.co/org/name, org/name@rev)
+  audit-model ./my-model                         a local checkout
+  audit-model org/name -o report.sarif           SARIF for code scanning (-o picks the format by suffix)
+  audit-model org/a org/b --format json -o out.json
+  audit-model . --fail-on not-open,unsafe-pickle --deny-licence 'cc-by-nc-*'
+
+\b
+Exit codes:
+  0    audited, and the policy (if any) passed
+  1    audited, and the policy failed
+  2    usage error (bad option, unknown name, -o into a missing directory)
+  3    repo, revision or path not found
+  4    access denied: a private or gated repo, or a token the Hub refused
+  5    network or Hub failure after retries
+  70   internal error (a bug; AUDITOR_DEBUG=1 shows the traceback)
+  130  interrupted; the targets audited by then are still reported
+In a batch the exit code is the highest of all targets'.
+"""
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
 @click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more targets from FILE, one per line (# starts a comment; - reads stdin).")
-@click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main).")
+@click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main); also spelt org/name@REV.")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
-@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "sarif", "cyclonedx"]), help="Report format (default: markdown on a terminal, else json; sarif for a .sarif --output).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of stdout.")
+@click.option("--format", "output_format", type=click.Choice(OutputFormat.names(), case_sensitive=False), help="Report format (default: markdown, or what the -o file's suffix says).")
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (- for stdout); .md, .json, .sarif, .sarif.json, .cdx.json and .bom.json choose the format.")
 @click.option("--licence-engine", "--license-engine", "licence_engine", type=click.Choice(["builtin", "scancode"]), default="builtin", show_default=True, help="Licence identification engine; scancode needs the [scancode] extra.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="NAMES", callback=_fail_on_option, help="Exit 1 when the verdict, a finding code, or a finding of a severity (error, warning, info) is among NAMES, e.g. not-open,unknown,licence-relabelled,error.")
-@click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids or names, comma-separated).")
-@click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES.")
+@click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids, names, families or patterns such as cc-by-*, comma-separated).")
+@click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES (e.g. cc-by-nc-*).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="Read the policy from FILE (.auditor.toml, or pyproject.toml's [tool.auditor]); default: the current directory's.")
+@click.option("--config-from-target", is_flag=True, help="Read the policy from a local target's own .auditor.toml or pyproject.toml (for a publisher auditing their own repo).")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
+@click.option("--sarif-info", is_flag=True, help="Include info findings in SARIF output (left out by default: code scanning shows each result as an alert).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and policy failures on stderr.")
+@click.option("--verbose", "-v", is_flag=True, help="Log every request and file read on stderr.")
+@click.option("--list-findings", is_flag=True, is_eager=True, expose_value=False, callback=_list_findings, help="List every finding code with its severity and meaning, and exit.")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences, scan_weights, check_links):
+def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences,
+                config_file, config_from_target, scan_weights, check_links, sarif_info, quiet, verbose):
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
-    TARGET is a Hugging Face Hub repo id (org/name) or a local checkout of a model repo.
-    The policy options may also be set in a [tool.auditor] table of pyproject.toml or in
-    .auditor.toml (read from a local target's directory, else the current one); flags win.
+    TARGET is a Hugging Face Hub repo id (org/name, org/name@rev, hf.co/org/name) or a local
+    checkout of a model repo. The policy options may also be set in a [tool.auditor] table of
+    pyproject.toml or in .auditor.toml: --config FILE, else the current directory's; the
+    audited repo's own only with --config-from-target. Flags win.
     """
+    from auditor import logs
+
+    logs.configure(quiet=quiet, verbose=verbose)
     targets = tuple(targets) + _read_targets(targets_from)
     if not targets:
         raise click.UsageError("give at least one TARGET (a Hub repo id or a local directory), or --targets-from FILE")
-    chosen = _choose_format(output_format, output)
     try:
-        flags = _policy_flags(fail_on, allow_licences, deny_licences)
-        code = _run(targets, revision, token, chosen, output, licence_engine, flags, scan_weights, check_links)
+        from auditor.output import choose
+
+        destination = choose(output_format, output)
+        config = PolicyFiles(config_file, config_from_target)
+        flags = _policy_flags(fail_on, allow_licences, deny_licences, config)
+        code = _run(targets, revision, token, destination, licence_engine, flags, scan_weights, check_links, config, sarif_info)
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
         from auditor.errors import AuditorError
 
         if isinstance(error, AuditorError):
-            click.echo(f"error: {error}", err=True)
+            log.error("error: %s", error)
             sys.exit(error.exit_code)
         if os.environ.get("AUDITOR_DEBUG"):
             raise
-        click.echo(f"internal error: {type(error).__name__}: {error} (set AUDITOR_DEBUG=1 for details)", err=True)
+        log.error("internal error: %s: %s (set AUDITOR_DEBUG=1 for details)", type(error).__name__, error)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code)
 
@@ -222,12 +280,23 @@ def _read_targets(stream) -> tuple[str, ...]:
     return tuple(line for line in lines if line)
 
 
-def _policy_flags(fail_on, allow_licences, deny_licences):
+def _policy_flags(fail_on, allow_licences, deny_licences, config=None):
+    """The policy the flags give; licence names and the policy file (--config or the current
+    directory's) are checked here, before any audit."""
+    from auditor.identify import load_knowledge_base
+    from auditor.judge.policy import Policy, read_config, read_config_file, split_names
+
+    if config is not None and config.file is not None:
+        read_config_file(config.file, load_knowledge_base())
+    else:
+        read_config(Path.cwd(), load_knowledge_base())
     if not (fail_on or allow_licences or deny_licences):
         return None
-    from auditor.judge.policy import Policy, split_names
+    from auditor.judge.licence_names import check_allow_deny
 
-    return Policy(fail_on=tuple(fail_on), allow=split_names(allow_licences), deny=split_names(deny_licences))
+    allow, deny = split_names(allow_licences), split_names(deny_licences)
+    check_allow_deny(allow, deny)
+    return Policy(fail_on=tuple(fail_on), allow=allow, deny=deny)
 
 
 def main() -> None:

@@ -29,8 +29,10 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, code: int, words: s
     assert proc.stdout == ""
 
 
-def test_unknown_repo_exits_3(fake_hub):
-    assert_one_line_error(audit("nobody/nothing-here"), 3, "not found")
+def test_unknown_repo_exits_3_and_may_be_private(fake_hub):
+    proc = audit("nobody/nothing-here")
+    assert_one_line_error(proc, 3, "not found")
+    assert_one_line_error(proc, 3, "if it is private, pass --token")
 
 
 def test_bad_revision_exits_3(fake_hub):
@@ -43,16 +45,16 @@ def test_private_repo_without_token_exits_4_and_says_how(fake_hub):
 
 
 def test_private_repo_with_a_rejected_token_exits_4(fake_hub):
-    assert_one_line_error(audit("fetch-lab/private-1b", "--token", "hf_wrong"), 4, "")
+    assert_one_line_error(audit("fetch-lab/private-1b", "--token", "hf_wrong"), 4, "refused the token")
 
 
 def test_hub_down_exits_5(fake_hub):
-    assert_one_line_error(audit("fetch-lab/down"), 5, "")
+    assert_one_line_error(audit("fetch-lab/down"), 5, "503")
 
 
 def test_unreachable_endpoint_exits_5():
     proc = audit("org/name", env={"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_DISABLE_TELEMETRY": "1"})
-    assert_one_line_error(proc, 5, "")
+    assert_one_line_error(proc, 5, "127.0.0.1:9")
 
 
 def test_nonexistent_path_exits_3(tmp_path):

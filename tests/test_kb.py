@@ -10,6 +10,7 @@ reference text and no other profile's, and SPDX ids that SPDX or ScanCode know.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -23,6 +24,18 @@ LICENCES = Path(__file__).resolve().parent.parent / "licences"
 SCHEMA = yaml.safe_load((LICENCES / "_schema.yaml").read_text(encoding="utf-8"))
 PROFILE_PATHS = sorted(p for p in LICENCES.glob("*.yaml") if not p.name.startswith("_"))
 TYPES = {"str": str, "list": list, "bool": bool, "map": dict}
+def _load_script(name: str):
+    """A maintainer script of scripts/ as a module (scripts/ is not a package)."""
+    path = LICENCES.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_script_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+licence_table = _load_script("licence_table")
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
 LICENSE_REF = re.compile(r"^LicenseRef-[A-Za-z0-9.\-]+$")
 SCANCODE_SOURCE = "scancode-toolkit-mini"
 # Words that do not tell two licence names apart ("Apache License" = "apache").
@@ -219,6 +232,54 @@ class TestProfile:
                     assert extends(other, profile["id"]), f"{marker!r} also matches {other}"
 
 
+    def test_source_names_the_producers_file_by_commit_and_hash(self, path):
+        source = _profile(path).get("source")
+        if source is None:
+            return
+        assert set(source) == {"repo", "path", "commit", "sha256"}, f"source fields: {sorted(source)}"
+        assert re.fullmatch(r"github:[A-Za-z0-9][\w.-]*/[\w.-]+", str(source["repo"])), source["repo"]
+        assert isinstance(source["path"], str) and source["path"].strip()
+        assert HEX40.match(str(source["commit"])), f"commit is not 40 hex digits: {source['commit']}"
+        assert HEX64.match(str(source["sha256"])), f"sha256 is not 64 hex digits: {source['sha256']}"
+
+    def test_a_read_licence_without_text_is_found_by_markers(self, path):
+        profile = _profile(path)
+        if "source" in profile and "text" not in profile:
+            assert profile.get("markers"), "a profile with no reference text needs markers to be found"
+
+
+def test_no_profile_title_triggers_another_profiles_markers():
+    """A title names one licence: another profile's marker firing on it would be a false match."""
+    collisions = []
+    for profile_id, profile in profiles().items():
+        titles = [normalised(t) for t in [profile["name"], *profile.get("aliases", [])]]
+        for other_id, other in profiles().items():
+            if other_id == profile_id:
+                continue
+            for marker in other.get("markers", []):
+                hit = next((t for t in titles if re.search(marker, t)), None)
+                if hit is not None:
+                    collisions.append(f"{profile_id} title {hit!r} triggers {other_id} marker {marker!r}")
+    assert not collisions, collisions
+
+
+def test_licence_table_is_up_to_date():
+    current = (LICENCES / "README.md").read_text(encoding="utf-8")
+    assert current == licence_table.render(licence_table.load_profiles(LICENCES)), (
+        "licences/README.md is out of date: run python scripts/licence_table.py"
+    )
+
+
+def test_licence_table_names_each_text_origin():
+    scancode = {"id": "x", "text": "texts/x.txt", "text_source": "scancode-toolkit-mini 32.5.0: k.LICENSE", "scancode_key": "k"}
+    read = {"id": "y", "source": {"repo": "github:org/name", "path": "LICENSE", "commit": "a" * 40, "sha256": "b" * 64}}
+    assert licence_table.text_origin(scancode) == "ScanCode `k`"
+    assert licence_table.text_origin(read) == f"github:org/name@{'a' * 12}:LICENSE"
+    assert licence_table.text_origin({"id": "z"}) == "none"
+    row = licence_table.render([{"id": "p|q", "name": "A | B", "category": "permissive"}]).splitlines()[-1]
+    assert row == "| p\\|q | A \\| B |  | permissive | none |"
+
+
 def test_names_and_aliases_point_at_one_profile_only():
     seen: dict[str, str] = {}
     clashes = []
@@ -229,6 +290,12 @@ def test_names_and_aliases_point_at_one_profile_only():
                 clashes.append(f"{key!r}: {seen[key]} and {profile_id}")
             seen.setdefault(key, profile_id)
     assert not clashes, clashes
+
+
+def test_every_name_and_alias_has_a_name_key():
+    """A name of CJK characters alone has no key: lookups could never reach it."""
+    empty = [f"{pid}: {name!r}" for pid, p in profiles().items() for name in [p["name"], *p.get("aliases", [])] if not name_key(name)]
+    assert not empty, empty
 
 
 def test_spdx_and_scancode_ids_are_unique():

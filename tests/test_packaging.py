@@ -20,7 +20,7 @@ def wheel(tmp_path_factory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
         check=True, capture_output=True, timeout=300,
     )
-    (built,) = out.glob("auditor-*.whl")
+    (built,) = out.glob("audit_model-*.whl")  # the distribution is named after the command
     return built
 
 

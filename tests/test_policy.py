@@ -53,8 +53,16 @@ def test_unknown_fail_on_name_is_a_usage_error_listing_valid_names():
     with pytest.raises(UsageError) as caught:
         check_fail_on(["not-open,closed"])
     message = str(caught.value)
-    assert "'closed'" in message and "restricted-weights" in message and "unsafe-pickle" in message and "warning" in message
+    assert "'closed'" in message and "restricted-weights" in message and "--list-findings" in message and "warning" in message
+    assert "pickle" not in message and len(message) < 400  # the codes are listed by --list-findings, not here
     assert caught.value.exit_code == 2
+
+
+def test_unknown_fail_on_name_suggests_the_closest_and_reads_underscores_as_hyphens():
+    assert check_fail_on(["unsafe_pickle", "Not_Open"]) == ("unsafe-pickle", "not-open")
+    with pytest.raises(UsageError) as caught:
+        check_fail_on("unsafe-pickel")
+    assert "did you mean 'unsafe-pickle'" in str(caught.value)
 
 
 def test_verdict_rule():
@@ -161,19 +169,32 @@ def test_bad_config_is_a_usage_error_naming_the_file(tmp_path, text, fragment):
 
 def test_flags_override_the_file_key_by_key(tmp_path):
     (tmp_path / ".auditor.toml").write_text('fail-on = ["not-open"]\nallow-licence = ["mit"]\n')
-    policy = policy_for(local(tmp_path), Policy(fail_on=("error",)))
+    policy = policy_for(local(tmp_path), Policy(fail_on=("error",)), from_target=True)
     assert policy.fail_on == ("error",) and policy.allow == ("mit",) and policy.origin
-    only_flags = policy_for(local(tmp_path), Policy(fail_on=("error",), allow=("apache-2.0",)))
+    only_flags = policy_for(local(tmp_path), Policy(fail_on=("error",), allow=("apache-2.0",)), from_target=True)
     assert only_flags.origin is None
 
 
-def test_hub_target_reads_the_current_directory(tmp_path, monkeypatch):
+def test_every_target_reads_the_current_directory(tmp_path, monkeypatch):
     (tmp_path / ".auditor.toml").write_text('fail-on = ["unknown"]\n')
     hub = Target(TargetKind.HUB, repo_id="org/name")
     assert policy_for(hub, Policy(), cwd=tmp_path).fail_on == ("unknown",)
     monkeypatch.chdir(tmp_path)
     assert policy_for(hub, Policy()).fail_on == ("unknown",)
-    assert not policy_for(local(tmp_path / "elsewhere"), Policy())
+    assert policy_for(local(tmp_path / "elsewhere"), Policy()).fail_on == ("unknown",)
+
+
+def test_the_targets_own_policy_applies_only_when_asked_and_config_file_replaces_the_current_directory(tmp_path):
+    repo, elsewhere = tmp_path / "repo", tmp_path / "cwd"
+    repo.mkdir(), elsewhere.mkdir()
+    (repo / ".auditor.toml").write_text('fail-on = ["error"]\n')
+    (elsewhere / ".auditor.toml").write_text('fail-on = ["not-open"]\n')
+    chosen = tmp_path / "policy.toml"
+    chosen.write_text('[tool.auditor]\ndeny-licence = ["mit"]\n')
+    assert policy_for(local(repo), Policy(), cwd=elsewhere).fail_on == ("not-open",)  # the repo does not pick its rules
+    assert policy_for(local(repo), Policy(), cwd=elsewhere, from_target=True).fail_on == ("error",)
+    by_file = policy_for(local(repo), Policy(), cwd=elsewhere, config_file=chosen)
+    assert by_file.deny == ("mit",) and not by_file.fail_on and by_file.origin == str(chosen)
 
 
 def outcomes():
@@ -223,7 +244,7 @@ def test_cli_rejects_an_unknown_fail_on_name_before_auditing(tmp_path):
 
     outcome = CliRunner().invoke(audit_model, [str(tmp_path), "--fail-on", "not-open,closed"])
     assert outcome.exit_code == 2
-    assert "unknown name 'closed'" in outcome.output and "licence-relabelled" in outcome.output
+    assert "unknown name 'closed'" in outcome.output and "--list-findings" in outcome.output
     assert "auditing" not in outcome.output
 
 

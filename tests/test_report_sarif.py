@@ -47,7 +47,7 @@ def test_driver_declares_every_finding_code_as_a_rule():
 
 
 def test_results_carry_rule_level_message_and_file_locations():
-    run = validate(SarifRenderer().render(relabelled_result()))["runs"][0]
+    run = validate(SarifRenderer(include_info=True).render(relabelled_result()))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     first, second = run["results"]
     assert first["ruleId"] == "licence-relabelled" and rules[first["ruleIndex"]]["id"] == "licence-relabelled"
@@ -69,7 +69,7 @@ def test_release_wide_findings_point_at_the_card():
 
 
 def test_evidence_that_is_not_a_repo_file_is_not_a_location():
-    run = validate(SarifRenderer().render(hub_result()))["runs"][0]
+    run = validate(SarifRenderer(include_info=True).render(hub_result()))["runs"][0]
     by_rule = {item["ruleId"]: item for item in run["results"]}
     assert by_rule["pickle-weights"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pytorch_model.bin"
     assert by_rule["base-model-licence"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "README.md"
@@ -118,9 +118,31 @@ def test_renderer_for_knows_sarif():
 @pytest.mark.parametrize("name", fixture_names())
 def test_every_fixture_audit_is_valid_sarif_located_in_the_checkout(tmp_path, name):
     result, checkout = audit_fixture(name, tmp_path)
-    run = validate(SarifRenderer().render(result))["runs"][0]
+    run = validate(SarifRenderer(include_info=True).render(result))["runs"][0]
     assert len(run["results"]) == len(result.findings)
     for item in run["results"]:
         for location in item["locations"]:
             uri = location["physicalLocation"]["artifactLocation"]["uri"]
             assert (checkout / uri).exists() or uri == "README.md", (item["ruleId"], uri)
+
+
+def test_info_findings_are_left_out_unless_asked_for():
+    result = relabelled_result()
+    assert any(f.severity.value == "info" for f in result.findings)
+    default = validate(SarifRenderer().render(result))["runs"][0]["results"]
+    assert {r["level"] for r in default} == {"error"} and all(r["ruleId"] != "use-policy" for r in default)
+    everything = validate(SarifRenderer(include_info=True).render(result))["runs"][0]["results"]
+    assert "use-policy" in {r["ruleId"] for r in everything}
+
+
+def test_batch_results_name_their_target_in_every_location():
+    log = validate(SarifRenderer(include_info=True).render_batch([hub_result(), relabelled_result()]))
+    for run in log["runs"]:
+        root = run["originalUriBaseIds"]["TARGETROOT"]["uri"]
+        assert root.endswith("/") and "://" in root
+        assert run["results"]
+        for item in run["results"]:
+            for location in item["locations"]:
+                assert location["physicalLocation"]["artifactLocation"]["uriBaseId"] == "TARGETROOT"
+                assert location["properties"]["target"] == run["properties"]["target"]
+    assert log["runs"][0]["originalUriBaseIds"]["TARGETROOT"]["uri"].startswith("https://huggingface.co/fixture-lab/fixture-1b/blob/")

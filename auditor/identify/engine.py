@@ -24,7 +24,7 @@ from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
 from auditor.identify.similarity import Region, find_regions
-from auditor.identify.unknown import names_another_licence, read_unknown, title_above
+from auditor.identify.unknown import licence_named, names_another_licence, read_unknown, title_above
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
 _SETTLED_CONFIDENCE = 0.85  # family found by similarity, version by markers
@@ -41,10 +41,12 @@ def _match(profile: LicenceProfile, source: str, confidence: float, method: Matc
     )
 
 
-def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb: KnowledgeBase, claimed: set[int]) -> LicenceMatch:
+def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb: KnowledgeBase, claimed: set[int],
+                  titled: LicenceProfile | None = None) -> LicenceMatch:
+    """The match of one region; `titled` is the known licence the text's own title names, when not the region's."""
     span = (norm.token_lines[region.start], norm.token_lines[region.end])
     recall = 1.0 if exact else region.recall
-    profile = settle(region.reference.profile, norm, span[0], span[1], recall, kb)
+    profile = titled or settle(region.reference.profile, norm, span[0], span[1], recall, kb)
     if profile is not region.reference.profile:
         # another version than the text that matched: its own text (if any) was not closer
         return _match(profile, source, max(_SETTLED_CONFIDENCE, min(recall, 0.95)), MatchMethod.SIMILARITY, span)
@@ -88,12 +90,12 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
         regions = [Region(reference, 0, n - 1, set(range(n)), set())]
     else:
         regions = find_regions(norm.tokens, index)
-    regions, derived_from, adapted_lines = _own_titles_respected(regions, norm, kb)
+    regions, titled, derived_from, adapted_lines = _own_titles_respected(regions, norm, kb)
     claimed: set[int] = set()
     for region in regions:
         claimed |= region.covered
     for region in regions:
-        matches.append(_region_match(region, bool(exact), norm, source, kb, claimed))
+        matches.append(_region_match(region, bool(exact), norm, source, kb, claimed, titled.get(id(region))))
 
     free_lines = _free_lines(norm, [m.span for m in matches])
     if not free_lines:
@@ -106,13 +108,16 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
     return matches
 
 
-def _own_titles_respected(regions: list[Region], norm: Normalised, kb: KnowledgeBase) -> tuple[list[Region], str | None, set[int]]:
-    """The regions whose text is not titled as another licence; the name of the first one that is, and its lines.
+def _own_titles_respected(regions: list[Region], norm: Normalised, kb: KnowledgeBase) -> tuple[list[Region], dict, str | None, set[int]]:
+    """The regions whose text is not titled as another licence, and the profile named by the title
+    of those titled as another known licence (by id of region); for a text titled as a licence the
+    knowledge base does not know, the name of the licence its text came from, and its lines.
 
     A region that opens as its reference does keeps the reference's own title: a heading above
     it ("LICENSE FOR component 1", "# Foo model licence") only introduces it.
     """
     kept: list[Region] = []
+    titled: dict[int, LicenceProfile] = {}
     derived_from, adapted_lines = None, set()
     for region in regions:
         if norm.tokens[region.start:region.start + SHINGLE] == region.reference.tokens[:SHINGLE]:
@@ -122,11 +127,16 @@ def _own_titles_respected(regions: list[Region], norm: Normalised, kb: Knowledge
         # a title whose last words happen to be the reference's first words starts the region on its own line
         title = title_above(norm, first, inclusive=region.start > 0 and norm.token_lines[region.start - 1] == first)
         if title and names_another_licence(title, region.reference.profile, kb):
+            named = licence_named(title, kb)
+            if named is not None:  # another licence the knowledge base knows, adapted from this text
+                titled[id(region)] = named
+                kept.append(region)
+                continue
             derived_from = derived_from or region.reference.profile.name
             adapted_lines.update(range(first, last + 1))
             continue
         kept.append(region)
-    return kept, derived_from, adapted_lines
+    return kept, titled, derived_from, adapted_lines
 
 
 def _phrase_matches(norm: Normalised, source: str, kb: KnowledgeBase, free_lines: list[int], matches: list[LicenceMatch]) -> None:

@@ -215,6 +215,16 @@ def names_another_licence(title: str, profile: LicenceProfile, kb: KnowledgeBase
     return not any(words & _profile_words(p) for p in relatives)
 
 
+def licence_named(title: str, kb: KnowledgeBase) -> LicenceProfile | None:
+    """The profile a title names: by its name or alias, else by a marker of its version."""
+    named = kb.lookup(title)
+    if named is not None and named.kind is LicenceKind.LICENCE:
+        return named
+    marker = " ".join(marker_form(title).split())
+    hits = [p for p in kb if p.kind is LicenceKind.LICENCE and any(m.search(marker) for m in p.compiled_markers)]
+    return hits[0] if len(hits) == 1 else None
+
+
 def licence_ref(title: str) -> str:
     """A stable SPDX LicenseRef id made from a title ("The Foo Model License v1.0" -> LicenseRef-foo-model-license-v1.0)."""
     words = _ID_WORD.findall(title)

@@ -1,9 +1,9 @@
 """The user's policy: which verdicts, findings and licences make an audit fail (exit code 1).
 
 Rules come from the command line (--fail-on, --allow-licence, --deny-licence) or from a
-`[tool.auditor]` table in pyproject.toml or an `.auditor.toml` (read from a local target's
-directory, or the current directory for a Hub target); a flag replaces the same key from a
-file. `--fail-on` takes verdicts (`not-open`), finding codes (`unsafe-pickle`) and severity
+`[tool.auditor]` table in pyproject.toml or an `.auditor.toml`: the file `--config` names,
+else the current directory's; a local target's own only when the caller asks
+(`--config-from-target`). A flag replaces the same key from a file. `--fail-on` takes verdicts (`not-open`), finding codes (`unsafe-pickle`) and severity
 thresholds (`error` = any error finding, `warning` = any warning or error). Licence lists
 match our ids, SPDX ids and the knowledge base's aliases. Evaluation is pure: an AuditResult
 in, a PolicyOutcome out; auditor.report.policy_section puts the outcome into the report.
@@ -98,16 +98,19 @@ def valid_fail_on() -> tuple[str, ...]:
 
 
 def check_fail_on(values: Iterable[str] | str | None, where: str = "--fail-on") -> tuple[str, ...]:
-    """Normalised --fail-on names; an unknown name is a usage error that lists the valid ones."""
+    """Normalised --fail-on names; an unknown name is a usage error with the closest valid names."""
+    from auditor.judge.licence_names import did_you_mean
+
     names = []
-    valid = set(valid_fail_on())
+    valid = valid_fail_on()
     for raw in split_names(values):
-        # The US spelling of our own codes is accepted, as for the option names.
-        name = raw.lower().replace("license", "licence")
+        # The US spelling of our own codes is accepted, as for the option names, and `_` for `-`.
+        name = raw.lower().replace("_", "-").replace("license", "licence")
         if name not in valid:
             raise UsageError(
-                (f"{where}: " if where else "") + f"unknown name '{raw}'. Valid names are verdicts ({', '.join(VERDICTS)}), "
-                f"severities ({', '.join(SEVERITIES)}) and finding codes ({', '.join(declared())})"
+                (f"{where}: " if where else "") + f"unknown name '{raw}'{did_you_mean(name, valid)}. Valid names are "
+                f"verdicts ({', '.join(VERDICTS)}), severities ({', '.join(SEVERITIES)}) and finding codes "
+                "(audit-model --list-findings lists them)"
             )
         names.append(name)
     return tuple(dict.fromkeys(names))
@@ -119,7 +122,7 @@ def _config_table(path: Path) -> Mapping[str, Any] | None:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise UsageError(f"{path}: cannot read the auditor policy: {error}") from error
     table = data.get("tool", {}).get("auditor") if isinstance(data.get("tool"), dict) else None
-    if table is None and path.name == ".auditor.toml":
+    if table is None and path.name != "pyproject.toml":  # .auditor.toml, or a --config file: keys at the top
         table = {k: v for k, v in data.items() if k != "tool"}
     if table is not None and not isinstance(table, dict):
         raise UsageError(f"{path}: [tool.auditor] must be a table")
@@ -132,36 +135,59 @@ def _config_key(key: str) -> str:
     return key[:-1] if key.endswith("licences") else key
 
 
-def read_config(directory: Path) -> Policy:
+def read_config(directory: Path, kb: Any = None) -> Policy:
     """The policy in `directory`'s .auditor.toml, else in its pyproject.toml; empty when neither has one."""
     for name in CONFIG_FILES:
         path = directory / name
-        if not path.is_file():
-            continue
-        table = _config_table(path)
-        if not table:
-            continue
-        values: dict[str, tuple[str, ...]] = {}
-        for key, value in table.items():
-            normal = _config_key(str(key))
-            if normal not in _KEYS:
-                raise UsageError(f"{path}: unknown policy key '{key}'; valid keys: {', '.join(_KEYS)}")
-            if not isinstance(value, (str, list)):
-                raise UsageError(f"{path}: '{key}' must be a list of names or a comma-separated string")
-            values[normal] = split_names(value)
-        return Policy(
-            fail_on=check_fail_on(values.get("fail-on"), where=f"{path}: fail-on"),
-            allow=values.get("allow-licence", ()),
-            deny=values.get("deny-licence", ()),
-            origin=str(path),
-        )
+        if path.is_file():
+            policy = read_config_file(path, kb)
+            if policy is not None:
+                return policy
     return Policy()
 
 
-def policy_for(target: Target, flags: Policy, cwd: Path | None = None) -> Policy:
-    """The policy for one target: its configuration file, with each key given as a flag replaced."""
-    directory = Path(target.path) if target.kind is TargetKind.LOCAL and target.path else (cwd or Path.cwd())
-    config = read_config(directory)
+def read_config_file(path: Path, kb: Any = None) -> Policy | None:
+    """The policy one file declares; None when it has no auditor table. Licence names are
+    checked against `kb` when one is given."""
+    table = _config_table(path)
+    if not table:
+        return None
+    values: dict[str, tuple[str, ...]] = {}
+    for key, value in table.items():
+        normal = _config_key(str(key))
+        if normal not in _KEYS:
+            raise UsageError(f"{path}: unknown policy key '{key}'; valid keys: {', '.join(_KEYS)}")
+        if not isinstance(value, (str, list)):
+            raise UsageError(f"{path}: '{key}' must be a list of names or a comma-separated string")
+        values[normal] = split_names(value)
+    if kb is not None:
+        from auditor.judge.licence_names import check_licence_names
+
+        for key in ("allow-licence", "deny-licence"):
+            check_licence_names(values.get(key, ()), kb, where=f"{path}: {key}")
+    return Policy(
+        fail_on=check_fail_on(values.get("fail-on"), where=f"{path}: fail-on"),
+        allow=values.get("allow-licence", ()),
+        deny=values.get("deny-licence", ()),
+        origin=str(path),
+    )
+
+
+def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_file: Path | None = None,
+               from_target: bool = False, kb: Any = None) -> Policy:
+    """The policy for one target, with each key given as a flag replacing the file's.
+
+    The file is `config_file` when given, else the current directory's; the audited repo's own
+    file replaces it only when `from_target` (a publisher auditing their own repo): a repo
+    must not choose the rules it is judged by."""
+    if config_file is not None:
+        config = read_config_file(Path(config_file), kb)
+        if config is None:
+            raise UsageError(f"{config_file}: no auditor policy in it ([tool.auditor] or .auditor.toml keys)")
+    else:
+        config = read_config(cwd or Path.cwd(), kb)
+    if from_target and target.kind is TargetKind.LOCAL and target.path:
+        config = read_config(Path(target.path), kb) or config
     from_file = (config.fail_on and not flags.fail_on) or (config.allow and not flags.allow) or (config.deny and not flags.deny)
     return Policy(
         fail_on=flags.fail_on or config.fail_on,
@@ -172,11 +198,10 @@ def policy_for(target: Target, flags: Policy, cwd: Path | None = None) -> Policy
 
 
 def _name_keys(name: str, kb: Any) -> set[str]:
+    from auditor.judge.licence_names import licence_keys
+
     keys = {name.strip().lower()}
-    profile = kb.lookup(name) if kb is not None and hasattr(kb, "lookup") else None
-    if profile is not None:
-        keys |= {profile.id.lower(), (profile.spdx or "").lower()} - {""}
-    return keys
+    return keys | licence_keys(name, kb) if kb is not None else keys
 
 
 def _match_keys(match: LicenceMatch, kb: Any) -> set[str]:

@@ -26,6 +26,7 @@ from packageurl import PackageURL
 
 from auditor import __version__
 from auditor.model import AuditResult, Category, LicenceKind, TargetKind
+from auditor.report.escape import dump_json
 from auditor.report.interface import Renderer
 
 _HUB = "https://huggingface.co"
@@ -282,4 +283,4 @@ class CycloneDxRenderer(Renderer):
         return self.render_batch([result])
 
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
-        return json.dumps(build_bom(results, failures), indent=2, ensure_ascii=False) + "\n"
+        return dump_json(build_bom(results, failures))

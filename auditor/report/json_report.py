@@ -6,13 +6,13 @@ only ever added, never renamed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any, Sequence
 
 from enum import Enum
 
 from auditor.model import AuditResult, Verdict
+from auditor.report.escape import dump_json
 from auditor.report.interface import Renderer
 
 SCHEMA = "auditor/1"
@@ -84,7 +84,7 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
 
 class JsonRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
-        return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        return dump_json(to_dict(result))
 
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
         if len(results) == 1 and not failures:
@@ -94,4 +94,4 @@ class JsonRenderer(Renderer):
             "results": [to_dict(r) for r in results],
             "failures": [{"target": t, "error": e} for t, e in failures],
         }
-        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+        return dump_json(payload)

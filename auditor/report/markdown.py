@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
+from auditor.report.escape import markdown_code as _code
+from auditor.report.escape import markdown_text as _md
 from auditor.report.interface import Renderer
 
 _VERDICT_WORDS = {
@@ -48,6 +50,7 @@ def human_size(size: int) -> str:
 
 
 def _cell(text: str) -> str:
+    """Our own text in a table cell; repository text goes through _md instead."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -59,14 +62,14 @@ def _scan_facts(facts: dict) -> str:
     if facts.get("tensors") is not None:
         parts.append(f"{facts['tensors']} tensors")
     if facts.get("dtypes"):
-        parts.append("/".join(facts["dtypes"]))
+        parts.append("/".join(map(_md, facts["dtypes"])))
     for key in ("architecture", "name", "license"):
         if facts.get(key):
-            parts.append(f"{key}: {facts[key]}")
+            parts.append(f"{key}: {_md(facts[key])}")
     if facts.get("imports") is not None:
         parts.append(f"{len(facts['imports'])} import(s)")
     if facts.get("unscanned"):
-        parts.append(f"not scanned: {facts['unscanned']}")
+        parts.append(f"not scanned: {_md(facts['unscanned'])}")
     return "; ".join(parts) or "—"
 
 
@@ -78,7 +81,7 @@ class MarkdownRenderer(Renderer):
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
         """Several audits: a summary table first, so a reader comparing models sees them side by side."""
         if len(results) + len(failures) < 2:
-            return super().render_batch(results, failures)
+            return self._single(results, failures)
         lines = [
             f"# Audit of {len(results) + len(failures)} models", "",
             "| model | verdict | weights licence | OSAID 1.0 | MOF | gated | errors | warnings |",
@@ -88,15 +91,21 @@ class MarkdownRenderer(Renderer):
             weights = result.components.get(ComponentName.WEIGHTS)
             severities = [f.severity.value for f in result.findings]
             lines.append(
-                f"| {_cell(result.target.label)} | {_VERDICT_WORDS[result.verdict.openness]} | {_cell((weights and weights.licence) or '—')} "
+                f"| {_md(result.target.label)} | {_VERDICT_WORDS[result.verdict.openness]} | {_md((weights and weights.licence) or '—')} "
                 f"| {result.verdict.osaid.value} | {result.verdict.mof_class.value if result.verdict.mof_class else '—'} "
                 f"| {'yes' if result.verdict.gated else 'no'} | {severities.count('error')} | {severities.count('warning')} |"
             )
         for target, message in failures:
-            lines.append(f"| {_cell(target)} | not audited: {_cell(message)} | | | | | | |")
+            lines.append(f"| {_md(target)} | not audited: {_md(message)} | | | | | | |")
         # each report sits one heading level below the summary
-        body = "\n".join("#" + line if line.startswith("#") else line for line in super().render_batch(results, failures).splitlines())
+        body = "\n".join("#" + line if line.startswith("#") else line for line in self._single(results, failures).splitlines())
         return "\n".join(lines) + "\n\n" + body + "\n"
+
+    def _single(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]]) -> str:
+        """Each audit's report, then each failure's one line, with the repository's text escaped."""
+        parts = [self.render(result) for result in results]
+        parts += [f"# {_md(target)}\n\nnot audited: {_md(message)}\n" for target, message in failures]
+        return "\n\n".join(parts)
 
     def render(self, result: AuditResult) -> str:
         lines: list[str] = []
@@ -111,33 +120,33 @@ class MarkdownRenderer(Renderer):
 
     def _headline(self, result: AuditResult) -> list[str]:
         verdict = result.verdict
-        sha = f" @ `{result.sha[:12]}`" if result.sha else ""
+        sha = f" @ {_code(result.sha[:12])}" if result.sha else ""
         mof = f"class {verdict.mof_class.value}" if verdict.mof_class else "no class"
         gated = " · gated access" if verdict.gated else ""
         return [
-            f"# Audit of {result.target.label}{sha}",
+            f"# Audit of {_md(result.target.label)}{sha}",
             "",
             f"**Verdict: {_VERDICT_WORDS[verdict.openness]}** · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
             "",
-            *[f"- {reason}" for reason in verdict.reasons],
+            *[f"- {_md(reason)}" for reason in verdict.reasons],
             "",
         ]
 
     def _components(self, result: AuditResult) -> list[str]:
         lines = ["## What was released", "", "| component | present | where | licence | open |", "|---|---|---|---|---|"]
         for name, component in result.components.items():
-            where = "; ".join(component.notes) if component.notes else ", ".join(component.files[:4])
+            where = "; ".join(map(_md, component.notes)) if component.notes else ", ".join(map(_md, component.files[:4]))
             if name is ComponentName.WEIGHTS and result.weight_sets:
                 where = "; ".join(
-                    f"{s.name} ({s.format}, {len(s.files)} file{'s' if len(s.files) > 1 else ''}, {human_size(s.total_size)}"
+                    f"{_md(s.name)} ({s.format}, {len(s.files)} file{'s' if len(s.files) > 1 else ''}, {human_size(s.total_size)}"
                     + (f", {s.parameters / 1e9:.2f}B parameters" if s.parameters else "") + (", adapter" if s.adapter else "") + ")"
                     for s in result.weight_sets[:6]
                 ) + (f"; and {len(result.weight_sets) - 6} more" if len(result.weight_sets) > 6 else "")
             # documentation carries no licence verdict of its own
             open_cell = _yes(component.open) if component.present and name is not ComponentName.DOCUMENTATION else ""
             lines.append(
-                f"| {_COMPONENT_LABELS[name]} | {'yes' if component.present else 'no'} | {_cell(where) or '—'} "
-                f"| {_cell(component.licence or '—')} | {open_cell} |"
+                f"| {_COMPONENT_LABELS[name]} | {'yes' if component.present else 'no'} | {where or '—'} "
+                f"| {_md(component.licence or '—')} | {open_cell} |"
             )
         return lines + [""]
 
@@ -147,31 +156,29 @@ class MarkdownRenderer(Renderer):
             return lines + ["No licence found: without one, all rights are reserved.", ""]
         lines += ["| licence | kind | found in | how | confidence |", "|---|---|---|---|---|"]
         for match in result.licences:
-            where = match.source + (f" (lines {match.span[0]}–{match.span[1]})" if match.span else "")
-            name = match.name + (" — **modified**" if match.modified else "")
-            spdx = f" `{match.spdx}`" if match.spdx else ""
-            lines.append(f"| {_cell(name)}{spdx} | {match.kind.value} | {_cell(where)} | {match.method.value} | {match.confidence:.2f} |")
+            where = _md(match.source) + (f" (lines {match.span[0]}–{match.span[1]})" if match.span else "")
+            name = _md(match.name) + (" — **modified**" if match.modified else "")
+            spdx = f" {_code(match.spdx)}" if match.spdx else ""
+            lines.append(f"| {name}{spdx} | {match.kind.value} | {where} | {match.method.value} | {match.confidence:.2f} |")
         lines.append("")
         for match in result.licences:
             if match.modified and match.changes:
-                lines.append(f"- {match.source}: changes from the reference text: {_cell(match.changes)}")
+                lines.append(f"- {_md(match.source)}: changes from the reference text: {_md(match.changes)}")
         for summary in result.licence_summaries:
             lines += self._facts(summary)
         return lines
 
     def _facts(self, summary: LicenceSummary) -> list[str]:
         osi = "OSI-approved" if summary.osi_approved else "not OSI-approved"
-        name = _cell(summary.name) if summary.unidentified else summary.name
-        lines = [f"### {name}", "", f"{summary.category}, {osi}" + (f" · {summary.url}" if summary.url else ""), ""]
+        lines = [f"### {_md(summary.name)}", "", f"{summary.category}, {osi}" + (f" · {_md(summary.url)}" if summary.url else ""), ""]
         if summary.unidentified:
             lines += ["Not a licence the auditor knows: named from its own title, each fact read from its clauses "
                       "with the confidence of that reading. Check them against the text.", ""]
         for fact in summary.facts:
             label = _FACT_LABELS.get(fact.name, fact.name)
-            quoted = _cell(fact.clause) if fact.clause and summary.unidentified else fact.clause  # the repo's own words
-            clause = f" — “{quoted}”" if fact.clause else ""
+            clause = f" — “{_md(fact.clause)}”" if fact.clause else ""
             read = f" (read, confidence {fact.confidence:.2f})" if fact.confidence is not None else ""
-            lines.append(f"- **{label}:** {fact.value}{read}{clause}")
+            lines.append(f"- **{label}:** {_md(fact.value)}{read}{clause}")
         return lines + [""]
 
     def _findings(self, result: AuditResult) -> list[str]:
@@ -179,7 +186,7 @@ class MarkdownRenderer(Renderer):
         if not result.findings:
             return lines + ["None.", ""]
         for item in result.findings:
-            lines.append(f"- **{item.severity.value}** `{item.code}`: {item.message}")
+            lines.append(f"- **{item.severity.value}** `{item.code}`: {_md(item.message)}")
         return lines + [""]
 
     def _weight_scan(self, result: AuditResult) -> list[str]:
@@ -196,10 +203,10 @@ class MarkdownRenderer(Renderer):
         if scan["per_file"]:
             lines += ["| file | format | read | found |", "|---|---|---|---|"]
             for path, facts in scan["per_file"].items():
-                lines.append(f"| {_cell(path)} | {facts['format']} | {human_size(facts['bytes_read'])} | {_cell(_scan_facts(facts))} |")
+                lines.append(f"| {_md(path)} | {facts['format']} | {human_size(facts['bytes_read'])} | {_scan_facts(facts)} |")
             lines.append("")
         if scan.get("not_checked_out"):
-            lines += [f"Not scanned, Git LFS pointers without content: {', '.join(scan['not_checked_out'])}.", ""]
+            lines += [f"Not scanned, Git LFS pointers without content: {', '.join(map(_md, scan['not_checked_out']))}.", ""]
         return lines
 
     def _openness(self, result: AuditResult) -> list[str]:
@@ -214,7 +221,7 @@ class MarkdownRenderer(Renderer):
             lines += [f"| {cls} | {label} | {'yes' if met else 'no'} |" for cls, label, met in items]
             lines.append("")
         if verdict.improvements:
-            lines += ["### What would raise the verdict", "", *[f"- {i}" for i in verdict.improvements], ""]
+            lines += ["### What would raise the verdict", "", *[f"- {_md(i)}" for i in verdict.improvements], ""]
         return lines
 
     def _files(self, result: AuditResult) -> list[str]:
@@ -222,7 +229,7 @@ class MarkdownRenderer(Renderer):
                  "| file | category | format | size | rule |", "|---|---|---|---|---|"]
         for artefact in result.artefacts:
             lines.append(
-                f"| {_cell(artefact.path)} | {artefact.category.value} | {artefact.format or '—'} "
+                f"| {_md(artefact.path)} | {artefact.category.value} | {artefact.format or '—'} "
                 f"| {human_size(artefact.size)} | {_cell(artefact.reason)} |"
             )
         return lines + ["", "</details>", ""]

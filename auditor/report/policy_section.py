@@ -13,6 +13,7 @@ import json
 from typing import Any, Sequence
 
 from auditor.judge.policy import PolicyOutcome
+from auditor.report.escape import dump_json, markdown_code, markdown_text
 
 
 def attach_policy(report: str, output_format: str, outcomes: Sequence[PolicyOutcome | None], labels: Sequence[str] = ()) -> str:
@@ -37,7 +38,7 @@ def attach_policy(report: str, output_format: str, outcomes: Sequence[PolicyOutc
                 model.setdefault("properties", []).extend(_properties(outcome))
     else:
         raise ValueError(output_format)
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(document)
 
 
 def _properties(outcome: PolicyOutcome) -> list[dict[str, Any]]:
@@ -55,15 +56,15 @@ def markdown_section(outcomes: Sequence[PolicyOutcome | None], labels: Sequence[
             continue
         if batch:
             label = labels[index] if index < len(labels) else f"target {index + 1}"
-            lines += [f"### {label}", ""]
-        origin = f" (from {outcome.origin})" if outcome.origin else ""
-        lines += ["Rules" + origin + ": " + ", ".join(f"`{rule}`" for rule in outcome.rules), ""]
+            lines += [f"### {markdown_text(label)}", ""]
+        origin = f" (from {markdown_text(outcome.origin)})" if outcome.origin else ""
+        lines += ["Rules" + origin + ": " + ", ".join(markdown_code(rule) for rule in outcome.rules), ""]
         if outcome.passed:
             lines += ["**Policy passed.**", ""]
             continue
         lines += [f"**Policy failed** ({len(outcome.failures)} failure{'s' if len(outcome.failures) > 1 else ''}):", ""]
         for failure in outcome.failures:
-            where = f" ({', '.join(failure.evidence[:5])})" if failure.evidence and failure.rule.startswith("fail-on") else ""
-            lines.append(f"- `{failure.rule}`: {failure.message}{where}")
+            where = f" ({', '.join(map(markdown_text, failure.evidence[:5]))})" if failure.evidence and failure.rule.startswith("fail-on") else ""
+            lines.append(f"- {markdown_code(failure.rule)}: {markdown_text(failure.message)}{where}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -4,32 +4,37 @@ One run per audited target. Every declared finding code (auditor/findings.yaml) 
 every finding is a result with that rule id, its level, its message and at least one
 location in the repository: the evidence file when it is a repo file, the model card for
 card fields ("card:license") and for findings about the release as a whole, because the
-card is where those are fixed. The verdict travels as a run-level property.
+card is where those are fixed. The verdict travels as a run-level property. `info` findings
+are left out unless asked for (`include_info`): code scanning shows every result as an alert.
+In a batch every location also names its target: a `uriBaseId` the run maps to the target's
+root, and the target's label in the location's properties.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import quote
 
 from auditor import __version__
 from auditor.findings import declared
 from auditor.model import AuditResult, Finding, Severity, TargetKind
+from auditor.report.escape import dump_json
 from auditor.report.interface import Renderer
 from auditor.report.json_report import verdict_dict
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _CARD = "README.md"
+_TARGET_BASE = "TARGETROOT"  # in a batch, each run maps this to its own target's root
 
 
 def _information_uri() -> str | None:
     """The project's home page from the installed package's metadata, when it declares one."""
     try:
-        urls = metadata.metadata("auditor").get_all("Project-URL") or []
+        urls = metadata.metadata("audit-model").get_all("Project-URL") or []
     except metadata.PackageNotFoundError:
         return None
     for entry in urls:
@@ -54,11 +59,13 @@ def _rules() -> list[dict[str, Any]]:
 
 class SarifRenderer(Renderer):
     """`uri_prefix` is prepended to every location, for a target audited from a subdirectory
-    of the repository the SARIF is uploaded for (e.g. "models/small/")."""
+    of the repository the SARIF is uploaded for (e.g. "models/small/"); `include_info` keeps
+    the `info` findings, which are left out by default."""
 
-    def __init__(self, uri_prefix: str = ""):
+    def __init__(self, uri_prefix: str = "", include_info: bool = False):
         prefix = uri_prefix.strip("/")
         self.uri_prefix = f"{prefix}/" if prefix and prefix != "." else ""
+        self.include_info = include_info
 
     def render(self, result: AuditResult) -> str:
         return self.render_batch([result])
@@ -75,7 +82,7 @@ class SarifRenderer(Renderer):
             runs[-1]["invocations"][0]["toolExecutionNotifications"] = notifications
             runs[-1]["invocations"][0]["executionSuccessful"] = False
         log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": runs}
-        return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+        return dump_json(log)
 
     def _driver(self) -> dict[str, Any]:
         driver: dict[str, Any] = {"name": "audit-model", "version": __version__, "semanticVersion": __version__}
@@ -93,7 +100,8 @@ class SarifRenderer(Renderer):
         run = self._empty_run()
         rule_index = {rule["id"]: i for i, rule in enumerate(run["tool"]["driver"]["rules"])}
         seen: dict[str, int] = {}
-        run["results"] = [self._result(result, item, rule_index, seen) for item in result.findings]
+        findings = [f for f in result.findings if self.include_info or f.severity is not Severity.INFO]
+        run["results"] = [self._result(result, item, rule_index, seen, categorise) for item in findings]
         target = result.target
         if target.kind is TargetKind.HUB and target.repo_id:
             provenance: dict[str, Any] = {"repositoryUri": f"https://huggingface.co/{target.repo_id}"}
@@ -104,11 +112,17 @@ class SarifRenderer(Renderer):
             run["versionControlProvenance"] = [provenance]
         if categorise:
             run["automationDetails"] = {"id": f"audit-model/{target.repo_id or target.path}/"}
+            run["originalUriBaseIds"] = {_TARGET_BASE: {"uri": _root_uri(result)}}
         run["properties"] = {"target": target.label, "sha": result.sha, "verdict": verdict_dict(result.verdict)}
         return run
 
-    def _result(self, result: AuditResult, item: Finding, rule_index: dict[str, int], seen: dict[str, int]) -> dict[str, Any]:
+    def _result(self, result: AuditResult, item: Finding, rule_index: dict[str, int], seen: dict[str, int],
+                in_batch: bool = False) -> dict[str, Any]:
         locations = self._locations(result, item)
+        if in_batch:
+            for location in locations:
+                location["physicalLocation"]["artifactLocation"]["uriBaseId"] = _TARGET_BASE
+                location["properties"] = {"target": result.target.label}
         entry: dict[str, Any] = {
             "ruleId": item.code,
             "level": _LEVELS[item.severity],
@@ -151,5 +165,14 @@ class SarifRenderer(Renderer):
 
 
 def _uri_path(path: str) -> str:
-    """A repo path as a relative URI reference: spaces and other reserved characters escaped."""
-    return quote(path, safe="/-._~")
+    """A repo path as a relative URI reference: spaces and other reserved characters escaped
+    (the bytes of an undecodable file name percent-encoded as they are)."""
+    return quote(path, safe="/-._~", errors="surrogateescape")
+
+
+def _root_uri(result: AuditResult) -> str:
+    """The absolute URI of the audited target's root, that batch locations resolve against."""
+    target = result.target
+    if target.kind is TargetKind.HUB and target.repo_id:
+        return f"https://huggingface.co/{quote(target.repo_id)}/blob/{quote(result.sha or target.revision or 'main', safe='')}/"
+    return Path(target.path or ".").resolve().as_uri().rstrip("/") + "/"

@@ -168,6 +168,11 @@ class FixtureRepo:
             return self.revisions[revision]
         if revision in self.revisions.values():
             return revision
+        # like the Hub, a unique prefix of at least 7 hex digits names a commit
+        if revision and re.fullmatch(r"[0-9a-f]{7,39}", revision):
+            commits = {self.sha, *self.revisions.values()}
+            matches = [sha for sha in commits if sha.startswith(revision)]
+            return matches[0] if len(matches) == 1 else None
         return None
 
     @cached_property

@@ -1,0 +1,55 @@
+"""What a TARGET argument names: a local directory, or a Hub repo (with an optional revision).
+
+Accepted spellings of a Hub repo: `org/name`, `org/name/` (a shell's completion adds the
+slash), `org/name@rev`, `https://huggingface.co/org/name[/tree/rev]`, and the same with
+`hf.co` or without the scheme. A revision is a branch, a tag or a commit id (a full SHA or a
+prefix of at least 7 hex digits). A directory that exists always wins over a repo id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from auditor.errors import NotFound, UsageError
+from auditor.model import Target, TargetKind
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+_HUB_URL = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^\s]+?))?/*$"
+)
+_AT_REVISION = re.compile(r"^(?P<repo>[^@\s]+)@(?P<rev>[^@\s/][^@\s]*)$")
+SHORT_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+def _one_revision(given: str | None, spelt: str | None, text: str) -> str | None:
+    if given and spelt and given != spelt:
+        raise UsageError(f"'{text}' names revision {spelt} but --revision says {given}: give one")
+    return given or spelt
+
+
+def parse_target(text: str, revision: str | None = None) -> Target:
+    """The Target a command-line argument names; UsageError or NotFound when it names nothing."""
+    url = _HUB_URL.match(text)
+    if url:
+        return Target(TargetKind.HUB, repo_id=url.group("repo"), revision=_one_revision(revision, url.group("rev"), text))
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise NotFound(f"{text} is a file, not a model repository directory")
+        return Target(TargetKind.LOCAL, path=str(path), revision=revision)
+    at = _AT_REVISION.match(text)
+    repo, spelt = (at.group("repo"), at.group("rev")) if at else (text, None)
+    repo = repo.rstrip("/") if repo not in ("/", "") else repo
+    if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
+        return Target(TargetKind.HUB, repo_id=repo, revision=_one_revision(revision, spelt, text))
+    if text.startswith((".", "/", "~")) or os.sep in text:
+        raise NotFound(f"no such directory: {text}")
+    raise UsageError(f"'{text}' is neither a local directory nor a Hub repo id of the form org/name")
+
+
+def spelt_as_url(text: str) -> bool:
+    """Whether the argument was a Hub URL (so nobody meant it as a local path)."""
+    return bool(_HUB_URL.match(text))
+

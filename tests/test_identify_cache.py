@@ -75,3 +75,20 @@ def test_another_knowledge_base_has_another_fingerprint(tmp_path, cache):
     small = read_knowledge_base(root)
     assert small.fingerprint != read_knowledge_base(default_root()).fingerprint
     assert len(index_for(small).references) == 1 == len(build_index(small).references)
+
+
+def test_a_verbatim_reference_text_is_answered_as_the_full_match_would_be(cache):
+    from auditor.identify.engine import identify_normalised
+    from auditor.identify.normalise import normalise
+
+    kb = read_knowledge_base(default_root())
+    index = index_for(kb)
+    assert index.verbatim, "no reference text is answered by hash"
+    again = index_for(read_knowledge_base(default_root()))  # read back from the disk cache
+    assert again.verbatim == index.verbatim
+    for number, _first, _last in list(index.verbatim.values())[:20]:
+        profile = index.references[number].profile
+        text = profile.reference_text()
+        fast = identify_text(text, "LICENSE", kb)
+        slow = tuple(identify_normalised(normalise(text), "LICENSE", kb))
+        assert fast == slow, profile.id

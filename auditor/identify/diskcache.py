@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 _FORMAT = "1"
 _INDEX_MAGIC = b"audit-model licence index\n"
 # The code whose behaviour the cached index depends on: a change to it is a new fingerprint.
-_CODE = ("index.py", "normalise.py", "equivalents.yaml", "kb.py")
+_CODE = ("index.py", "normalise.py", "equivalents.yaml", "kb.py", "engine.py", "markers.py", "phrases.py", "rules.yaml",
+         "similarity.py", "unknown.py", "clauses.yaml")  # the verbatim answers are the engine's
 
 
 def cache_dir() -> Path:
@@ -105,7 +106,7 @@ def _encode_index(index: Index) -> list[bytes]:
     header = {
         "profiles": profiles, "lengths": lengths, "sizes": sizes, "words": list(index.words),
         "groups": [list(g) for g in index.groups], "exact": {d: list(n) for d, n in index.exact.items()},
-        "postings": len(keys),
+        "postings": len(keys), "verbatim": {d: list(answer) for d, answer in index.verbatim.items()},
     }
     return [_INDEX_MAGIC, json.dumps(header).encode("utf-8") + b"\n", ids.tobytes(), keys.tobytes(), groups.tobytes()]
 
@@ -139,7 +140,7 @@ def _decode_index(data: bytes, kb: KnowledgeBase) -> Index | None:
         references.append(Reference(profile, ids[offset:offset + length], size, words))
         offset += length
     return Index(references, words, dict(zip(keys, groups)), tuple(tuple(g) for g in header["groups"]),
-                 {d: tuple(n) for d, n in header["exact"].items()})
+                 {d: tuple(n) for d, n in header["exact"].items()}, {d: tuple(a) for d, a in header["verbatim"].items()})
 
 
 def cached_index(kb: KnowledgeBase, build: Callable[[KnowledgeBase], Index]) -> Index:

@@ -17,7 +17,7 @@ Matches come back in the order they appear in the file, one per licence id.
 from __future__ import annotations
 
 from auditor.identify.changes import describe
-from auditor.identify.index import SHINGLE, digest, index_for
+from auditor.identify.index import SHINGLE, Index, digest, index_for, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.markers import settle, title_hits
 from auditor.identify.normalise import Normalised, looks_like_text, normalise
@@ -79,8 +79,9 @@ def _blocks_end(line: int, free: list[int]) -> int:
     return end
 
 
-def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> list[LicenceMatch]:
-    index = index_for(kb)
+def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index: Index | None = None) -> list[LicenceMatch]:
+    """Every licence found in a normalised text, in the order found (before deduplication)."""
+    index = index or index_for(kb)
     matches: list[LicenceMatch] = []
     exact = index.exact.get(digest(norm.tokens))
     if exact:
@@ -185,7 +186,24 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
             return ()
     if not isinstance(text, str) or not looks_like_text(text):
         return ()
+    verbatim = index_for(kb).verbatim.get(raw_digest(text))
+    if verbatim is not None:  # a reference text byte for byte: its answer was worked out when the index was built
+        number, first, last = verbatim
+        return (_match(index_for(kb).references[number].profile, source, 1.0, MatchMethod.EXACT, (first, last)),)
     norm = normalise(text)
     if not norm.tokens:
         return ()
     return _dedupe(identify_normalised(norm, source, kb))
+
+
+def verbatim_answers(kb: KnowledgeBase, index: Index) -> dict[str, tuple[int, int, int]]:
+    """raw_digest of each reference text -> (reference number, first line, last line), for the texts
+    whose full identification is exactly their own licence, found whole: only those are answered by hash."""
+    answers = {}
+    for number, reference in enumerate(index.references):
+        text = reference.profile.reference_text() or ""
+        found = identify_normalised(normalise(text), "", kb, index)
+        if len(found) == 1 and (found[0].id, found[0].method, found[0].confidence, found[0].modified) == (
+                reference.profile.id, MatchMethod.EXACT, 1.0, False):
+            answers[raw_digest(text)] = (number, *found[0].span)
+    return answers

@@ -68,8 +68,11 @@ class Index:
     """The references, the vocabulary their words are numbered by, the inverted index and the exact digests."""
 
     def __init__(self, references: Sequence[Reference], words: Sequence[str], postings: dict[int, int],
-                 groups: Sequence[tuple[int, ...]], exact: dict[str, tuple[int, ...]]):
+                 groups: Sequence[tuple[int, ...]], exact: dict[str, tuple[int, ...]],
+                 verbatim: dict[str, tuple[int, int, int]] | None = None):
         self.references = tuple(references)
+        # raw_digest of a reference text -> (reference number, first line, last line): its answer, known in advance
+        self.verbatim = verbatim or {}
         self.words = words
         self.vocabulary = {word: number for number, word in enumerate(words)}
         self.postings = postings  # shingle -> number of its group of references in `groups`
@@ -89,6 +92,11 @@ class Index:
 
 def digest(tokens: tuple[str, ...] | list[str]) -> str:
     return hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest()
+
+
+def raw_digest(text: str) -> str:
+    """The digest of a text exactly as written: a verbatim copy of a reference text skips normalisation."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def build_index(kb: KnowledgeBase) -> Index:
@@ -116,7 +124,11 @@ def build_index(kb: KnowledgeBase) -> Index:
         exact.setdefault(digest(tokens), []).append(number)
     group_numbers: dict[tuple[int, ...], int] = {}
     postings = {shingle: group_numbers.setdefault(tuple(numbers), len(group_numbers)) for shingle, numbers in holders.items()}
-    return Index(references, words, postings, tuple(group_numbers), {d: tuple(n) for d, n in exact.items()})
+    index = Index(references, words, postings, tuple(group_numbers), {d: tuple(n) for d, n in exact.items()})
+    from auditor.identify.engine import verbatim_answers  # noqa: PLC0415 - the engine imports this module
+
+    index.verbatim = verbatim_answers(kb, index)
+    return index
 
 
 def index_for(kb: KnowledgeBase) -> Index:

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "licences"
@@ -56,7 +57,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(call):
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     """(fastest of BENCH_REPEAT runs in seconds, the call's result): a busy machine's stalls are not the tool's."""
     best, result = float("inf"), None
     for _ in range(max(1, int(os.environ.get("BENCH_REPEAT", "1")))):
@@ -132,7 +133,7 @@ def worker_askalono(files: list[Path]) -> dict:
     return {"startup": startup, "results": results, "peak_mb": _peak_mb()}
 
 
-def _askalono_answer(askalono, text: str):
+def _askalono_answer(askalono: Any, text: str) -> Any:
     try:
         return askalono.identify(text)
     except Exception:  # noqa: BLE001 - askalono raises on texts it cannot score

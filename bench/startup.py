@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "repos" / "llama-3.1-finetune"
@@ -29,7 +30,7 @@ EXAMPLE = ROOT / "examples" / "repos" / "llama-3.1-finetune"
 TARGETS = {"audit-model --version": 0.15, "audit-model <local example>": 0.4}
 
 
-def timed(command: list[str], runs: int, env: dict | None = None, before=None) -> list[float]:
+def timed(command: list[str], runs: int, env: dict | None = None, before: Callable[[], None] | None = None) -> list[float]:
     seconds = []
     for _ in range(runs):
         if before is not None:
@@ -40,7 +41,7 @@ def timed(command: list[str], runs: int, env: dict | None = None, before=None) -
     return seconds
 
 
-def _emptied(folder: Path):
+def _emptied(folder: Path) -> Callable[[], None]:
     def empty() -> None:
         for path in folder.iterdir():
             path.unlink()

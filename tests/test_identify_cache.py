@@ -15,12 +15,12 @@ APACHE = (default_root() / "texts" / "apache-2.0.txt").read_text(encoding="utf-8
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
-def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "explicit"))
     assert diskcache.cache_dir() == tmp_path / "explicit"
     monkeypatch.delenv("AUDITOR_CACHE_DIR")
@@ -31,7 +31,7 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert diskcache.cache_dir() == tmp_path / "home" / ".cache" / "audit-model"
 
 
-def test_a_second_read_comes_from_the_cache_and_matches_the_same(cache):
+def test_a_second_read_comes_from_the_cache_and_matches_the_same(cache) -> None:
     first = read_knowledge_base(default_root())
     built = index_for(first)
     files = sorted(p.name.split("-")[0] for p in cache.iterdir())
@@ -45,7 +45,7 @@ def test_a_second_read_comes_from_the_cache_and_matches_the_same(cache):
     assert [m.id for m in identify_text(APACHE, "LICENSE", second)] == ["apache-2.0"]
 
 
-def test_a_corrupt_cache_is_rebuilt_silently(cache):
+def test_a_corrupt_cache_is_rebuilt_silently(cache) -> None:
     kb = read_knowledge_base(default_root())
     index_for(kb)
     for path in cache.iterdir():
@@ -57,7 +57,7 @@ def test_a_corrupt_cache_is_rebuilt_silently(cache):
     assert diskcache._decode_index((cache / f"index-{kb.fingerprint}.bin").read_bytes(), again) is not None
 
 
-def test_an_unwritable_cache_falls_back_to_memory(tmp_path, monkeypatch):
+def test_an_unwritable_cache_falls_back_to_memory(tmp_path, monkeypatch) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(blocker / "cache"))
@@ -66,7 +66,7 @@ def test_an_unwritable_cache_falls_back_to_memory(tmp_path, monkeypatch):
     assert blocker.read_text() == "not a directory"
 
 
-def test_another_knowledge_base_has_another_fingerprint(tmp_path, cache):
+def test_another_knowledge_base_has_another_fingerprint(tmp_path, cache) -> None:
     root = tmp_path / "kb"
     (root / "texts").mkdir(parents=True)
     (root / "texts" / "apache-2.0.txt").write_text(APACHE, encoding="utf-8")
@@ -77,7 +77,7 @@ def test_another_knowledge_base_has_another_fingerprint(tmp_path, cache):
     assert len(index_for(small).references) == 1 == len(build_index(small).references)
 
 
-def test_a_verbatim_reference_text_is_answered_as_the_full_match_would_be(cache):
+def test_a_verbatim_reference_text_is_answered_as_the_full_match_would_be(cache) -> None:
     from auditor.identify.engine import identify_normalised
     from auditor.identify.normalise import normalise
 

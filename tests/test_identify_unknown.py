@@ -26,7 +26,7 @@ def _expected(case: str) -> dict:
 
 
 @pytest.mark.parametrize("case", UNKNOWN_CASES)
-def test_an_unknown_licence_is_named_read_and_judged_through_the_cli(case, local_checkout, fake_hub):
+def test_an_unknown_licence_is_named_read_and_judged_through_the_cli(case: str, local_checkout, fake_hub) -> None:
     want = _expected(case)
     result = CliRunner().invoke(audit_model, [str(local_checkout(case)), "--format", "json"])
     assert result.exit_code == 0, result.stderr
@@ -44,7 +44,7 @@ def test_an_unknown_licence_is_named_read_and_judged_through_the_cli(case, local
     assert any(f["code"] == "licence-unidentified" and "read from its clauses" in f["message"] for f in report["findings"])
 
 
-def test_the_markdown_report_marks_facts_read_from_an_unknown_text(local_checkout, fake_hub):
+def test_the_markdown_report_marks_facts_read_from_an_unknown_text(local_checkout, fake_hub) -> None:
     result = CliRunner().invoke(audit_model, [str(local_checkout("unknown-community-licence")), "--format", "markdown"])
     assert result.exit_code == 0, result.stderr
     assert "### Aurora Community Model License" in result.stdout
@@ -53,7 +53,7 @@ def test_the_markdown_report_marks_facts_read_from_an_unknown_text(local_checkou
     assert "- **Registration:** yes (read, confidence" in result.stdout
 
 
-def test_each_kind_of_clause_is_read_with_its_sentence():
+def test_each_kind_of_clause_is_read_with_its_sentence() -> None:
     text = (FIXTURES / "unknown-community-licence" / "files" / "LICENSE").read_text(encoding="utf-8")
     (match,) = identify_text(text, "LICENSE", KB)
     facts = {f.name: f for f in match.facts}
@@ -69,7 +69,7 @@ def test_each_kind_of_clause_is_read_with_its_sentence():
     assert facts["commercial_use"].value == "yes"
 
 
-def test_a_bilingual_licence_is_named_by_its_english_title_and_read_from_either_half():
+def test_a_bilingual_licence_is_named_by_its_english_title_and_read_from_either_half() -> None:
     text = (FIXTURES / "unknown-bilingual-licence" / "files" / "LICENSE").read_text(encoding="utf-8")
     (match,) = identify_text(text, "LICENSE", KB)
     assert (match.id, match.name) == ("LicenseRef-xinghe-model-license-agreement", "Xinghe Model License Agreement")
@@ -80,13 +80,13 @@ def test_a_bilingual_licence_is_named_by_its_english_title_and_read_from_either_
         assert facts["commercial_use"] == "conditional" and facts["registration"] == "yes", half[:40]
 
 
-def read_facts_of(text: str):
+def read_facts_of(text: str) -> tuple:
     (match,) = identify_text(text, "LICENSE", KB)
     assert match.unidentified
     return match.facts
 
 
-def test_ids_are_stable_and_safe():
+def test_ids_are_stable_and_safe() -> None:
     assert licence_ref("The Foo Model License v1.0") == "LicenseRef-foo-model-license-v1.0"
     assert licence_ref("FOO | `rm -rf` <b>Licence</b>") == "LicenseRef-foo-rm-rf-b-licence-b"
     chinese = licence_ref("星河模型许可协议")
@@ -95,7 +95,7 @@ def test_ids_are_stable_and_safe():
     assert title_at(norm, [1, 2, 3]) == (1, "Acme AI Research License of the Model")
 
 
-def test_text_that_is_no_licence_is_not_read_as_one():
+def test_text_that_is_no_licence_is_not_read_as_one() -> None:
     readme = "# My model\n\nA fine-tuned model for summarisation. " + "It works well on news articles. " * 20
     notice = "Foo Model License\n\nSee LICENSE.md for the terms."
     heading_only = "## License\n\nYou may use this model for research only. " + "More words about the model follow here. " * 15
@@ -103,13 +103,13 @@ def test_text_that_is_no_licence_is_not_read_as_one():
         assert not any(m.method is MatchMethod.READ for m in identify_text(text, "LICENSE", KB)), text[:30]
 
 
-def test_facts_that_settle_nothing_leave_the_category_open():
+def test_facts_that_settle_nothing_leave_the_category_open() -> None:
     assert read_category(read_facts(["Permission is granted to use the Model as described below in every way."])) is None
     assert read_category(read_facts(["You may use the Model solely for non-commercial research purposes."])).value == "non-commercial"
     assert read_category(read_facts(["The license does not extend to use in the European Union by anyone at all."])).value == "custom-community"
 
 
-def test_a_licence_adapted_from_another_labs_text_is_not_reported_as_that_lab_s():
+def test_a_licence_adapted_from_another_labs_text_is_not_reported_as_that_lab_s() -> None:
     body = (Path(KB.get("llama2").text_path)).read_text(encoding="utf-8")
     lines = body.splitlines()
     adapted = "ORION LABS RESEARCH LICENSE AGREEMENT\n\n" + "\n".join(lines[1:])
@@ -122,7 +122,7 @@ def test_a_licence_adapted_from_another_labs_text_is_not_reported_as_that_lab_s(
     assert [m.id for m in identify_text(body, "LICENSE", KB)][0] == "llama2"
 
 
-def test_a_huge_unknown_licence_is_read_only_as_far_as_licences_go():
+def test_a_huge_unknown_licence_is_read_only_as_far_as_licences_go() -> None:
     head = (FIXTURES / "unknown-territory-licence" / "files" / "LICENSE").read_text(encoding="utf-8")
     filler = "This paragraph explains the history of the project at some length and grants nothing new.\n\n" * 800
     text = head + filler + "The Northwind Works may be used solely for non-commercial research purposes.\n"
@@ -130,7 +130,7 @@ def test_a_huge_unknown_licence_is_read_only_as_far_as_licences_go():
     assert {f.name: f.value for f in match.facts}["commercial_use"] == "yes"  # the late clause lies past the reading
 
 
-def test_a_card_declaring_an_open_licence_over_an_unknown_research_licence_is_relabelled():
+def test_a_card_declaring_an_open_licence_over_an_unknown_research_licence_is_relabelled() -> None:
     from auditor.identify.metadata import identify_card_licences
     from auditor.identify.unknown import with_read_licences
     from auditor.judge.licences import TermsLevel, assess_licences
@@ -147,7 +147,7 @@ def test_a_card_declaring_an_open_licence_over_an_unknown_research_licence_is_re
     assert "licence-relabelled" in codes and "licence-unidentified" in codes
 
 
-def test_a_licence_without_a_title_line_is_named_as_it_names_itself_or_by_its_file():
+def test_a_licence_without_a_title_line_is_named_as_it_names_itself_or_by_its_file() -> None:
     body = ("Version 2.0, March 2025\n\nYou and the Vela team agree to the following \"Vela Open Weights License Agreement\":\n\n"
             "1. Vela grants you a non-exclusive, worldwide, royalty-free license to use, copy and modify the weights "
             "for any purpose, including commercial purposes, if you register your organisation with Vela first. "
@@ -161,7 +161,7 @@ def test_a_licence_without_a_title_line_is_named_as_it_names_itself_or_by_its_fi
     assert identify_text(unnamed, "LICENSE", KB) == ()
 
 
-def test_a_licence_read_from_an_unknown_text_is_weighed_against_its_base_model():
+def test_a_licence_read_from_an_unknown_text_is_weighed_against_its_base_model() -> None:
     from auditor.identify.unknown import with_read_licences
     from auditor.judge.lineage import check_lineage
 
@@ -173,7 +173,7 @@ def test_a_licence_read_from_an_unknown_text_is_weighed_against_its_base_model()
     assert "Northwind Open Model License Agreement" in found[0].message
 
 
-def test_facts_read_from_a_licence_of_unsettled_category_are_still_reported():
+def test_facts_read_from_a_licence_of_unsettled_category_are_still_reported() -> None:
     from auditor.audit import summarise_licences
     from auditor.identify.unknown import with_read_licences
 

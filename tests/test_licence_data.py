@@ -42,7 +42,7 @@ def found(text: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_licence_data_case(case):
+def test_licence_data_case(case: str) -> None:
     # bytes decoded as the sources decode them: CRLF stays CRLF
     text = (DATA / f"{case}.txt").read_bytes().decode("utf-8")
     expected_path = DATA / f"{case}.yml"
@@ -58,7 +58,7 @@ def test_licence_data_case(case):
 
 
 @pytest.mark.parametrize("licence_id", sorted(p.id for p in KB if p.text_path is not None))
-def test_every_reference_text_is_identified_as_itself(licence_id):
+def test_every_reference_text_is_identified_as_itself(licence_id: str) -> None:
     profile = KB.get(licence_id)
     matches = identify_text(profile.reference_text(), "LICENSE", KB)
     assert matches, licence_id

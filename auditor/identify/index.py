@@ -34,7 +34,7 @@ class Reference:
 
     __slots__ = ("profile", "ids", "size", "_words", "_tokens", "_positions")
 
-    def __init__(self, profile: LicenceProfile, ids: Sequence[int], size: int, words: Sequence[str]):
+    def __init__(self, profile: LicenceProfile, ids: Sequence[int], size: int, words: Sequence[str]) -> None:
         self.profile = profile
         self.ids = ids  # word numbers of the normalised text
         self.size = size  # distinct shingles
@@ -69,7 +69,7 @@ class Index:
 
     def __init__(self, references: Sequence[Reference], words: Sequence[str], postings: dict[int, int],
                  groups: Sequence[tuple[int, ...]], exact: dict[str, tuple[int, ...]],
-                 verbatim: dict[str, tuple[int, int, int]] | None = None):
+                 verbatim: dict[str, tuple[int, int, int]] | None = None) -> None:
         self.references = tuple(references)
         # raw_digest of a reference text -> (reference number, first line, last line): its answer, known in advance
         self.verbatim = verbatim or {}

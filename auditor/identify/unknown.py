@@ -220,8 +220,10 @@ def licence_named(title: str, kb: KnowledgeBase) -> LicenceProfile | None:
     named = kb.lookup(title)
     if named is not None and named.kind is LicenceKind.LICENCE:
         return named
-    marker = " ".join(marker_form(title).split())
-    hits = [p for p in kb if p.kind is LicenceKind.LICENCE and any(m.search(marker) for m in p.compiled_markers)]
+    marker, words = " ".join(marker_form(title).split()), distinctive_words(title)
+    # a marker in the title, and a word of the title in the profile's names: a broad marker names nothing alone
+    hits = [p for p in kb if p.kind is LicenceKind.LICENCE and any(m.search(marker) for m in p.compiled_markers)
+            and words & _profile_words(p)]
     return hits[0] if len(hits) == 1 else None
 
 

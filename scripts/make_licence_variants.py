@@ -122,6 +122,7 @@ def variants() -> dict[str, str]:
     cases["title-swapped-llama2"] = retitled(text("llama2"), "ORION LABS RESEARCH LICENSE AGREEMENT")
     cases["title-swapped-llama3.1"] = retitled(text("llama3.1"), "Aurora Community Model License Agreement")
     cases["title-swapped-apache-2.0"] = retitled(text("apache-2.0").lstrip(), "ORION MODEL LICENSE")
+    cases["mit-title-on-apache-2.0"] = retitled(text("apache-2.0").lstrip(), "MIT License")
     # a heading over a text that still opens with its own title only introduces it
     cases["title-swapped-cc-by-nc-4.0"] = "# Zephyr Labs Non-Commercial Model License\n\n" + text("cc-by-nc-4.0")
     cases.update(unknown_variants())

@@ -129,7 +129,9 @@ def _own_titles_respected(regions: list[Region], norm: Normalised, kb: Knowledge
         title = title_above(norm, first, inclusive=region.start > 0 and norm.token_lines[region.start - 1] == first)
         if title and names_another_licence(title, region.reference.profile, kb):
             named = licence_named(title, kb)
-            if named is not None:  # another licence the knowledge base knows, adapted from this text
+            if named is not None and named.text_path is None:
+                # a licence the knowledge base knows only by name, written from this text; one with a
+                # text of its own would have matched it, so a title naming it over this body is no proof
                 titled[id(region)] = named
                 kept.append(region)
                 continue

@@ -125,6 +125,11 @@ def variants() -> dict[str, str]:
     cases["mit-title-on-apache-2.0"] = retitled(text("apache-2.0").lstrip(), "MIT License")
     # a heading over a text that still opens with its own title only introduces it
     cases["title-swapped-cc-by-nc-4.0"] = "# Zephyr Labs Non-Commercial Model License\n\n" + text("cc-by-nc-4.0")
+    # a bilingual reference text (Chinese and English paragraphs in turn) identifies from either half
+    chinese_line = re.compile(r"[\u3400-\u9fff]")
+    openatom = text("openatom-model-1.0").splitlines()
+    cases["openatom-model-1.0-english-half"] = "\n".join(line for line in openatom if not chinese_line.search(line)) + "\n"
+    cases["openatom-model-1.0-chinese-half"] = "\n".join(line for line in openatom if chinese_line.search(line) or not line.strip()) + "\n"
     cases.update(unknown_variants())
     return cases
 

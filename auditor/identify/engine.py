@@ -193,7 +193,7 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
         number, first, last = verbatim
         return (_match(index_for(kb).references[number].profile, source, 1.0, MatchMethod.EXACT, (first, last)),)
     norm = normalise(text)
-    if not norm.tokens:
+    if not norm.tokens and not any(norm.marker_lines):  # a text in Chinese alone has no tokens, but titles
         return ()
     return _dedupe(identify_normalised(norm, source, kb))
 

@@ -2,7 +2,8 @@
 
 Two forms come out of one pass over the lines of a text:
 - `tokens`: lower-case words with punctuation, quotes, dashes, bullets and list numbering,
-  markdown and HTML markup, copyright lines and spelling variants (equivalents.yaml) gone;
+  markdown and HTML markup, copyright lines and spelling variants (equivalents.yaml) gone, and
+  nothing of lines written in Chinese (the English half of a bilingual text is what matches);
   each token remembers its 1-based source line, so a match can report the lines it covers.
 - `marker_lines`: per line, the text profile markers (regexes) are written against: lower
   case, whitespace collapsed, quotes straight, dashes as "-", markdown and HTML removed,
@@ -45,6 +46,8 @@ _QUOTES = {"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'",
            "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
            "\x85": " ", "\u2028": " ", "\u2029": " "}
 _WORD = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[a-z]")
 _LICENCE = re.compile(r"licenc(e|es|ed|ing|or|ee)\b")  # no leading \b: a literal prefix is searched fast
 
 
@@ -128,10 +131,13 @@ def normalise(text: str) -> Normalised:
     table = equivalents()
     tokens: list[str] = []
     token_lines: list[int] = []
+    bilingual = _CJK.search(text) is not None
     for number, line in enumerate(text.split("\n"), start=1):
         words = _WORD.findall(line)
         if not words:
             continue
+        if bilingual and _chinese(line):
+            continue  # the Chinese half of a bilingual text: its stray numbers and names are not the English half's words
         if table.keys().isdisjoint(words):  # most lines: no spelling variant, no per-word work
             tokens.extend(words)
             token_lines.extend([number] * len(words))
@@ -145,6 +151,12 @@ def normalise(text: str) -> Normalised:
                 tokens.extend(mapped)
                 token_lines.extend([number] * len(mapped))
     return Normalised(tuple(tokens), tuple(token_lines), clean)
+
+
+def _chinese(line: str) -> bool:
+    """A line written in Chinese (more Chinese characters than Latin letters), numbers and names aside."""
+    chinese = len(_CJK.findall(line))
+    return chinese > 0 and chinese > len(_LATIN.findall(line))
 
 
 def looks_like_text(text: str) -> bool:

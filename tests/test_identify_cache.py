@@ -17,7 +17,7 @@ APACHE = (default_root() / "texts" / "apache-2.0.txt").read_text(encoding="utf-8
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+    return tmp_path / "cache" / "licence-index"
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path) -> None:

@@ -51,6 +51,8 @@ def test_the_markdown_report_marks_facts_read_from_an_unknown_text(local_checkou
     assert "Not a licence the auditor knows" in result.stdout
     assert "- **User cap:** 100 million monthly active users (read, confidence 0.80)" in result.stdout
     assert "- **Registration:** yes (read, confidence" in result.stdout
+    first_screen = result.stdout.split("## Why this verdict")[0]  # the answer people act on says so too
+    assert "**Read, not recognised:** Aurora Community Model License is not a licence the auditor knows" in first_screen
 
 
 def test_each_kind_of_clause_is_read_with_its_sentence() -> None:

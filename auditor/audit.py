@@ -14,6 +14,7 @@ from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
 from auditor.findings import finding
 from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
+from auditor.identify.unknown import with_read_licences
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
 from auditor.judge.duties import Release, check_duties
@@ -72,14 +73,15 @@ class Auditor:
         evidence = self._look_up_links(gather_evidence(card, snapshot.texts))
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
+        kb = with_read_licences(self.kb, matches)  # licences read from unknown texts weigh like known ones
         weight_sets, scan_findings, facts = self._scan_weights(snapshot, artefacts, weight_sets, _card_licence_ids(card, matches))
-        own = assess_licences(matches, self.kb, licence_files, snapshot.texts, _card_expression(card))
+        own = assess_licences(matches, kb, licence_files, snapshot.texts, _card_expression(card))
         lineage, lineage_findings = self._trace(snapshot, card, facts)
         effective = effective_terms(own.weights, own.policies, lineage, card_section_terms(card.body if card else ""),
-                                    (card.path if card else None) or "README.md", self.kb)
+                                    (card.path if card else None) or "README.md", kb)
         licences = replace(own, weights=effective.terms)  # the verdict and components follow the effective terms
         code = code_evidence(artefacts, evidence, card)
-        components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, self.kb)
+        components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, kb)
         weights = components[ComponentName.WEIGHTS]
         components[ComponentName.WEIGHTS] = replace(weights, notes=weights.notes + effective.notes)
         items = mof_items(artefacts, components, evidence, code)
@@ -95,8 +97,8 @@ class Auditor:
         findings += lineage_findings
         if verdict.provisional:
             findings.append(finding("verdict-provisional", "not checked: " + "; ".join(verdict.unverified), list(verdict.unverified)))
-        findings += check_duties(_release(snapshot, card, licence_files, matches), effective.bindings, lineage, evidence, self.kb)
-        findings += check_lineage({a.repo_id: a.licences for a in lineage if a.licences}, [m.id for m in own.weights.matches], self.kb)
+        findings += check_duties(_release(snapshot, card, licence_files, matches), effective.bindings, lineage, evidence, kb)
+        findings += check_lineage({a.repo_id: a.licences for a in lineage if a.licences}, [m.id for m in own.weights.matches], kb)
         findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
         return AuditResult(
             target=snapshot.target,
@@ -110,7 +112,7 @@ class Auditor:
             card=card,
             evidence=evidence,
             unread=snapshot.unread,
-            licence_summaries=summarise_licences(matches, self.kb),
+            licence_summaries=summarise_licences(matches, kb),
             facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items], **_checkout_facts(snapshot)},
             lineage=lineage,
             terms=effective.facts,
@@ -176,12 +178,17 @@ def _card_expression(card: ModelCard | None) -> str | None:
 def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSummary, ...]:
     """The knowledge base's facts for every known licence found, in order of first appearance."""
     summaries = []
+    read = {m.id: m for m in matches if m.unidentified}
     for licence_id in dict.fromkeys(m.id for m in matches):
         profile = kb.get(licence_id)
         if profile is None:
+            if licence_id in read:  # read from an unknown text, its facts settling no category
+                match = read[licence_id]
+                summaries.append(LicenceSummary(id=match.id, name=match.name, spdx=match.spdx, category="unknown",
+                                                osi_approved=False, facts=match.facts, unidentified=True))
             continue
         facts = tuple(
-            LicenceFact(name=name, value=str(fact.value), clause=fact.clause)
+            LicenceFact(name=name, value=str(fact.value), clause=fact.clause, confidence=fact.confidence)
             for name, fact in profile.facts.items()
             if _worth_saying(profile, name, fact)
         )
@@ -193,6 +200,7 @@ def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSu
             osi_approved=bool(profile.osi_approved),
             facts=facts,
             url=(profile.urls[0] if profile.urls else None),
+            unidentified=profile.unidentified,
         ))
     return tuple(summaries)
 

@@ -202,6 +202,7 @@ class MatchMethod(str, Enum):
     PHRASE = "phrase"  # a short notice or key phrase rule
     REFERENCE = "reference"  # the text only points to a licence
     SCANCODE = "scancode"  # the optional deep engine
+    READ = "read"  # no known licence: named from its own title, its clauses read into facts
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,8 @@ class LicenceMatch:
     `source` is a file path or a card field such as "card:license".
     `span` is the (start, end) line range in the source file, 1-based and inclusive.
     `changes` summarises what differs from the reference text when `modified`.
+    `unidentified` marks a licence the knowledge base does not know, named from its own title;
+    its `facts` were read from its clauses (a known licence's facts are the knowledge base's).
     """
 
     id: str
@@ -224,15 +227,22 @@ class LicenceMatch:
     modified: bool = False
     span: tuple[int, int] | None = None
     changes: str | None = None
+    unidentified: bool = False
+    facts: tuple[LicenceFact, ...] = ()
 
 
 @dataclass(frozen=True)
 class LicenceFact:
-    """One user-facing fact of a licence (commercial_use, naming, ...) and the clause it comes from."""
+    """One user-facing fact of a licence (commercial_use, naming, ...) and the clause it comes from.
+
+    `confidence` is None for the knowledge base's facts (written by hand), else how sure the
+    reading of an unknown licence text is.
+    """
 
     name: str
     value: str
     clause: str | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +256,7 @@ class LicenceSummary:
     osi_approved: bool
     facts: tuple[LicenceFact, ...] = ()
     url: str | None = None
+    unidentified: bool = False  # read from a licence text the knowledge base does not know
 
 
 class Severity(str, Enum):

@@ -10,6 +10,9 @@ repo as `GIT_LFS_SKIP_SMUDGE=1 git clone` would leave it and returns the directo
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,18 @@ def fixture_case(case: str | Path) -> Path:
     raise LookupError(f"no fixture repo {case!r}")
 
 
+_CACHE_DIR = tempfile.mkdtemp(prefix="auditor-test-cache-")
+
+
+def pytest_configure(config) -> None:
+    """The licence index's disk cache goes to a temporary folder, never the real home (also for CLI subprocesses)."""
+    os.environ["AUDITOR_CACHE_DIR"] = _CACHE_DIR
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def no_code_host(monkeypatch):
     """Tests never reach GitHub: link licence look-ups go to a closed local port and fail at once."""
@@ -43,8 +58,14 @@ def no_code_host(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def own_cache_dir(monkeypatch, tmp_path_factory):
-    """The result cache of census runs lives in a fresh directory, never in the real home."""
-    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path_factory.mktemp("auditor-cache")))
+    """The result cache of census runs lives in a fresh directory, never in the real home.
+
+    The licence index, the same for every test, stays in the session's folder (built once)."""
+    fresh = tmp_path_factory.mktemp("auditor-cache")
+    shared_index = Path(_CACHE_DIR) / "licence-index"
+    shared_index.mkdir(exist_ok=True)
+    (fresh / "licence-index").symlink_to(shared_index, target_is_directory=True)
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(fresh))
 
 
 @pytest.fixture(scope="session")

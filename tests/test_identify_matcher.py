@@ -23,14 +23,7 @@ def ids(matches) -> list[str]:
     return [m.id for m in matches]
 
 
-@pytest.mark.parametrize("licence_id", sorted(p.id for p in KB if p.text_path is not None))
-def test_every_reference_text_is_identified_as_itself(licence_id):
-    matches = identify_text(text_of(licence_id), "LICENSE", KB)
-    assert matches, licence_id
-    first = matches[0]
-    assert (first.id, first.confidence, first.modified) == (licence_id, 1.0, False)
-    assert first.source == "LICENSE"
-    assert first.spdx == KB.get(licence_id).spdx
+# Every reference text identifying as itself is a case of tests/test_licence_data.py.
 
 
 def _paragraphs(text: str) -> list[str]:

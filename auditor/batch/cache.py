@@ -17,12 +17,12 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from auditor.cachedir import cache_root
+
 
 def default_cache_dir() -> Path:
-    if os.environ.get("AUDITOR_CACHE_DIR"):
-        return Path(os.environ["AUDITOR_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "audit-model"
+    """The auditor's cache root (see auditor.cachedir); results go to `results/` under it."""
+    return cache_root()
 
 
 class ResultCache:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
 from auditor.model import Artefact, Category, FileEntry, WeightSet
+from auditor.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Rule:
 @lru_cache(maxsize=1)
 def rules() -> tuple[Rule, ...]:
     text = resources.files("auditor.classify").joinpath("artefact_rules.yaml").read_text(encoding="utf-8")
-    rows = yaml.safe_load(text)["rules"]
+    rows = load_yaml(text)["rules"]
     return tuple(
         Rule(
             pattern=row.get("path") or row["name"],

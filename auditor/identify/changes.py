@@ -4,7 +4,8 @@ The differences are the stretches of the file inside the region that the referen
 (text added) and the stretches of the reference the region lacks (clause removed). Not every
 difference alters the terms: a short stretch without digits or words such as "not", "only"
 or "except" is a name or wording variant ("the copyright holder" / "NVIDIA Corporation"),
-a stretch of date words is an edition's date, a missing title is a missing title, and an
+a stretch of date words is an edition's date, a copyright notice is no term, a missing title
+is a missing title, and an
 appendix after "END OF TERMS AND CONDITIONS" is optional. Everything else is a change.
 """
 
@@ -17,8 +18,13 @@ _QUOTE_WORDS = 12
 _TITLE_TOKENS = 15
 
 
+_NOTICE_WORDS = 16  # a copyright notice moved into running text (reflowed) is this long at most
+
+
 def _significant(words: tuple[str, ...]) -> bool:
     table = rules()
+    if words and words[0] == "copyright" and len(words) <= _NOTICE_WORDS:
+        return False  # a copyright notice is no licence term (SPDX matching guidelines), wherever a reflow put it
     if all(w.isdigit() or w in table.date_words for w in words) and not all(w.isdigit() for w in words):
         return False  # an edition's date; a bare number (a cap, a term) is not
     if len(words) > table.minor_words:

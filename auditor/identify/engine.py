@@ -4,22 +4,27 @@
 2. Exact: the whole normalised file equals a reference text (confidence 1.0).
 3. Similarity: regions of known texts (similarity.py), each settled to the right version by
    markers (markers.py) and checked for alterations (changes.py).
+   A region under a title that names another licence, product or organisation than the
+   profile (a research licence adapted from another lab's text) is not that licence.
 4. In the lines no region covers: marker titles of licences without a text, official
    notices and SPDX tags, references ("licensed under X"), and pointers in short files
    (phrases.py).
+5. When no licence was found at all, a licence text is still named from its own title and
+   read by its clauses (unknown.py).
 Matches come back in the order they appear in the file, one per licence id.
 """
 
 from __future__ import annotations
 
 from auditor.identify.changes import describe
-from auditor.identify.index import SHINGLE, digest, index_for
+from auditor.identify.index import SHINGLE, Index, digest, index_for, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.markers import settle, title_hits
 from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
 from auditor.identify.similarity import Region, find_regions
+from auditor.identify.unknown import licence_named, names_another_licence, read_unknown, title_above
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
 _SETTLED_CONFIDENCE = 0.85  # family found by similarity, version by markers
@@ -36,12 +41,15 @@ def _match(profile: LicenceProfile, source: str, confidence: float, method: Matc
     )
 
 
-def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb: KnowledgeBase, claimed: set[int]) -> LicenceMatch:
+def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb: KnowledgeBase, claimed: set[int],
+                  titled: LicenceProfile | None = None) -> LicenceMatch:
+    """The match of one region; `titled` is the known licence the text's own title names, when not the region's."""
     span = (norm.token_lines[region.start], norm.token_lines[region.end])
-    profile = settle(region.reference.profile, norm, span[0], span[1], region.recall, kb)
+    recall = 1.0 if exact else region.recall
+    profile = titled or settle(region.reference.profile, norm, span[0], span[1], recall, kb)
     if profile is not region.reference.profile:
         # another version than the text that matched: its own text (if any) was not closer
-        return _match(profile, source, max(_SETTLED_CONFIDENCE, min(region.recall, 0.95)), MatchMethod.SIMILARITY, span)
+        return _match(profile, source, max(_SETTLED_CONFIDENCE, min(recall, 0.95)), MatchMethod.SIMILARITY, span)
     if exact:
         return _match(profile, source, 1.0, MatchMethod.EXACT, span)
     changes = describe(region, norm.tokens, claimed - region.covered)
@@ -49,7 +57,7 @@ def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb
         confidence = 1.0
     else:
         size = region.end - region.start + 1
-        confidence = min(0.99, 2 * len(region.matched) / (len(region.reference.shingles) + max(1, size - SHINGLE + 1)))
+        confidence = min(0.99, 2 * len(region.matched) / (region.reference.size + max(1, size - SHINGLE + 1)))
     return _match(profile, source, confidence, MatchMethod.SIMILARITY, span, modified=changes is not None, changes=changes)
 
 
@@ -71,25 +79,73 @@ def _blocks_end(line: int, free: list[int]) -> int:
     return end
 
 
-def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> list[LicenceMatch]:
-    index = index_for(kb)
+def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index: Index | None = None) -> list[LicenceMatch]:
+    """Every licence found in a normalised text, in the order found (before deduplication)."""
+    index = index or index_for(kb)
     matches: list[LicenceMatch] = []
     exact = index.exact.get(digest(norm.tokens))
     if exact:
         reference = index.references[exact[0]]
         n = len(norm.tokens)
-        regions = [Region(reference, 0, n - 1, set(range(n)), set(reference.shingles))]
+        # the whole text is the reference: its shingle table is not needed (and not built)
+        regions = [Region(reference, 0, n - 1, set(range(n)), set())]
     else:
         regions = find_regions(norm.tokens, index)
+    regions, titled, derived_from, adapted_lines = _own_titles_respected(regions, norm, kb)
     claimed: set[int] = set()
     for region in regions:
         claimed |= region.covered
     for region in regions:
-        matches.append(_region_match(region, bool(exact), norm, source, kb, claimed))
+        matches.append(_region_match(region, bool(exact), norm, source, kb, claimed, titled.get(id(region))))
 
     free_lines = _free_lines(norm, [m.span for m in matches])
     if not free_lines:
         return matches
+    _phrase_matches(norm, source, kb, [n for n in free_lines if n not in adapted_lines], matches)
+    if not any(m.kind is not LicenceKind.REFERENCE for m in matches):
+        read = read_unknown(norm, free_lines, source, derived_from)
+        if read is not None:
+            matches.append(read)
+    return matches
+
+
+def _own_titles_respected(regions: list[Region], norm: Normalised, kb: KnowledgeBase) -> tuple[list[Region], dict, str | None, set[int]]:
+    """The regions whose text is not titled as another licence, and the profile named by the title
+    of those titled as another known licence (by id of region); for a text titled as a licence the
+    knowledge base does not know, the name of the licence its text came from, and its lines.
+
+    A region that opens as its reference does keeps the reference's own title: a heading above
+    it ("LICENSE FOR component 1", "# Foo model licence") only introduces it.
+    """
+    kept: list[Region] = []
+    titled: dict[int, LicenceProfile] = {}
+    derived_from, adapted_lines = None, set()
+    for region in regions:
+        if norm.tokens[region.start:region.start + SHINGLE] == region.reference.tokens[:SHINGLE]:
+            kept.append(region)
+            continue
+        first, last = norm.token_lines[region.start], norm.token_lines[region.end]
+        # a title whose last words happen to be the reference's first words starts the region on its own line
+        title = title_above(norm, first, inclusive=region.start > 0 and norm.token_lines[region.start - 1] == first)
+        if title and names_another_licence(title, region.reference.profile, kb):
+            named = licence_named(title, kb)
+            if named is not None and named.text_path is None:
+                # a licence the knowledge base knows only by name, written from this text; one with a
+                # text of its own would have matched it, so a title naming it over this body is no proof
+                titled[id(region)] = named
+                kept.append(region)
+                continue
+            derived_from = derived_from or region.reference.profile.name
+            adapted_lines.update(range(first, last + 1))
+            continue
+        kept.append(region)
+    return kept, titled, derived_from, adapted_lines
+
+
+def _phrase_matches(norm: Normalised, source: str, kb: KnowledgeBase, free_lines: list[int], matches: list[LicenceMatch]) -> None:
+    """Titles, notices, references and pointers in the lines no licence text covers, appended to `matches`."""
+    if not free_lines:
+        return
     free = FreeText(norm, free_lines)
     free_words = len(free.text.split())
     short = free_words <= rules().short_words and not matches
@@ -113,7 +169,6 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase) -> lis
                 id=UNKNOWN_REFERENCE, name=f"licence kept elsewhere ({target})", spdx=None, kind=LicenceKind.REFERENCE,
                 source=source, confidence=_POINTER_CONFIDENCE, method=MatchMethod.REFERENCE, span=span,
             ))
-    return matches
 
 
 def _dedupe(matches: list[LicenceMatch]) -> tuple[LicenceMatch, ...]:
@@ -133,7 +188,24 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
             return ()
     if not isinstance(text, str) or not looks_like_text(text):
         return ()
+    verbatim = index_for(kb).verbatim.get(raw_digest(text))
+    if verbatim is not None:  # a reference text byte for byte: its answer was worked out when the index was built
+        number, first, last = verbatim
+        return (_match(index_for(kb).references[number].profile, source, 1.0, MatchMethod.EXACT, (first, last)),)
     norm = normalise(text)
-    if not norm.tokens:
+    if not norm.tokens and not any(norm.marker_lines):  # a text in Chinese alone has no tokens, but titles
         return ()
     return _dedupe(identify_normalised(norm, source, kb))
+
+
+def verbatim_answers(kb: KnowledgeBase, index: Index) -> dict[str, tuple[int, int, int]]:
+    """raw_digest of each reference text -> (reference number, first line, last line), for the texts
+    whose full identification is exactly their own licence, found whole: only those are answered by hash."""
+    answers = {}
+    for number, reference in enumerate(index.references):
+        text = reference.profile.reference_text() or ""
+        found = identify_normalised(normalise(text), "", kb, index)
+        if len(found) == 1 and (found[0].id, found[0].method, found[0].confidence, found[0].modified) == (
+                reference.profile.id, MatchMethod.EXACT, 1.0, False):
+            answers[raw_digest(text)] = (number, *found[0].span)
+    return answers

@@ -1,54 +1,108 @@
 """The matcher's index over the knowledge base's reference texts, built once per KB.
 
-Each reference text is normalised (normalise.py) into tokens and cut into overlapping word
-n-grams (shingles). An inverted index maps every shingle to the references holding it, so
-scoring a file only touches the references that share text with it; a hash of each whole
-normalised text gives an exact fast path. Shingles are Python hashes of token tuples: they
-are only compared within one process, so the hash seed does not matter. Building the index
-for ~120 profiles takes a fraction of a second and happens on the first identification.
+Each reference text is normalised (normalise.py) into tokens, the tokens numbered through
+one vocabulary, and the numbers cut into overlapping word n-grams (shingles). An inverted
+index maps every shingle to the references holding it, so scoring a file only touches the
+references that share text with it; a hash of each whole normalised text gives an exact
+fast path. A shingle is the hash of a tuple of word numbers: Python hashes integers and
+tuples of integers the same way in every process, so the index can be kept on disk
+(diskcache.py) and a file's shingles computed later still meet it. A reference's table of
+shingle positions is only built when a file shares text with it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from array import array
+from collections.abc import Iterable, Sequence
 
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.normalise import normalise
 
 SHINGLE = 5  # words per shingle: long enough to be specific, short enough to survive small edits
+_UNKNOWN_WORD = -1  # a word no reference text has: no shingle holding it is in the index
 
 
-@dataclass(frozen=True)
-class Reference:
-    """One profile's reference text in matchable form."""
-
-    profile: LicenceProfile
-    tokens: tuple[str, ...]
-    shingles: frozenset[int]
-    positions: dict  # shingle -> positions in the reference: keeps regions in order, finds removed text
-
-
-@dataclass(frozen=True)
-class Index:
-    references: tuple[Reference, ...]
-    postings: dict  # shingle -> tuple of reference numbers
-    exact: dict  # digest of the normalised text -> tuple of reference numbers
-
-
-def shingles_of(tokens: tuple[str, ...] | list[str]) -> list[int]:
+def shingle_hashes(ids: Sequence[int]) -> list[int]:
+    """The shingles of a sequence of word numbers, in order (one per position)."""
     n = SHINGLE
-    return [hash(tuple(tokens[i:i + n])) for i in range(len(tokens) - n + 1)]
+    return list(map(hash, zip(*(ids[i:] for i in range(n)), strict=False))) if len(ids) >= n else []
+
+
+class Reference:
+    """One profile's reference text in matchable form; its shingle table is built on first use."""
+
+    __slots__ = ("profile", "ids", "size", "_words", "_tokens", "_positions")
+
+    def __init__(self, profile: LicenceProfile, ids: Sequence[int], size: int, words: Sequence[str]) -> None:
+        self.profile = profile
+        self.ids = ids  # word numbers of the normalised text
+        self.size = size  # distinct shingles
+        self._words = words
+        self._tokens: tuple[str, ...] | None = None
+        self._positions: dict[int, list[int]] | None = None
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        if self._tokens is None:
+            words = self._words
+            self._tokens = tuple(words[i] for i in self.ids)
+        return self._tokens
+
+    @property
+    def positions(self) -> dict[int, list[int]]:
+        """shingle -> its positions in the reference: keeps regions in order, finds removed text."""
+        if self._positions is None:
+            positions: dict[int, list[int]] = {}
+            for position, shingle in enumerate(shingle_hashes(self.ids)):
+                positions.setdefault(shingle, []).append(position)
+            self._positions = positions
+        return self._positions
+
+    @property
+    def shingles(self) -> frozenset[int]:
+        return frozenset(self.positions)
+
+
+class Index:
+    """The references, the vocabulary their words are numbered by, the inverted index and the exact digests."""
+
+    def __init__(self, references: Sequence[Reference], words: Sequence[str], postings: dict[int, int],
+                 groups: Sequence[tuple[int, ...]], exact: dict[str, tuple[int, ...]],
+                 verbatim: dict[str, tuple[int, int, int]] | None = None) -> None:
+        self.references = tuple(references)
+        # raw_digest of a reference text -> (reference number, first line, last line): its answer, known in advance
+        self.verbatim = verbatim or {}
+        self.words = words
+        self.vocabulary = {word: number for number, word in enumerate(words)}
+        self.postings = postings  # shingle -> number of its group of references in `groups`
+        self.groups = groups
+        self.exact = exact  # digest of the normalised text -> reference numbers
+
+    def shingles_of(self, tokens: Iterable[str]) -> list[int]:
+        """A file's shingles, comparable with the references'."""
+        vocabulary = self.vocabulary
+        return shingle_hashes([vocabulary.get(t, _UNKNOWN_WORD) for t in tokens])
+
+    def holding(self, shingle: int) -> tuple[int, ...]:
+        """The numbers of the references holding `shingle`."""
+        group = self.postings.get(shingle)
+        return () if group is None else self.groups[group]
 
 
 def digest(tokens: tuple[str, ...] | list[str]) -> str:
     return hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest()
 
 
+def raw_digest(text: str) -> str:
+    """The digest of a text exactly as written: a verbatim copy of a reference text skips normalisation."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def build_index(kb: KnowledgeBase) -> Index:
-    references: list[Reference] = []
-    postings: dict[int, list[int]] = {}
-    exact: dict[str, list[int]] = {}
+    """The index of every reference text of `kb`, from the texts."""
+    vocabulary: dict[str, int] = {}
+    texts: list[tuple[LicenceProfile, array, tuple[str, ...]]] = []
     for profile in kb:
         text = profile.reference_text()
         if not text:
@@ -56,25 +110,32 @@ def build_index(kb: KnowledgeBase) -> Index:
         tokens = normalise(text).tokens
         if len(tokens) < SHINGLE:
             continue
-        number = len(references)
-        positions: dict[int, list[int]] = {}
-        for position, shingle in enumerate(shingles_of(tokens)):
-            if shingle not in positions:
-                positions[shingle] = []
-                postings.setdefault(shingle, []).append(number)
-            positions[shingle].append(position)
-        references.append(Reference(profile, tokens, frozenset(positions), positions))
+        ids = array("i", [vocabulary.setdefault(t, len(vocabulary)) for t in tokens])
+        texts.append((profile, ids, tokens))
+    words = list(vocabulary)
+    holders: dict[int, list[int]] = {}
+    references: list[Reference] = []
+    exact: dict[str, list[int]] = {}
+    for number, (profile, ids, tokens) in enumerate(texts):
+        distinct = set(shingle_hashes(ids))
+        for shingle in distinct:
+            holders.setdefault(shingle, []).append(number)
+        references.append(Reference(profile, ids, len(distinct), words))
         exact.setdefault(digest(tokens), []).append(number)
-    return Index(
-        references=tuple(references),
-        postings=postings,
-        exact=exact,
-    )
+    group_numbers: dict[tuple[int, ...], int] = {}
+    postings = {shingle: group_numbers.setdefault(tuple(numbers), len(group_numbers)) for shingle, numbers in holders.items()}
+    index = Index(references, words, postings, tuple(group_numbers), {d: tuple(n) for d, n in exact.items()})
+    from auditor.identify.engine import verbatim_answers  # noqa: PLC0415 - the engine imports this module
+
+    index.verbatim = verbatim_answers(kb, index)
+    return index
 
 
 def index_for(kb: KnowledgeBase) -> Index:
-    """The index of `kb`, built on first use and kept with the KB."""
+    """The index of `kb`, built (or read from the disk cache) on first use and kept with the KB."""
     index = kb.cache.get("index")
     if index is None:
-        index = kb.cache["index"] = build_index(kb)
+        from auditor.identify.diskcache import cached_index  # noqa: PLC0415 - only when identifying
+
+        index = kb.cache["index"] = cached_index(kb, build_index)
     return index

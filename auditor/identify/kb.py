@@ -23,7 +23,9 @@ from typing import Any
 import yaml
 
 from auditor.errors import KnowledgeBaseError
+from auditor.identify import diskcache
 from auditor.model import LicenceKind
+from auditor.yamlfile import load_yaml
 
 
 class LicenceCategory(str, Enum):
@@ -41,10 +43,14 @@ class LicenceCategory(str, Enum):
 
 @dataclass(frozen=True)
 class Fact:
-    """One fact as the profile writes it ("yes", "no", "capped", or the cap text) and its clause."""
+    """One fact as the profile writes it ("yes", "no", "capped", or the cap text) and its clause.
+
+    `confidence` is None for facts written by hand; facts read from an unknown text carry one.
+    """
 
     value: str
     clause: str | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class LicenceProfile:
     markers: tuple[str, ...]
     facts: Mapping[str, Fact]
     compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
+    unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
 
     def reference_text(self) -> str | None:
         """The licence's reference text, read on first use; None when the profile has none."""
@@ -103,8 +110,9 @@ def name_key(name: str) -> str:
 class KnowledgeBase:
     """All profiles, by id and by every name people use for them."""
 
-    def __init__(self, profiles: list[LicenceProfile], root: Path | None = None):
+    def __init__(self, profiles: list[LicenceProfile], root: Path | None = None, fingerprint: str | None = None):
         self.root = root
+        self.fingerprint = fingerprint  # of the files it was read from: keys the disk cache (diskcache.py)
         self._by_id = {p.id: p for p in profiles}
         self._by_key: dict[str, LicenceProfile] = {}
         # Insertion order sets precedence when two profiles share a name: ids first.
@@ -114,6 +122,12 @@ class KnowledgeBase:
                     if name:
                         self._by_key.setdefault(name_key(name), profile)
         self.cache: dict[str, Any] = {}  # derived structures (the matcher's index) built once per KB
+
+    def extended(self, profiles: list[LicenceProfile]) -> KnowledgeBase:
+        """This knowledge base and `profiles` (licences read from unknown texts), sharing its derived structures."""
+        wider = KnowledgeBase([*self._by_id.values(), *profiles], self.root, self.fingerprint)
+        wider.cache = self.cache
+        return wider
 
     def get(self, licence_id: str) -> LicenceProfile | None:
         return self._by_id.get(licence_id)
@@ -138,7 +152,6 @@ class KnowledgeBase:
         return len(self._by_id)
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster
 _REQUIRED = ("id", "name", "spdx", "kind", "category", "osi_approved", "facts")
 
 
@@ -228,24 +241,40 @@ def default_root() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "licences"
 
 
-def read_knowledge_base(root: Path) -> KnowledgeBase:
-    """Read every profile under `root` (uncached)."""
-    if not root.is_dir():
-        raise KnowledgeBaseError(f"licence knowledge base not found at {root}")
-    profiles, seen = [], set()
+def _read_yaml(root: Path) -> list[tuple[str, Any]]:
+    """(file name, parsed mapping) of every profile file under `root`."""
+    raws = []
     for path in sorted(root.glob("*.yaml")):
         if path.name.startswith("_"):
             continue
         try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+            raws.append((path.name, load_yaml(path.read_text(encoding="utf-8"))))
         except yaml.YAMLError as error:
             raise KnowledgeBaseError(f"{path.name}: not valid YAML: {error}") from None
-        profile = parse_profile(raw, root, path.name)
+    return raws
+
+
+def read_knowledge_base(root: Path) -> KnowledgeBase:
+    """Read every profile under `root` (the parsed YAML comes from the disk cache when the files are unchanged)."""
+    if not root.is_dir():
+        raise KnowledgeBaseError(f"licence knowledge base not found at {root}")
+    try:
+        key = diskcache.fingerprint(root)
+    except OSError:
+        key = None
+    raws = diskcache.read_profiles(key) if key else None
+    if raws is None:
+        raws = _read_yaml(root)
+        if key:
+            diskcache.write_profiles(key, raws)
+    profiles, seen = [], set()
+    for name, raw in raws:
+        profile = parse_profile(raw, root, name)
         if profile.id in seen:
-            raise KnowledgeBaseError(f"{path.name}: duplicate id {profile.id}")
+            raise KnowledgeBaseError(f"{name}: duplicate id {profile.id}")
         seen.add(profile.id)
         profiles.append(profile)
-    return KnowledgeBase(profiles, root)
+    return KnowledgeBase(profiles, root, key)
 
 
 @lru_cache(maxsize=8)

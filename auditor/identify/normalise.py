@@ -2,7 +2,8 @@
 
 Two forms come out of one pass over the lines of a text:
 - `tokens`: lower-case words with punctuation, quotes, dashes, bullets and list numbering,
-  markdown and HTML markup, copyright lines and spelling variants (equivalents.yaml) gone;
+  markdown and HTML markup, copyright lines and spelling variants (equivalents.yaml) gone, and
+  nothing of lines written in Chinese (the English half of a bilingual text is what matches);
   each token remembers its 1-based source line, so a match can report the lines it covers.
 - `marker_lines`: per line, the text profile markers (regexes) are written against: lower
   case, whitespace collapsed, quotes straight, dashes as "-", markdown and HTML removed,
@@ -16,7 +17,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-import yaml
+from auditor.yamlfile import load_yaml
 
 MAX_CHARS = 1_000_000  # licence files and NOTICEs are far smaller; beyond this is not a licence file
 
@@ -38,25 +39,28 @@ _COPYRIGHT_LINE = re.compile(
     r"^[ \t]*(?:copyright[ \t]*(?:\(c\)|©|\d{4}|\[|<|\{)|\(c\)\s*\d|©|all rights reserved)[^\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "`": " ",
-                         "*": " ", "|": " ",
-                         "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-", "\u00a0": " ", "\t": " ",
-                         "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
-                         "\x85": " ", "\u2028": " ", "\u2029": " "})
+_QUOTES = {"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "`": " ",
+           "*": " ", "|": " ",
+           "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-", "\u00a0": " ", "\t": " ",
+           "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
+           "\x85": " ", "\u2028": " ", "\u2029": " "}
 _WORD = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[a-z]")
 _LICENCE = re.compile(r"licenc(e|es|ed|ing|or|ee)\b")  # no leading \b: a literal prefix is searched fast
 
 
 class Normalised:
     """The token form of a text, and its marker form line by line (computed when first asked for)."""
 
-    __slots__ = ("tokens", "token_lines", "_clean", "_marker_lines")
+    __slots__ = ("tokens", "token_lines", "_clean", "_marker_lines", "_source_lines")
 
     def __init__(self, tokens: tuple[str, ...], token_lines: tuple[int, ...], clean: str):
         self.tokens = tokens
         self.token_lines = token_lines  # 1-based source line of each token
         self._clean = clean
         self._marker_lines: tuple[str, ...] | None = None
+        self._source_lines: list[str] | None = None
 
     @property
     def marker_lines(self) -> tuple[str, ...]:
@@ -64,6 +68,13 @@ class Normalised:
         if self._marker_lines is None:
             self._marker_lines = tuple(" ".join(line.split()) for line in marker_form(self._clean).split("\n"))
         return self._marker_lines
+
+    def source_line(self, number: int) -> str:
+        """Line `number` (1-based) cleaned of markup but in its own case: for quoting titles and clauses."""
+        if self._source_lines is None:
+            self._source_lines = self._clean.split("\n")
+        lines = self._source_lines
+        return lines[number - 1] if 1 <= number <= len(lines) else ""
 
     def marker_text(self, first_line: int = 1, last_line: int | None = None) -> str:
         """The marker form of lines first_line..last_line (1-based, inclusive), one space apart."""
@@ -73,13 +84,16 @@ class Normalised:
 
 @lru_cache(maxsize=1)
 def equivalents() -> dict[str, tuple[str, ...]]:
-    raw = yaml.safe_load(resources.files("auditor.identify").joinpath("equivalents.yaml").read_text(encoding="utf-8"))
+    raw = load_yaml(resources.files("auditor.identify").joinpath("equivalents.yaml").read_text(encoding="utf-8"))
     return {str(k).lower(): tuple(str(v).lower().split()) for k, v in raw["words"].items()}
 
 
 def clean_markup(text: str) -> str:
     """`text` without markdown and HTML markup, quotes and dashes made plain; lines kept as they are."""
-    text = text.translate(_QUOTES)
+    # str.translate looks every character up in a dict; a replace per character present is C-fast
+    for char, plain in _QUOTES.items():
+        if char in text:
+            text = text.replace(char, plain)
     if "<" in text:
         text = _HTML_TAG.sub(" ", text)
     if "&" in text:
@@ -116,8 +130,18 @@ def normalise(text: str) -> Normalised:
     table = equivalents()
     tokens: list[str] = []
     token_lines: list[int] = []
+    bilingual = _CJK.search(text) is not None
     for number, line in enumerate(text.split("\n"), start=1):
-        for word in _WORD.findall(line):
+        words = _WORD.findall(line)
+        if not words:
+            continue
+        if bilingual and _chinese(line):
+            continue  # the Chinese half of a bilingual text: its stray numbers and names are not the English half's words
+        if table.keys().isdisjoint(words):  # most lines: no spelling variant, no per-word work
+            tokens.extend(words)
+            token_lines.extend([number] * len(words))
+            continue
+        for word in words:
             mapped = table.get(word)
             if mapped is None:
                 tokens.append(word)
@@ -126,6 +150,12 @@ def normalise(text: str) -> Normalised:
                 tokens.extend(mapped)
                 token_lines.extend([number] * len(mapped))
     return Normalised(tuple(tokens), tuple(token_lines), clean)
+
+
+def _chinese(line: str) -> bool:
+    """A line written in Chinese (more Chinese characters than Latin letters), numbers and names aside."""
+    chinese = len(_CJK.findall(line))
+    return chinese > 0 and chinese > len(_LATIN.findall(line))
 
 
 def looks_like_text(text: str) -> bool:

@@ -73,7 +73,7 @@ def notices(free: FreeText, kb: KnowledgeBase) -> list[tuple[LicenceProfile, tup
         profile = kb.lookup(licence_id) if match else None
         if profile is not None:
             found.append((profile, free.span(match.start(), match.end()), 0.9))
-    for line, text in zip(free.lines, free.texts):
+    for line, text in zip(free.lines, free.texts, strict=True):
         match = _SPDX_TAG.search(text) if "spdx-license-identifier" in text else None
         for name in _EXPRESSION_WORDS.split(match.group(1)) if match else ():
             profile = kb.lookup(name.strip(" \"'*/#-")) if name and name.strip() else None

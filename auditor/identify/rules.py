@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
+from auditor.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Rules:
 
 @lru_cache(maxsize=1)
 def rules() -> Rules:
-    raw = yaml.safe_load(resources.files("auditor.identify").joinpath("rules.yaml").read_text(encoding="utf-8"))
+    raw = load_yaml(resources.files("auditor.identify").joinpath("rules.yaml").read_text(encoding="utf-8"))
     return Rules(
         notices=tuple((n["id"], re.compile(n["pattern"])) for n in raw["notices"]),
         reference_cues=re.compile(raw["reference_cues"]),

@@ -13,8 +13,9 @@ near-identical versions (the closer text wins the words first) all fall out of t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
-from auditor.identify.index import SHINGLE, Index, Reference, shingles_of
+from auditor.identify.index import SHINGLE, Index, Reference
 
 MIN_RECALL = 0.5  # at least half of a reference must be there to call the region that licence
 MIN_PRECISION = 0.5  # and at least half of the region's words must be the licence's
@@ -37,7 +38,7 @@ class Region:
 
     @property
     def recall(self) -> float:
-        return len(self.matched) / len(self.reference.shingles)
+        return len(self.matched) / self.reference.size
 
     @property
     def precision(self) -> float:
@@ -46,7 +47,7 @@ class Region:
     @property
     def complete(self) -> bool:
         """Every shingle of the reference found and nothing else in between."""
-        return len(self.matched) == len(self.reference.shingles) and len(self.covered) == self.end - self.start + 1
+        return len(self.matched) == self.reference.size and len(self.covered) == self.end - self.start + 1
 
 
 def _chunks(positions: list[int]) -> list[list[int]]:
@@ -84,7 +85,7 @@ def _scores(chain: list[int], shingles: list[int], size: int) -> tuple[float, fl
     """(recall, precision) of a chain, without building its sets."""
     matched = len({shingles[p] for p in chain})
     covered = SHINGLE
-    for before, after in zip(chain, chain[1:]):
+    for before, after in pairwise(chain):
         covered += min(SHINGLE, after - before)
     return matched / size, covered / (chain[-1] + SHINGLE - chain[0])
 
@@ -108,17 +109,17 @@ def _region(reference: Reference, chain: list[int], shingles: list[int]) -> Regi
 
 def find_regions(tokens: tuple[str, ...], index: Index) -> list[Region]:
     """The licence regions of a token stream, best first, none sharing words."""
-    shingles = shingles_of(tokens)
+    shingles = index.shingles_of(tokens)
     hits: dict[int, list[int]] = {}
-    postings = index.postings
+    postings, groups = index.postings, index.groups
     for position, shingle in enumerate(shingles):
-        numbers = postings.get(shingle)
-        if numbers:
-            for number in numbers:
+        group = postings.get(shingle)
+        if group is not None:
+            for number in groups[group]:
                 hits.setdefault(number, []).append(position)
     candidates = []
     for number, positions in hits.items():
-        size = len(index.references[number].shingles)
+        size = index.references[number].size
         if len(positions) < MIN_RECALL * 0.8 * size:
             continue  # too few hits to reach MIN_RECALL even before chaining
         best = -1.0
@@ -161,7 +162,7 @@ def added_runs(region: Region, claimed_elsewhere: set[int]) -> list[tuple[int, i
 
 def removed_runs(region: Region) -> list[tuple[int, int]]:
     """Stretches of the reference the region does not have."""
-    if len(region.matched) == len(region.reference.shingles):
+    if len(region.matched) == region.reference.size:
         return []
     covered: set[int] = set()
     for shingle in region.matched:

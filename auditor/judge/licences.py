@@ -160,7 +160,18 @@ def _other_version(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any)
 def _terms_of(matches: list[LicenceMatch], kb: Any, alternatives: bool) -> Terms:
     levels = [profile_level(kb.get(m.id)) for m in matches]
     level = mildest(levels) if alternatives else strictest(levels)
-    return Terms(level=level, matches=tuple(matches))
+    return Terms(level=level, matches=tuple(matches), clauses=_read_terms(matches))
+
+
+_LEVEL_FACTS = ("commercial_use", "user_cap", "registration", "use_restrictions", "territory", "output_restrictions")
+
+
+def _read_terms(matches: list[LicenceMatch]) -> tuple[str, ...]:
+    """For licences read from unknown texts, the facts that set their level: the verdict says they were read."""
+    return tuple(dict.fromkeys(
+        f"{fact.name.replace('_', ' ')}: {fact.value}" for match in matches if match.unidentified
+        for fact in match.facts if fact.name in _LEVEL_FACTS
+    ))
 
 
 def assess_licences(
@@ -185,6 +196,8 @@ def assess_licences(
     for match in matches:
         if match.modified:
             findings.append(finding("licence-modified", f"{match.source}: {match.name} was altered" + (f" ({match.changes})" if match.changes else ""), [match.source]))
+        if match.unidentified and kb.get(match.id) is not None:
+            findings.append(finding("licence-unidentified", _read_licence_message(match), [match.source]))
         if match.kind is LicenceKind.REFERENCE:
             findings.append(finding("licence-reference-only", f"{match.source} only points to a licence kept elsewhere ({match.name})", [match.source]))
     for policy in policies:
@@ -213,6 +226,14 @@ def assess_licences(
 
     code_terms = _terms_of(code, kb, alternatives=False) if code else Terms(TermsLevel.NONE)
     return LicenceAssessment(weights=weights, code=code_terms, policies=policies, findings=tuple(findings))
+
+
+def _read_licence_message(match: LicenceMatch) -> str:
+    """What a finding says of a licence the knowledge base does not know, read from its own clauses."""
+    read = ", ".join(f"{f.name} {f.value}" for f in match.facts)
+    adapted = f"; {match.changes}" if match.changes else ""
+    return (f"{match.source} holds '{match.name}', a licence the auditor does not know{adapted}: its terms were read "
+            f"from its clauses ({read}); check them against the text")
 
 
 def _unidentified_files(matches: Iterable[LicenceMatch], kb: KnowledgeBase, licence_files: Iterable[str], texts: Mapping[str, str]) -> list[str]:
@@ -282,7 +303,7 @@ def _tightened(terms: Terms, levels: list[TermsLevel], clauses: list[str]) -> Te
 def _unidentified_terms(matches: Sequence[LicenceMatch], kb: KnowledgeBase, licence_files: Iterable[str], texts: Mapping[str, str],
                         card_expression: str | None, findings: list[Finding]) -> Terms:
     """No known licence grants rights: read unknown licence texts, or report no licence at all."""
-    unknown_claims = [m for m in matches if kb.get(m.id) is None]
+    unknown_claims = [m for m in matches if kb.get(m.id) is None and not m.unidentified]
     custom_files = _unidentified_files(matches, kb, licence_files, texts)
     for claim in unknown_claims:
         findings.append(finding("licence-unidentified", f"{claim.source} names '{claim.name}', which is not a licence the auditor knows", [claim.source]))

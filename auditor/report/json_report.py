@@ -80,12 +80,15 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
                 "id": m.id, "name": m.name, "spdx": m.spdx, "kind": m.kind.value, "source": m.source,
                 "confidence": round(m.confidence, 3), "modified": m.modified, "method": m.method.value,
                 "span": list(m.span) if m.span else None, "changes": m.changes,
+                **({"unidentified": True} if m.unidentified else {}),  # named from its own title, read by its clauses
             }
             for m in result.licences
         ],
         "licence_facts": {
             s.id: {"name": s.name, "spdx": s.spdx, "category": s.category, "osi_approved": s.osi_approved,
-                   "facts": {f.name: {"value": f.value, "clause": f.clause} for f in s.facts}}
+                   **({"unidentified": True} if s.unidentified else {}),
+                   "facts": {f.name: {"value": f.value, "clause": f.clause, **({"confidence": f.confidence} if f.confidence is not None else {})}
+                             for f in s.facts}}
             for s in result.licence_summaries
         },
         "verdict": verdict_dict(verdict),

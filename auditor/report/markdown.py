@@ -31,6 +31,7 @@ _FACT_LABELS = {
     "patent_grant": "Patent grant",
     "termination": "Termination",
     "territory": "Territorial limits",
+    "registration": "Registration",
 }
 _COMPONENT_LABELS = {
     ComponentName.WEIGHTS: "Weights",
@@ -198,10 +199,14 @@ class MarkdownRenderer(Renderer):
     def _facts(self, summary: LicenceSummary) -> list[str]:
         osi = "OSI-approved" if summary.osi_approved else "not OSI-approved"
         lines = [f"### {_md(summary.name)}", "", f"{summary.category}, {osi}" + (f" · {_md(summary.url)}" if summary.url else ""), ""]
+        if summary.unidentified:
+            lines += ["Not a licence the auditor knows: named from its own title, each fact read from its clauses "
+                      "with the confidence of that reading. Check them against the text.", ""]
         for fact in summary.facts:
             label = _FACT_LABELS.get(fact.name, fact.name)
             clause = f" — “{_md(fact.clause)}”" if fact.clause else ""
-            lines.append(f"- **{label}:** {_md(fact.value)}{clause}")
+            read = f" (read, confidence {fact.confidence:.2f})" if fact.confidence is not None else ""
+            lines.append(f"- **{label}:** {_md(fact.value)}{read}{clause}")
         return lines + [""]
 
     def _findings(self, result: AuditResult) -> list[str]:

@@ -74,6 +74,10 @@ def what_may_i_do(result: AuditResult) -> list[str]:
     for item in result.findings:
         if item.severity is Severity.ERROR:
             lines.append(f"- **Error** `{item.code}`: {escape(item.message)}")
+    unknown = [s.name for s in result.licence_summaries if s.unidentified]
+    if unknown:
+        lines.append(f"- **Read, not recognised:** {escape(', '.join(unknown))} is not a licence the auditor knows; "
+                     "its terms above were read from its own sentences: have its text reviewed before relying on them")
     if result.verdict.provisional:
         lines.append(f"- **Provisional:** not checked: {escape('; '.join(result.verdict.unverified[:5]))}")
     return lines + [""]

@@ -18,9 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import PurePosixPath
 
-import yaml
-
 from auditor.model import FileEntry, Skipped
+from auditor.yamlfile import load_yaml
 
 FILE_CAP = 1 << 20
 TOTAL_CAP = 8 << 20
@@ -57,7 +56,7 @@ class Selection:
 @lru_cache(maxsize=1)
 def _table() -> dict:
     text = resources.files("auditor.sources").joinpath("selection.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 @lru_cache(maxsize=1)

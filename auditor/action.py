@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import overload
 
-from auditor.cli import EXIT_INTERNAL, Batch, PolicyFiles, audit_targets
+from auditor.cli import EXIT_INTERNAL, Batch, PolicyFiles, RunSettings, audit_targets
 from auditor.errors import AuditorError, NotFound, UsageError
 from auditor.judge.policy import Policy, check_fail_on, split_names
 from auditor.report import OutputFormat
@@ -168,8 +168,9 @@ def run(env: Mapping[str, str]) -> int:
         target = _workspace_target(env, workspace)
         if _input(env, "GITHUB_TOKEN"):  # the CLI's GitHub look-ups of linked code read it from the environment
             os.environ["GITHUB_TOKEN"] = _input(env, "GITHUB_TOKEN")
-        batch = audit_targets([target], _input(env, "REVISION") or None, _input(env, "TOKEN") or None, "builtin", flags, scan,
-                              check_links, PolicyFiles(from_target=True))
+        batch = audit_targets([target], RunSettings(
+            revision=_input(env, "REVISION") or None, token=_input(env, "TOKEN") or None, flags=flags, scan_weights=scan,
+            check_links=check_links, config=PolicyFiles(from_target=True)))
         if batch.results:
             result, outcome = batch.results[0], batch.outcomes[0]
             outputs["verdict"] = result.verdict.openness.value

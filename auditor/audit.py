@@ -6,14 +6,24 @@ can hand it any RepoSource. Only the source does I/O.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
 from auditor.findings import finding
-from auditor.identify import identify_card_licences, identify_readme_sections, identify_text, spdx_expression
+from auditor.identify import (
+    Fact,
+    KnowledgeBase,
+    LicenceIdentifier,
+    LicenceProfile,
+    identify_card_licences,
+    identify_readme_sections,
+    identify_text,
+    spdx_expression,
+)
 from auditor.identify.unknown import with_read_licences
 from auditor.judge.checks import release_findings
 from auditor.judge.components import build_components, code_evidence
@@ -25,6 +35,7 @@ from auditor.judge.openness import judge, mof_items, unverified_evidence, with_e
 from auditor.model import (
     Ancestor,
     AncestorStatus,
+    Artefact,
     AuditResult,
     Category,
     ComponentName,
@@ -41,32 +52,46 @@ from auditor.model import (
     WeightSet,
 )
 from auditor.scan.release import hub_security_findings, scan_release, scan_summary, with_parameters
-from auditor.sources.interface import NoLookups, RepoSource
+from auditor.sources.interface import CodeHosts, NoLookups, Registry, RepoSource
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _MAX_DATASETS = 20  # each named dataset costs one Hub request
 
 
-class Auditor:
-    def __init__(self, source: RepoSource, kb, identify=identify_text, scan_weights: bool | None = None, code_hosts=None, registry=None):
-        """`scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests.
+@dataclass(frozen=True)
+class AuditOptions:
+    """How one audit reads a release: the licence identifier, and whether weight files are scanned.
 
-        `registry` looks up the licences of the base models and datasets a card names (a Hub
-        source; by default the target's own source); `code_hosts` those of linked code.
+    `scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests.
+    """
+
+    identify: LicenceIdentifier = identify_text
+    scan_weights: bool | None = None
+
+
+class Auditor:
+    """The pipeline for one target, over an injected source, knowledge base and look-ups."""
+
+    def __init__(self, source: RepoSource, kb: KnowledgeBase, *, registry: Registry | None = None,
+                 code_hosts: CodeHosts | None = None, options: AuditOptions = AuditOptions()):
+        """`registry` looks up the licences of the base models and datasets a card names (a Hub
+        source; by default the target's own source); `code_hosts` those of linked code (None: not looked up).
         """
         self.source = source
-        self.registry = registry if registry is not None else source
+        self.registry: Registry = registry if registry is not None else source
         self.kb = kb
-        self._identify_text = identify
-        self.scan_weights = scan_weights
-        self.code_hosts = code_hosts  # looks up linked code repositories' licences (sources.github), or None
+        self._identify_text = options.identify
+        self.scan_weights = options.scan_weights
+        self.code_hosts = code_hosts
         self._checks_on = not isinstance(self.registry, NoLookups)
 
     def run(self, target: Target) -> AuditResult:
+        """Fetch `target` through the source and audit what it holds."""
         snapshot = self.source.fetch(target)
         return self.audit_snapshot(snapshot)
 
     def audit_snapshot(self, snapshot: RepoSnapshot) -> AuditResult:
+        """The audit of a snapshot already fetched: classify, identify, judge, scan."""
         card = card_from_snapshot(snapshot)
         artefacts = classify(snapshot.files)
         weight_sets = group_weights(artefacts)
@@ -118,14 +143,14 @@ class Auditor:
             terms=effective.facts,
         )
 
-    def _trace(self, snapshot: RepoSnapshot, card: ModelCard | None, facts: dict) -> tuple[tuple[Ancestor, ...], list[Finding]]:
+    def _trace(self, snapshot: RepoSnapshot, card: ModelCard | None, facts: dict[str, Any]) -> tuple[tuple[Ancestor, ...], list[Finding]]:
         """The chain of ancestors from every signal the release gives, looked up through the registry."""
         gguf = [f for f in (facts.get("weight_scan") or {}).get("per_file", {}).values() if f.get("format") == "gguf"]
         links = release_links(card.metadata if card else {}, snapshot.texts, gguf, snapshot.tags)
-        lookup = getattr(self.registry, "ancestor", None) or NoLookups("this source looks up no models").ancestor
-        return trace_lineage(snapshot.target.label, links, lookup, self._identify_text, self.kb)
+        return trace_lineage(snapshot.target.label, links, self.registry.ancestor, self._identify_text, self.kb)
 
-    def _scan_weights(self, snapshot, artefacts, weight_sets, card_licence_ids) -> tuple[tuple[WeightSet, ...], list[Finding], dict]:
+    def _scan_weights(self, snapshot: RepoSnapshot, artefacts: tuple[Artefact, ...], weight_sets: tuple[WeightSet, ...],
+                      card_licence_ids: list[str]) -> tuple[tuple[WeightSet, ...], list[Finding], dict[str, Any]]:
         """Header and pickle scans through the source, when asked (by default: local checkouts only)."""
         scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL
         if not scan:
@@ -175,7 +200,7 @@ def _card_expression(card: ModelCard | None) -> str | None:
     return str(value) if value is not None else None
 
 
-def summarise_licences(matches: tuple[LicenceMatch, ...], kb) -> tuple[LicenceSummary, ...]:
+def summarise_licences(matches: tuple[LicenceMatch, ...], kb: KnowledgeBase) -> tuple[LicenceSummary, ...]:
     """The knowledge base's facts for every known licence found, in order of first appearance."""
     summaries = []
     read = {m.id: m for m in matches if m.unidentified}
@@ -214,12 +239,12 @@ def _card_licence_ids(card: ModelCard | None, matches: tuple[LicenceMatch, ...])
     return list(dict.fromkeys(ids))
 
 
-def _checkout_facts(snapshot: RepoSnapshot) -> dict:
+def _checkout_facts(snapshot: RepoSnapshot) -> dict[str, Any]:
     """What kind of local folder was read (and whether its work tree was dirty), for the report."""
     return {"checkout": dict(snapshot.checkout)} if snapshot.checkout else {}
 
 
-def _worth_saying(profile, name: str, fact) -> bool:
+def _worth_saying(profile: LicenceProfile, name: str, fact: Fact | None) -> bool:
     """Empty facts say nothing; a policy grants nothing, so only its restrictions are facts about it."""
     if fact is None or fact.value in (None, "", "None"):
         return False

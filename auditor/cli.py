@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -22,6 +25,16 @@ from auditor import __version__
 from auditor.logs import log
 from auditor.report import OutputFormat
 from auditor.targets import parse_target  # also imported from here by older callers
+
+if TYPE_CHECKING:
+    from auditor.judge.policy import Policy, PolicyOutcome
+    from auditor.model import AuditResult, Target
+    from auditor.output import Destination
+    from auditor.report.interface import Renderer
+    from auditor.sources.github import GitHubLicences
+    from auditor.sources.hub import HubSource
+    from auditor.sources.interface import Registry, RepoSource
+    from auditor.sources.local import LocalSource
 
 STREAMED_ONLY = ("jsonl", "csv")  # formats only a census writes (auditor.batch)
 # Codes 2-5 belong to the errors that cause them (auditor.errors, `exit_code`); these are the rest.
@@ -34,36 +47,38 @@ class _Sources:
     def __init__(self, token: str | None, hub_repo: str | None = None):
         self.token = token
         self.hub_repo = hub_repo  # the Hub repo a local checkout mirrors (--hub-repo), for its LFS pointers
-        self._hub = None
-        self._local = None
+        self._hub: HubSource | None = None
+        self._local: LocalSource | None = None
 
-    def code_hosts(self):
+    def code_hosts(self) -> GitHubLicences:
         """Looks up the licences of linked code repositories; AUDITOR_GITHUB_API points it elsewhere."""
         from auditor.sources.github import API, GitHubLicences
 
         return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)
 
-    def hub(self):
+    def hub(self) -> HubSource:
+        """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""
         if self._hub is None:
             from auditor.sources.hub import HubSource
 
             self._hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=self.token)
         return self._hub
 
-    def registry_for(self, target, check_links: bool):
+    def registry_for(self, target: Target, check_links: bool) -> Registry | None:
         """Where base models and datasets are looked up: the Hub, also for a local checkout."""
         from auditor.model import TargetKind
         from auditor.sources.interface import lookups
 
         return lookups(check_links, self.hub() if target.kind is TargetKind.LOCAL else None)
 
-    def for_target(self, target):
+    def for_target(self, target: Target) -> RepoSource:
         """The source that reads `target`; it logs every read when --verbose asks for it."""
         import logging
 
         from auditor.logs import LoggedSource
         from auditor.model import TargetKind
 
+        source: RepoSource
         if target.kind is TargetKind.HUB:
             source = self.hub()
         else:
@@ -79,11 +94,14 @@ class _Sources:
 class Batch:
     """What auditing the targets gave: results, (target, error) failures, policy outcomes, exit code."""
 
-    def __init__(self):
-        self.results, self.failures, self.outcomes, self.exit_code = [], [], [], EXIT_OK
+    def __init__(self) -> None:
+        self.results: list[AuditResult] = []
+        self.failures: list[tuple[str, str]] = []
+        self.outcomes: list[PolicyOutcome | None] = []
+        self.exit_code = EXIT_OK
         self.interrupted = False  # Ctrl-C stopped the batch; the results so far are kept
 
-    def render(self, output_format: str, renderer=None) -> str:
+    def render(self, output_format: str, renderer: Renderer | None = None) -> str:
         """The report in `output_format`, by that format's renderer unless one is given, policy last."""
         from auditor.report.policy_section import attach_policy
 
@@ -93,42 +111,62 @@ class Batch:
         return attach_policy(report, chosen.value, self.outcomes, [r.target.label for r in self.results])
 
 
-def audit_targets(targets, revision, token, licence_engine, flags=None, scan_weights=None, check_links=True,
-                  config=None, hub_repo=None) -> Batch:
+class PolicyFiles:
+    """Where policy files come from: `--config FILE`, else the current directory; the audited
+    repo's own file only with `--config-from-target`."""
+
+    def __init__(self, file: str | Path | None = None, from_target: bool = False):
+        self.file = Path(file) if file else None
+        self.from_target = from_target
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a single (non-census) run was asked: which revision, with what token, engine, policy and look-ups."""
+
+    revision: str | None = None
+    token: str | None = None
+    licence_engine: str = "builtin"
+    flags: Policy | None = None  # the policy the flags give, merged with the policy file
+    scan_weights: bool | None = None
+    check_links: bool = True
+    config: PolicyFiles = field(default_factory=PolicyFiles)
+    hub_repo: str | None = None  # --hub-repo: the Hub repo a local checkout mirrors
+
+
+def audit_targets(targets: Sequence[str], settings: RunSettings = RunSettings()) -> Batch:
     """Audit every target and check the policy (flags merged with the policy file, see PolicyFiles).
 
     Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
-    from auditor.audit import Auditor
+    from auditor.audit import AuditOptions, Auditor
     from auditor.errors import AuditorError, explain
-    from auditor.identify import identify_text, load_knowledge_base
+    from auditor.identify import licence_engine, load_knowledge_base
     from auditor.judge.policy import Policy, evaluate, policy_for
     from auditor.model import TargetKind
-
-    identify = identify_text
-    if licence_engine == "scancode":
-        from auditor.identify.scancode_engine import identify_text_scancode
-
-        identify = identify_text_scancode
     from auditor.sources.interface import offline
 
+    identify = licence_engine(settings.licence_engine)
     kb = load_knowledge_base()
-    sources = _Sources(token, hub_repo)
-    code_hosts = sources.code_hosts() if check_links and not offline() else None  # HF_HUB_OFFLINE=1 turns off GitHub too
+    sources = _Sources(settings.token, settings.hub_repo)
+    # HF_HUB_OFFLINE=1 turns off GitHub too
+    code_hosts = sources.code_hosts() if settings.check_links and not offline() else None
     batch = Batch()
-    config = config or PolicyFiles()
-    token_given = bool(token or os.environ.get("HF_TOKEN"))
+    config = settings.config
+    token_given = bool(settings.token or os.environ.get("HF_TOKEN"))
     announced: set[str] = set()
     for text in targets:
         target = None
         try:
-            target = parse_target(text, revision)
-            policy = policy_for(target, flags or Policy(), config_file=config.file, from_target=config.from_target, kb=kb)
+            target = parse_target(text, settings.revision)
+            policy = policy_for(target, settings.flags or Policy(), config_file=config.file, from_target=config.from_target, kb=kb)
             if policy.origin and policy.origin not in announced:
                 announced.add(policy.origin)
                 log.info("policy from %s", policy.origin)
             log.info("auditing %s ...", target.label)
-            scan = _scan_for_policy(scan_weights, policy)
-            result = Auditor(sources.for_target(target), kb, identify, scan, code_hosts, sources.registry_for(target, check_links)).run(target)
+            options = AuditOptions(identify=identify, scan_weights=_scan_for_policy(settings.scan_weights, policy))
+            auditor = Auditor(sources.for_target(target), kb, registry=sources.registry_for(target, settings.check_links),
+                              code_hosts=code_hosts, options=options)
+            result = auditor.run(target)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
@@ -156,16 +194,7 @@ def audit_targets(targets, revision, token, licence_engine, flags=None, scan_wei
     return batch
 
 
-class PolicyFiles:
-    """Where policy files come from: `--config FILE`, else the current directory; the audited
-    repo's own file only with `--config-from-target`."""
-
-    def __init__(self, file: str | None = None, from_target: bool = False):
-        self.file = Path(file) if file else None
-        self.from_target = from_target
-
-
-def _scan_for_policy(scan_weights: bool | None, policy) -> bool | None:
+def _scan_for_policy(scan_weights: bool | None, policy: Policy) -> bool | None:
     """A gate on what only the weight scan finds turns the scan on; turned off explicitly, it cannot pass."""
     from auditor.errors import UsageError
     from auditor.scan.release import SCAN_FINDINGS
@@ -178,11 +207,11 @@ def _scan_for_policy(scan_weights: bool | None, policy) -> bool | None:
     return True
 
 
-def _run(targets, revision, token, destination, licence_engine, flags=None, scan_weights=None, check_links=True,
-         config=None, sarif_info=False, hub_repo=None):
+def _run(targets: Sequence[str], destination: Destination, settings: RunSettings, sarif_info: bool = False) -> int:
+    """Audit the targets, deliver the report to `destination`; returns the exit code."""
     from auditor.output import deliver
 
-    batch = audit_targets(targets, revision, token, licence_engine, flags, scan_weights, check_links, config, hub_repo)
+    batch = audit_targets(targets, settings)
     if batch.results or len(targets) > 1:
         renderer = destination.format.renderer(include_info=sarif_info) if destination.format is OutputFormat.SARIF else None
         deliver(batch.render(destination.format.value, renderer), destination)
@@ -191,7 +220,7 @@ def _run(targets, revision, token, destination, licence_engine, flags=None, scan
     return batch.exit_code
 
 
-def _fail_on_option(ctx, param, value):
+def _fail_on_option(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     """Checked before any audit runs, so a misspelt name costs nothing."""
     if not value:
         return ()
@@ -204,7 +233,7 @@ def _fail_on_option(ctx, param, value):
         raise click.BadParameter(str(error)) from error
 
 
-def _list_findings(ctx, param, value):
+def _list_findings(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     """`--list-findings`: every finding code with its severity and meaning, then exit."""
     if not value or ctx.resilient_parsing:
         return
@@ -270,9 +299,13 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: $AUDITOR_CACHE_DIR, else $XDG_CACHE_HOME/audit-model, else ~/.cache/audit-model).")
 @click.option("--target-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True, help="Seconds one target may take before it is a failure and the batch goes on.")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets, targets_from, revision, token, output_format, output, licence_engine, fail_on, allow_licences, deny_licences,
-                config_file, config_from_target, scan_weights, hub_repo, check_links, sarif_info, quiet, verbose,
-                author, search, filters, limit, shard, jobs, resume, use_cache, cache_dir, target_timeout):
+def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision: str | None, token: str | None,
+                output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],
+                allow_licences: tuple[str, ...], deny_licences: tuple[str, ...], config_file: str | None,
+                config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
+                sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
+                filters: tuple[str, ...], limit: int | None, shard: str | None, jobs: int | None, resume: bool,
+                use_cache: bool, cache_dir: str | None, target_timeout: float) -> None:
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name, org/name@rev, hf.co/org/name) or a local
@@ -304,7 +337,9 @@ def audit_model(targets, targets_from, revision, token, output_format, output, l
                 config_file=config.file, config_from_target=config.from_target,
             ), parse_target)
         else:
-            code = _run(targets, revision, token, destination, licence_engine, flags, scan_weights, check_links, config, sarif_info, hub_repo)
+            settings = RunSettings(revision=revision, token=token, licence_engine=licence_engine, flags=flags,
+                                   scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo)
+            code = _run(targets, destination, settings, sarif_info)
     except KeyboardInterrupt:
         log.error("interrupted")
         sys.exit(EXIT_INTERRUPTED)
@@ -330,14 +365,15 @@ def _hub_repo_option(value: str | None) -> str | None:
     return value
 
 
-def _read_targets(stream) -> tuple[str, ...]:
+def _read_targets(stream: IO[str] | None) -> tuple[str, ...]:
     if stream is None:
         return ()
     lines = (line.split("#", 1)[0].strip() for line in stream)
     return tuple(line for line in lines if line)
 
 
-def _policy_flags(fail_on, allow_licences, deny_licences, config=None):
+def _policy_flags(fail_on: tuple[str, ...], allow_licences: tuple[str, ...], deny_licences: tuple[str, ...],
+                  config: PolicyFiles | None = None) -> Policy | None:
     """The policy the flags give; licence names and the policy file (--config or the current
     directory's) are checked here, before any audit."""
     from auditor.identify import load_knowledge_base

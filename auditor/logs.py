@@ -13,7 +13,9 @@ import logging
 import sys
 from typing import Any
 
+from auditor.model import AncestorRecord, RepoSnapshot, Target
 from auditor.report.escape import terminal
+from auditor.sources.interface import RepoSource
 
 log = logging.getLogger("auditor")
 _HTTP_LOGGERS = ("httpx2", "httpx", "urllib3")
@@ -44,16 +46,25 @@ def configure(quiet: bool = False, verbose: bool = False) -> None:
         http.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
-class LoggedSource:
+class LoggedSource(RepoSource):
     """A RepoSource that logs every file it reads; everything else goes to the wrapped source."""
 
-    def __init__(self, source: Any):
+    def __init__(self, source: RepoSource):
         self._source = source
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
 
-    def fetch(self, target: Any) -> Any:
+    def bytes_read(self) -> int:
+        return self._source.bytes_read()
+
+    def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
+        return self._source.dataset_licences(repo_id)
+
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        return self._source.ancestor(repo_id)
+
+    def fetch(self, target: Target) -> RepoSnapshot:
         snapshot = self._source.fetch(target)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("listed %d file(s) of %s", len(snapshot.files), target.label)
@@ -63,7 +74,7 @@ class LoggedSource:
                 log.debug("not read %s: %s", skipped.path, skipped.reason)
         return snapshot
 
-    def read_range(self, snapshot: Any, path: str, start: int, length: int) -> bytes:
+    def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:
         data = self._source.read_range(snapshot, path, start, length)
         log.debug("read %s bytes %d-%d (%d bytes)", path, start, start + length - 1, len(data))
         return data

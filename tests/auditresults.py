@@ -156,6 +156,6 @@ def audit_fixture(name: str, dest) -> tuple[AuditResult, object]:
     from fakehub.checkout import materialise
 
     checkout = materialise(FIXTURES / name, dest / name)
-    batch = audit_targets([str(checkout)], None, None, "builtin")
+    batch = audit_targets([str(checkout)])
     assert batch.results, batch.failures
     return batch.results[0], checkout

@@ -11,17 +11,21 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
-from auditor.audit import Auditor
+from auditor.audit import AuditOptions, Auditor
 from auditor.batch.cache import ResultCache
 from auditor.batch.options import BatchOptions
 from auditor.errors import AuditorError, explain
 from auditor.model import Target, TargetKind
 from auditor.report.jsonl import audited_record, failed_record
-from auditor.sources.hub import HubSource, escaped_name, request_scope
-from auditor.sources.interface import lookups, offline
+from auditor.sources.hub import HubSource, RequestScope, escaped_name, request_scope
+from auditor.sources.interface import CodeHosts, RepoSource, lookups, offline
+
+if TYPE_CHECKING:
+    from auditor.identify import KnowledgeBase
+    from auditor.judge.policy import Policy
 
 EXIT_POLICY, EXIT_INTERNAL = 1, 70
 
@@ -30,7 +34,7 @@ class SharedLinks:
     """A code host's licence look-ups shared by every target of a run: each link asked once,
     at most `slots` at a time."""
 
-    def __init__(self, code_hosts, slots: int = 4):
+    def __init__(self, code_hosts: CodeHosts, slots: int = 4):
         self.code_hosts = code_hosts
         self._slots = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
@@ -38,13 +42,13 @@ class SharedLinks:
         self._values: dict[str, str | None] = {}
 
     def licence_of(self, url: str) -> str | None:
+        """The licence of the code at `url`: asked once, the other askers wait for that answer."""
         with self._lock:
             if url in self._values:
                 return self._values[url]
-            event = self._answers.get(url)
-            mine = event is None
-            if mine:
-                event = self._answers[url] = threading.Event()
+            asked = self._answers.get(url)
+            mine = asked is None
+            event = self._answers[url] = threading.Event() if asked is None else asked
         if not mine:
             event.wait(timeout=30)
             return self._values.get(url)
@@ -63,37 +67,33 @@ class TargetWork:
     """Audits one target text into a record; thread-safe, shared by the runner's workers."""
 
     def __init__(self, options: BatchOptions, hub: HubSource, parse_target: Callable[[str, str | None], Target]):
-        from auditor.identify import identify_text
+        from auditor.identify import licence_engine
         from auditor.sources.local import LocalSource
 
         self.options = options
         self.hub = hub
         self.parse_target = parse_target
-        self._kb = None
+        self._kb: KnowledgeBase | None = None
         # The pipeline is CPU work under one interpreter lock: running more of it at once than
         # there are cores only multiplies its peak memory. Fetching stays `--jobs` wide.
         self._pipeline_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
         self._kb_lock = threading.Lock()
         # a Hub target's policy comes from the flags and the current directory: the same for all
         self.hub_policy = self._policy(Target(TargetKind.HUB))
-        self.identify = identify_text
-        if options.licence_engine == "scancode":
-            from auditor.identify.scancode_engine import identify_text_scancode
-
-            self.identify = identify_text_scancode
+        self.audit_options = AuditOptions(identify=licence_engine(options.licence_engine), scan_weights=options.scan_weights)
         self.local = LocalSource()
         self.code_hosts = SharedLinks(_code_hosts()) if options.check_links and not offline() else None
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links, self.hub_policy)))
         self.cache = ResultCache(options.cache_dir, fingerprint) if options.cache else None
 
-    def _policy(self, target: Target):
+    def _policy(self, target: Target) -> Policy:
         from auditor.judge.policy import Policy, policy_for
 
         options = self.options
         return policy_for(target, options.policy or Policy(), config_file=options.config_file, from_target=options.config_from_target)
 
     @property
-    def kb(self):
+    def kb(self) -> KnowledgeBase:
         """The knowledge base, loaded by the first target that needs it (a warm run may not)."""
         with self._kb_lock:
             if self._kb is None:
@@ -119,39 +119,42 @@ class TargetWork:
         except Exception:  # noqa: BLE001 - not even a target: not a Hub one
             return False
 
-    def _audit(self, text: str, scope) -> dict[str, Any]:
+    def _audit(self, text: str, scope: RequestScope) -> dict[str, Any]:
         from auditor.judge.policy import evaluate
 
         target = self.parse_target(text, self.options.revision)
         policy = self.hub_policy if target.kind is TargetKind.HUB else self._policy(target)
-        if target.kind is TargetKind.HUB:
+        if target.kind is TargetKind.HUB and target.repo_id is not None:
             info = self.hub.model_info(target)
             cached = self.cache.get(target.repo_id, info.sha) if self.cache is not None else None
             if cached is not None:
                 return {**cached, "target": text, "cached": True, **_extra(scope)}
             snapshot = self.hub.snapshot(target, info)
             with self._pipeline_slots:
-                registry = lookups(self.options.check_links, self.hub)
-                auditor = Auditor(self.hub, self.kb, self.identify, self.options.scan_weights, self.code_hosts, registry)
+                auditor = self._auditor(self.hub)
                 result = auditor.audit_snapshot(snapshot)
         else:
-            registry = lookups(self.options.check_links, self.hub)
             with self._pipeline_slots:
-                result = Auditor(self.local, self.kb, self.identify, self.options.scan_weights, self.code_hosts, registry).run(target)
+                result = self._auditor(self.local).run(target)
         outcome = evaluate(policy, result, self.kb) if policy else None
         code = EXIT_POLICY if outcome is not None and not outcome.passed else 0
         policy_part = {"policy": outcome.to_dict()} if outcome is not None else {}
         record = audited_record(text, result, code, cached=False, **policy_part, **_extra(scope))
-        if self.cache is not None and target.kind is TargetKind.HUB:
+        if self.cache is not None and target.kind is TargetKind.HUB and target.repo_id is not None:
             self.cache.put(target.repo_id, result.sha, record)
         return record
 
+    def _auditor(self, source: RepoSource) -> Auditor:
+        """An Auditor over `source`, looking base models and datasets up on the Hub unless told not to."""
+        return Auditor(source, self.kb, registry=lookups(self.options.check_links, self.hub), code_hosts=self.code_hosts,
+                       options=self.audit_options)
 
-def _extra(scope) -> dict[str, Any]:
+
+def _extra(scope: RequestScope) -> dict[str, Any]:
     return {"retries": scope.retries, "notes": list(scope.notes)}
 
 
-def _code_hosts():
+def _code_hosts() -> CodeHosts:
     from auditor.sources.github import API, GitHubLicences
 
     return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)

@@ -33,7 +33,8 @@ _REFERENCE_CONFIDENCE = 0.6
 _POINTER_CONFIDENCE = 0.3
 
 
-def _match(profile: LicenceProfile, source: str, confidence: float, method: MatchMethod, span, kind=None,
+def _match(profile: LicenceProfile, source: str, confidence: float, method: MatchMethod, span: tuple[int, int] | None,
+           kind: LicenceKind | None = None,
            modified: bool = False, changes: str | None = None) -> LicenceMatch:
     return LicenceMatch(
         id=profile.id, name=profile.name, spdx=profile.spdx, kind=kind or profile.kind, source=source,
@@ -62,7 +63,7 @@ def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb
 
 
 def _free_lines(norm: Normalised, spans: list[tuple[int, int]]) -> list[int]:
-    taken = set()
+    taken: set[int] = set()
     for first, last in spans:
         taken.update(range(first, last + 1))
     return [n for n in range(1, len(norm.marker_lines) + 1) if n not in taken]
@@ -98,7 +99,7 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
     for region in regions:
         matches.append(_region_match(region, bool(exact), norm, source, kb, claimed, titled.get(id(region))))
 
-    free_lines = _free_lines(norm, [m.span for m in matches])
+    free_lines = _free_lines(norm, [m.span for m in matches if m.span is not None])
     if not free_lines:
         return matches
     _phrase_matches(norm, source, kb, [n for n in free_lines if n not in adapted_lines], matches)
@@ -119,7 +120,8 @@ def _own_titles_respected(regions: list[Region], norm: Normalised, kb: Knowledge
     """
     kept: list[Region] = []
     titled: dict[int, LicenceProfile] = {}
-    derived_from, adapted_lines = None, set()
+    derived_from = None
+    adapted_lines: set[int] = set()
     for region in regions:
         if norm.tokens[region.start:region.start + SHINGLE] == region.reference.tokens[:SHINGLE]:
             kept.append(region)
@@ -161,9 +163,9 @@ def _phrase_matches(norm: Normalised, source: str, kb: KnowledgeBase, free_lines
     for profile, span in referred:
         matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
     if pointed is not None and not matches:
-        profile, target, span = pointed
-        if profile is not None:
-            matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
+        pointed_profile, target, span = pointed
+        if pointed_profile is not None:
+            matches.append(_match(pointed_profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
         else:
             matches.append(LicenceMatch(
                 id=UNKNOWN_REFERENCE, name=f"licence kept elsewhere ({target})", spdx=None, kind=LicenceKind.REFERENCE,
@@ -205,7 +207,7 @@ def verbatim_answers(kb: KnowledgeBase, index: Index) -> dict[str, tuple[int, in
     for number, reference in enumerate(index.references):
         text = reference.profile.reference_text() or ""
         found = identify_normalised(normalise(text), "", kb, index)
-        if len(found) == 1 and (found[0].id, found[0].method, found[0].confidence, found[0].modified) == (
+        if len(found) == 1 and found[0].span is not None and (found[0].id, found[0].method, found[0].confidence, found[0].modified) == (
                 reference.profile.id, MatchMethod.EXACT, 1.0, False):
             answers[raw_digest(text)] = (number, *found[0].span)
     return answers

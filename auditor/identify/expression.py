@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from auditor.model import LicenceKind, LicenceMatch
+
+if TYPE_CHECKING:
+    from license_expression import Licensing
 
 _REF_SAFE = re.compile(r"[^A-Za-z0-9.\-]+")
 
 
 @lru_cache(maxsize=1)
-def _licensing():
+def _licensing() -> Licensing:
     from license_expression import get_spdx_licensing
 
     return get_spdx_licensing()

@@ -12,6 +12,7 @@ Outside any matched region, a marker on a title line is evidence by itself.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
@@ -42,7 +43,7 @@ def marker_count(profile: LicenceProfile, text: str) -> int:
     return sum(1 for marker in profile.compiled_markers if marker.search(text))
 
 
-def title_hits(norm: Normalised, lines, kb: KnowledgeBase, anywhere: bool = False) -> list[tuple[LicenceProfile, int]]:
+def title_hits(norm: Normalised, lines: Iterable[int], kb: KnowledgeBase, anywhere: bool = False) -> list[tuple[LicenceProfile, int]]:
     """(profile, line) for markers found on title lines among `lines` (any line when `anywhere`)."""
     chosen = [n for n in lines if 1 <= n <= len(norm.marker_lines) and norm.marker_lines[n - 1]]
     if not chosen:

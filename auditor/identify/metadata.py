@@ -34,7 +34,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+\-]{0,80}$")
 
 def _names(value: Any) -> list[str]:
     values = value if isinstance(value, (list, tuple)) else [value]
-    names = []
+    names: list[str] = []
     for item in values:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
             names.extend(part.strip() for part in _SPLIT.split(str(item)) if part and part.strip())

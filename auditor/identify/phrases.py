@@ -71,7 +71,7 @@ def notices(free: FreeText, kb: KnowledgeBase) -> list[tuple[LicenceProfile, tup
     for licence_id, pattern in rules().notices:
         match = pattern.search(free.text)
         profile = kb.lookup(licence_id) if match else None
-        if profile is not None:
+        if profile is not None and match is not None:
             found.append((profile, free.span(match.start(), match.end()), 0.9))
     for line, text in zip(free.lines, free.texts, strict=True):
         match = _SPDX_TAG.search(text) if "spdx-license-identifier" in text else None

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
 from auditor.errors import UsageError
-from auditor.identify.kb import KnowledgeBase
+from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.normalise import looks_like_text
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
@@ -24,7 +26,7 @@ _OPERATORS = {"and", "or", "with"}
 _UNKNOWN_CONFIDENCE = 0.5
 
 
-def _get_licenses():
+def _get_licenses() -> Callable[[str], dict[str, Any]]:
     try:
         from scancode.api import get_licenses
     except ImportError as error:
@@ -35,7 +37,7 @@ def _get_licenses():
     return get_licenses
 
 
-def _profile_for_key(key: str, kb: KnowledgeBase):
+def _profile_for_key(key: str, kb: KnowledgeBase) -> LicenceProfile | None:
     table = kb.cache.get("scancode_keys")
     if table is None:
         table = kb.cache["scancode_keys"] = {p.scancode_key: p for p in kb if p.scancode_key}
@@ -68,9 +70,10 @@ def identify_text_scancode(text: str, source: str, kb: KnowledgeBase) -> tuple[L
     return tuple(found.values())
 
 
-def _to_match(key: str, score: float, span, source: str, kb: KnowledgeBase) -> LicenceMatch:
+def _to_match(key: str, score: float, lines: tuple[int | None, int | None], source: str, kb: KnowledgeBase) -> LicenceMatch:
     profile = _profile_for_key(key, kb)
-    span = span if None not in span else None
+    first, last = lines
+    span = (first, last) if first is not None and last is not None else None
     if profile is not None:
         return LicenceMatch(
             id=profile.id, name=profile.name, spdx=profile.spdx, kind=profile.kind, source=source,

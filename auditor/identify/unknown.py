@@ -150,7 +150,7 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
     english = [item for item in found if distinctive_words(item[1])]
     if not english and found:
         english = [(n, _title_text(norm, n)) for n in _english_titles(norm, lines)][:1]
-    return (english or found or [None])[0]
+    return (english or found)[0] if english or found else None
 
 
 def _english_titles(norm: Normalised, lines: Iterable[int]) -> Iterable[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Protocol
 
 from auditor.model import AncestorRecord, RepoSnapshot, Target
 
@@ -53,6 +53,26 @@ class RepoSource(ABC):
         return AncestorRecord(repo_id, readable=False, reason="this source looks up no models")
 
 
+class Registry(Protocol):
+    """Where the base models and datasets a card names are looked up: a RepoSource, HubSource or NoLookups."""
+
+    def ancestor(self, repo_id: str) -> AncestorRecord:
+        """The model's card metadata, tags and licence texts; unreadable (with the reason) when it cannot be looked up."""
+        ...
+
+    def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
+        """The licence ids a dataset's card declares; None when it cannot be looked up."""
+        ...
+
+
+class CodeHosts(Protocol):
+    """Where the licences of linked code repositories are looked up (sources.github)."""
+
+    def licence_of(self, url: str) -> str | None:
+        """The SPDX id of the repository at `url`, or None when unknown or not looked up."""
+        ...
+
+
 class NoLookups:
     """A registry that looks nothing up: for audits told not to (`--no-check-links`, or HF_HUB_OFFLINE=1)."""
 
@@ -71,7 +91,7 @@ def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def lookups(check_links: bool, registry: Any) -> Any:
+def lookups(check_links: bool, registry: Registry | None) -> Registry | None:
     """The registry an audit looks base models and datasets up in: `registry`, unless told not to."""
     if offline():
         return NoLookups("HF_HUB_OFFLINE=1: not looked up")

@@ -1,0 +1,19 @@
+"""The CI script runs the lint and type gates before the README's test command."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ci_runs_the_gates_then_the_readme_test_command() -> None:
+    steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    assert steps == ["pip install -e '.[test]'", "ruff check .", "mypy", "python -m pytest"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install -e '.[test]' && python -m pytest" in readme
+
+
+def test_the_test_extra_brings_the_gates() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    test_extra = pyproject.split("test = [", 1)[1].split("]", 1)[0]
+    assert '"ruff' in test_extra and '"mypy' in test_extra

@@ -1,5 +1,7 @@
 """The CI script runs the lint and type gates before the README's test command."""
 
+import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +16,6 @@ def test_ci_runs_the_gates_then_the_readme_test_command() -> None:
 
 
 def test_the_test_extra_brings_the_gates() -> None:
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    test_extra = pyproject.split("test = [", 1)[1].split("]", 1)[0]
-    assert '"ruff' in test_extra and '"mypy' in test_extra
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    names = {re.split(r"[<>=\[ ]", spec, maxsplit=1)[0] for spec in pyproject["project"]["optional-dependencies"]["test"]}
+    assert {"ruff", "mypy"} <= names

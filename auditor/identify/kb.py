@@ -130,7 +130,12 @@ class KnowledgeBase:
         return wider
 
     def get(self, licence_id: str) -> LicenceProfile | None:
+        """The profile of `licence_id`, or None when the knowledge base does not know it."""
         return self._by_id.get(licence_id)
+
+    def known(self, licence_id: str) -> LicenceProfile:
+        """The profile of an id the caller already found in the knowledge base; KeyError otherwise."""
+        return self._by_id[licence_id]
 
     def lookup(self, name: str) -> LicenceProfile | None:
         if not name or not isinstance(name, str):

@@ -11,7 +11,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.judge.licences import LicenceAssessment, Terms, TermsLevel, profile_level
 from auditor.model import (
@@ -24,6 +24,10 @@ from auditor.model import (
     ReleaseEvidence,
     WeightSet,
 )
+
+if TYPE_CHECKING:
+    from auditor.identify.kb import KnowledgeBase
+
 
 _TRAINING_SCRIPT = re.compile(r"(^|/)(train|training|finetune|fine_tune|pretrain|sft|dpo|rlhf)[\w-]*\.(py|sh|ipynb)$", re.I)
 _PREPROCESSING_SCRIPT = re.compile(r"(^|/)(prepare|preprocess|process|tokeni[sz]e|dedup|filter)[\w-]*\.(py|sh)$", re.I)
@@ -71,7 +75,7 @@ def build_components(
     code: CodeEvidence,
     licences: LicenceAssessment,
     expression: Callable[[Iterable[Any]], str | None],
-    kb: Any,
+    kb: KnowledgeBase,
 ) -> dict[ComponentName, Component]:
     linked = linked_code_licences(evidence, kb)
     datasets = dataset_licences(evidence, kb)
@@ -147,7 +151,7 @@ def _combine(checked: list[_Checked]) -> LinkedLicences:
     return LinkedLicences(" AND ".join(dict.fromkeys(ids)) or None, opened, tuple(notes))
 
 
-def linked_code_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
+def linked_code_licences(evidence: ReleaseEvidence, kb: KnowledgeBase) -> LinkedLicences:
     """What the code host says of each repository linked as this model's code: open when OSI-approved."""
     checked = []
     for link in evidence.code_links:
@@ -165,7 +169,7 @@ def linked_code_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
     return _combine(checked)
 
 
-def dataset_licences(evidence: ReleaseEvidence, kb: Any) -> LinkedLicences:
+def dataset_licences(evidence: ReleaseEvidence, kb: KnowledgeBase) -> LinkedLicences:
     """What the named datasets' own cards declare: open when every one is under open terms."""
     checked = []
     for name in evidence.datasets:

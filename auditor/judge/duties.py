@@ -11,12 +11,16 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
 from auditor.judge.effective import Binding
 from auditor.judge.tables import rule_table
 from auditor.model import Ancestor, AncestorStatus, Finding, LicenceMatch, ReleaseEvidence
+
+if TYPE_CHECKING:
+    from auditor.identify.kb import KnowledgeBase
+
 
 _COPYRIGHT = re.compile(r"copyright\s*(\(c\)|©)?\s*(\d{4}|[a-z])", re.I)
 _NOT_A_LICENCE = re.compile(r"^notice|polic|acceptable", re.I)  # notices and use policies never carry a licence's text
@@ -40,7 +44,7 @@ class Release:
     card_text: str
 
 
-def check_duties(release: Release, bindings: Iterable[Binding], lineage: Iterable[Ancestor], evidence: ReleaseEvidence, kb: Any) -> list[Finding]:
+def check_duties(release: Release, bindings: Iterable[Binding], lineage: Iterable[Ancestor], evidence: ReleaseEvidence, kb: KnowledgeBase) -> list[Finding]:
     """One finding per unmet duty of the licences that govern the weights (all their terms bind)."""
     families: dict[str, tuple[str, str]] = {}  # family -> (licence name, why it governs)
     for binding in bindings:
@@ -56,7 +60,7 @@ def check_duties(release: Release, bindings: Iterable[Binding], lineage: Iterabl
     return found
 
 
-def _shipped_families(release: Release, kb: Any) -> set[str]:
+def _shipped_families(release: Release, kb: KnowledgeBase) -> set[str]:
     shipped = set()
     for match in release.matches:
         profile = kb.get(match.id)
@@ -65,7 +69,7 @@ def _shipped_families(release: Release, kb: Any) -> set[str]:
     return shipped
 
 
-def _licence_text(release: Release, families: Mapping[str, tuple[str, str]], kb: Any) -> list[Finding]:
+def _licence_text(release: Release, families: Mapping[str, tuple[str, str]], kb: KnowledgeBase) -> list[Finding]:
     rules = _rules()["licence_text"]
     identified = {m.source for m in release.matches}
     # a licence file that could not be read or identified may well be the text: no claim either way
@@ -81,14 +85,14 @@ def _licence_text(release: Release, families: Mapping[str, tuple[str, str]], kb:
     return found
 
 
-def _copyright(release: Release, families: Mapping[str, tuple[str, str]], kb: Any) -> list[Finding]:
+def _copyright(release: Release, families: Mapping[str, tuple[str, str]], kb: KnowledgeBase) -> list[Finding]:
     rules = _rules()["copyright_notice"]
     found = []
     for match in release.matches:
         profile = kb.get(match.id)
         family = (profile.family or profile.id) if profile else None
         text = release.texts.get(match.source)
-        if family not in rules or family not in families or text is None:
+        if profile is None or family not in rules or family not in families or text is None:
             continue
         if not _COPYRIGHT.search(text) or _PLACEHOLDER.search(text):
             found.append(finding("copyright-notice-missing", f"{match.source}: the {profile.name} text has no copyright notice naming its holder: "
@@ -96,7 +100,7 @@ def _copyright(release: Release, families: Mapping[str, tuple[str, str]], kb: An
     return list({f.message: f for f in found}.values())
 
 
-def _notices(release: Release, lineage: tuple[Ancestor, ...], kb: Any) -> list[Finding]:
+def _notices(release: Release, lineage: tuple[Ancestor, ...], kb: KnowledgeBase) -> list[Finding]:
     """A base model's NOTICE, when its licence makes derivatives carry it, must be in the release too."""
     rules = _rules()["notice_carry_over"]
     if any(posixpath.basename(p).upper().startswith("NOTICE") for p in release.files):
@@ -128,7 +132,7 @@ def _naming(release: Release, families: Mapping[str, tuple[str, str]], lineage: 
     return found
 
 
-def _dataset_credit(release: Release, evidence: ReleaseEvidence, kb: Any) -> list[Finding]:
+def _dataset_credit(release: Release, evidence: ReleaseEvidence, kb: KnowledgeBase) -> list[Finding]:
     rules = _rules()["dataset_attribution"]
     body = release.card_text.lower()
     found = []
@@ -136,7 +140,7 @@ def _dataset_credit(release: Release, evidence: ReleaseEvidence, kb: Any) -> lis
         for licence_id in licence_ids:
             profile = kb.lookup(licence_id) or kb.get(licence_id)
             family = (profile.family or profile.id) if profile else None
-            if family in rules and dataset.lower().rsplit("/", 1)[-1] not in body:
+            if profile is not None and family in rules and dataset.lower().rsplit("/", 1)[-1] not in body:
                 found.append(finding("dataset-attribution-missing", f"the dataset {dataset} is under {profile.name}, and the card does not credit it: "
                                      f"“{rules[family]}”", [f"dataset:{dataset}"]))
                 break

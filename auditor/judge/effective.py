@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.judge.licences import Terms, TermsLevel, profile_level, strictest
 from auditor.judge.lineage import rule_for
 from auditor.judge.tables import rule_table
 from auditor.model import Ancestor, AncestorStatus, LicenceKind, LicenceMatch, MatchMethod, TermFact
+
+if TYPE_CHECKING:
+    from auditor.identify.kb import KnowledgeBase
+
 
 FACT_KEYS = (
     "commercial_use", "user_cap", "use_restrictions", "attribution", "naming", "share_alike",
@@ -66,7 +70,7 @@ def own_bindings(weights: Terms, policies: Iterable[LicenceMatch]) -> list[Bindi
     return bindings
 
 
-def inherited_bindings(lineage: Iterable[Ancestor], kb: Any) -> list[Binding]:
+def inherited_bindings(lineage: Iterable[Ancestor], kb: KnowledgeBase) -> list[Binding]:
     """What each checked ancestor's licences bind derivatives to, by its lineage rule."""
     inherits = _rules()["inherits"]
     bindings = []
@@ -89,7 +93,7 @@ def effective_terms(
     lineage: Iterable[Ancestor],
     card_clauses: tuple[TermsLevel, tuple[str, ...]],
     card_path: str,
-    kb: Any,
+    kb: KnowledgeBase,
 ) -> EffectiveTerms:
     """Combine own terms, inherited terms and the card's own restrictive words; the strictest reading wins."""
     lineage = tuple(lineage)
@@ -99,7 +103,9 @@ def effective_terms(
     candidates: dict[str, list[_Candidate]] = {key: [] for key in FACT_KEYS}
     for binding in bindings:
         profile = kb.get(binding.licence_id)
-        for key, fact in (profile.facts or {}).items() if profile else ():
+        if profile is None:
+            continue
+        for key, fact in (profile.facts or {}).items():
             if key in candidates and (binding.keys is None or key in binding.keys) and fact is not None and fact.value not in (None, ""):
                 candidates[key].append(_Candidate(str(fact.value), profile.id, binding.because, fact.clause, profile.name))
     card_level, card_labels = card_clauses
@@ -175,18 +181,18 @@ def _no_grant(facts: dict[str, TermFact], level: TermsLevel) -> None:
     facts["commercial_use"] = TermFact("commercial_use", str(spec["value"]), (), (), spec["clause"])
 
 
-def _inherited_match(binding: Binding, kb: Any) -> LicenceMatch:
-    profile = kb.get(binding.licence_id)
+def _inherited_match(binding: Binding, kb: KnowledgeBase) -> LicenceMatch:
+    profile = kb.known(binding.licence_id)
     return LicenceMatch(id=profile.id, name=profile.name, spdx=profile.spdx, kind=LicenceKind.LICENCE,
                         source=f"base:{binding.because}", confidence=1.0, method=MatchMethod.METADATA)
 
 
-def _notes(weights: Terms, inherited: list[Binding], card_level: TermsLevel, card_labels: tuple[str, ...], card_path: str, kb: Any) -> list[str]:
+def _notes(weights: Terms, inherited: list[Binding], card_level: TermsLevel, card_labels: tuple[str, ...], card_path: str, kb: KnowledgeBase) -> list[str]:
     """Why the effective terms are what they are, in words for the verdict's reasons."""
     notes = []
     own_names = ", ".join(dict.fromkeys(m.name for m in weights.matches if m.kind is LicenceKind.LICENCE))
     for binding in inherited:
-        profile = kb.get(binding.licence_id)
+        profile = kb.known(binding.licence_id)
         what = "inherits the" if binding.keys is None else "carries over the " + ", ".join(k.replace("_", " ") for k in binding.keys) + " of the"
         widen = ""
         if own_names and binding.keys is None and strictest([weights.level, profile_level(profile)]) is not weights.level:

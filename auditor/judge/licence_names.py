@@ -11,14 +11,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UsageError
+
+if TYPE_CHECKING:
+    from auditor.identify.kb import KnowledgeBase
+
 
 _PATTERN_CHARS = set("*?[")
 
 
-def _profiles(kb: Any) -> Iterator[Any]:
+def _profiles(kb: KnowledgeBase) -> Iterator[Any]:
     try:
         yield from iter(kb)
     except TypeError:  # a knowledge base that can only look names up
@@ -29,7 +33,7 @@ def _ids(profile: Any) -> set[str]:
     return {profile.id.lower(), (getattr(profile, "spdx", None) or "").lower()} - {""}
 
 
-def licence_keys(name: str, kb: Any) -> set[str]:
+def licence_keys(name: str, kb: KnowledgeBase) -> set[str]:
     """The lower-case ids and SPDX ids `name` stands for; empty when it stands for none."""
     wanted = name.strip().lower()
     if _PATTERN_CHARS & set(wanted):
@@ -54,7 +58,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
-def known_names(kb: Any) -> list[str]:
+def known_names(kb: KnowledgeBase) -> list[str]:
     """Every id, SPDX id, family and name of the knowledge base, for suggestions."""
     names: list[str] = []
     for profile in _profiles(kb):
@@ -62,7 +66,7 @@ def known_names(kb: Any) -> list[str]:
     return [name for name in dict.fromkeys(names) if name]
 
 
-def check_licence_names(names: Iterable[str], kb: Any, where: str) -> tuple[str, ...]:
+def check_licence_names(names: Iterable[str], kb: KnowledgeBase, where: str) -> tuple[str, ...]:
     """`names` unchanged when each stands for a known licence; else a UsageError with suggestions."""
     names = tuple(names)
     for name in names:

@@ -121,7 +121,7 @@ def _scope(source: str) -> str:
     return "release"
 
 
-def _families(matches: Iterable[LicenceMatch], kb: Any) -> set[str]:
+def _families(matches: Iterable[LicenceMatch], kb: KnowledgeBase) -> set[str]:
     families = set()
     for match in matches:
         profile = kb.get(match.id)
@@ -134,7 +134,7 @@ def _related(card_families: set[str], file_families: set[str]) -> bool:
     return any(a == b or b.startswith(a + "-") or a.startswith(b + "-") for a in card_families for b in file_families)
 
 
-def _relabelling(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any) -> str | None:
+def _relabelling(card: list[LicenceMatch], files: list[LicenceMatch], kb: KnowledgeBase) -> str | None:
     """None when the card agrees with the files; else how the files' licence is introduced in the finding."""
     if not card:
         return None
@@ -143,7 +143,7 @@ def _relabelling(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any) -
     return "another version: " if _other_version(card, files, kb) else None
 
 
-def _other_version(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any) -> bool:
+def _other_version(card: list[LicenceMatch], files: list[LicenceMatch], kb: KnowledgeBase) -> bool:
     """The card and the files name the same licence family, but no file carries a version the card declares."""
     def versioned(matches: list[LicenceMatch]) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
@@ -157,7 +157,7 @@ def _other_version(card: list[LicenceMatch], files: list[LicenceMatch], kb: Any)
     return any(family in shipped and not (versions & shipped[family]) for family, versions in declared.items())
 
 
-def _terms_of(matches: list[LicenceMatch], kb: Any, alternatives: bool) -> Terms:
+def _terms_of(matches: list[LicenceMatch], kb: KnowledgeBase, alternatives: bool) -> Terms:
     levels = [profile_level(kb.get(m.id)) for m in matches]
     level = mildest(levels) if alternatives else strictest(levels)
     return Terms(level=level, matches=tuple(matches), clauses=_read_terms(matches))
@@ -176,7 +176,7 @@ def _read_terms(matches: list[LicenceMatch]) -> tuple[str, ...]:
 
 def assess_licences(
     matches: Iterable[LicenceMatch],
-    kb: Any,
+    kb: KnowledgeBase,
     licence_files: Iterable[str],
     texts: Mapping[str, str],
     card_expression: str | None = None,
@@ -219,7 +219,7 @@ def assess_licences(
             weights = Terms(strictest([weights.level, card_terms.level]), tuple(files + card), weights.clauses)
     elif card:
         weights = _terms_of(card, kb, alternatives)  # a missing text is a duty (judge.duties), checked on the effective terms
-    elif [m for m in references if kb.get(m.id).kind is not LicenceKind.REFERENCE]:
+    elif [m for m in references if kb.known(m.id).kind is not LicenceKind.REFERENCE]:
         weights = _terms_of(references, kb, alternatives=False)
     else:
         weights = _unidentified_terms(matches, kb, licence_files, texts, card_expression, findings)

@@ -16,14 +16,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from auditor.findings import finding
 from auditor.judge.licences import TermsLevel, profile_level
 from auditor.judge.tables import rule_table
-from auditor.model import Ancestor, AncestorRecord, AncestorStatus, Finding, LicenceKind, LicenceMatch
+from auditor.model import Ancestor, AncestorRecord, AncestorStatus, Finding, LicenceKind
+
+if TYPE_CHECKING:
+    from auditor.identify.interface import LicenceIdentifier
+    from auditor.identify.kb import KnowledgeBase
 
 
 def _rules() -> Mapping[str, Any]:
@@ -65,7 +69,7 @@ def _imposes_use_restrictions(profile: Any) -> bool:
 def check_lineage(
     base_licences: Mapping[str, Iterable[str]],
     derivative_ids: Iterable[str],
-    kb: Any,
+    kb: KnowledgeBase,
 ) -> list[Finding]:
     """Findings for each base model whose licence the derivative's licences do not honour.
 
@@ -191,7 +195,7 @@ def _mergekit_models(text: str) -> list[str]:
     return [r for r in dict.fromkeys(hub_repo_id(n) for n in named if n) if r]
 
 
-def ancestor_licences(record: AncestorRecord, identify: Callable[[str, str, Any], Iterable[LicenceMatch]], kb: Any) -> tuple[tuple[str, ...], str | None]:
+def ancestor_licences(record: AncestorRecord, identify: LicenceIdentifier, kb: KnowledgeBase) -> tuple[tuple[str, ...], str | None]:
     """An ancestor's licence ids: from its licence files when readable, else its card (or Hub tags)."""
     from_files = []
     for path, text in record.texts.items():
@@ -211,7 +215,7 @@ def _known_bases() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(row["pattern"], re.I), row["licence"]) for row in rule_table("known_bases.yaml"))
 
 
-def inferred_licences(repo_id: str, kb: Any) -> tuple[str, ...]:
+def inferred_licences(repo_id: str, kb: KnowledgeBase) -> tuple[str, ...]:
     """The licence a well-known base model family is under, inferred from its id (known_bases.yaml)."""
     for pattern, licence_id in _known_bases():
         if pattern.fullmatch(repo_id) and kb.get(licence_id) is not None:
@@ -223,8 +227,8 @@ def trace_lineage(
     root: str,
     links: list[Link],
     lookup: Callable[[str], AncestorRecord],
-    identify: Callable[[str, str, Any], Iterable[LicenceMatch]],
-    kb: Any,
+    identify: LicenceIdentifier,
+    kb: KnowledgeBase,
     max_depth: int = MAX_DEPTH,
 ) -> tuple[tuple[Ancestor, ...], list[Finding]]:
     """Follow the parents recursively (each repo looked up once); cycles, unreadable and too-deep ancestors end a branch with a finding."""

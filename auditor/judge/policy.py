@@ -16,11 +16,15 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UsageError
 from auditor.findings import declared
 from auditor.model import AuditResult, LicenceKind, LicenceMatch, Openness, Severity, Target, TargetKind
+
+if TYPE_CHECKING:
+    from auditor.identify.kb import KnowledgeBase
+
 
 VERDICTS = tuple(o.value for o in Openness)
 SEVERITIES = ("error", "warning", "info")
@@ -132,7 +136,7 @@ def _config_key(key: str) -> str:
     return key[:-1] if key.endswith("licences") else key
 
 
-def read_config(directory: Path, kb: Any = None) -> Policy:
+def read_config(directory: Path, kb: KnowledgeBase | None = None) -> Policy:
     """The policy in `directory`'s .auditor.toml, else in its pyproject.toml; empty when neither has one."""
     for name in CONFIG_FILES:
         path = directory / name
@@ -143,7 +147,7 @@ def read_config(directory: Path, kb: Any = None) -> Policy:
     return Policy()
 
 
-def read_config_file(path: Path, kb: Any = None) -> Policy | None:
+def read_config_file(path: Path, kb: KnowledgeBase | None = None) -> Policy | None:
     """The policy one file declares; None when it has no auditor table. Licence names are
     checked against `kb` when one is given."""
     table = _config_table(path)
@@ -171,7 +175,7 @@ def read_config_file(path: Path, kb: Any = None) -> Policy | None:
 
 
 def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_file: Path | None = None,
-               from_target: bool = False, kb: Any = None) -> Policy:
+               from_target: bool = False, kb: KnowledgeBase | None = None) -> Policy:
     """The policy for one target, with each key given as a flag replacing the file's.
 
     The file is `config_file` when given, else the current directory's; the audited repo's own
@@ -194,14 +198,14 @@ def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_fi
     )
 
 
-def _name_keys(name: str, kb: Any) -> set[str]:
+def _name_keys(name: str, kb: KnowledgeBase | None) -> set[str]:
     from auditor.judge.licence_names import licence_keys
 
     keys = {name.strip().lower()}
     return keys | licence_keys(name, kb) if kb is not None else keys
 
 
-def _match_keys(match: LicenceMatch, kb: Any) -> set[str]:
+def _match_keys(match: LicenceMatch, kb: KnowledgeBase | None) -> set[str]:
     keys = {match.id.lower(), (match.spdx or "").lower()} - {""}
     profile = kb.get(match.id) if kb is not None and hasattr(kb, "get") else None
     if profile is not None:
@@ -221,7 +225,7 @@ def _describe(matches: list[LicenceMatch]) -> str:
     return f"{matches[0].name} ({sources})"
 
 
-def evaluate(policy: Policy, result: AuditResult, kb: Any = None) -> PolicyOutcome:
+def evaluate(policy: Policy, result: AuditResult, kb: KnowledgeBase | None = None) -> PolicyOutcome:
     """Every rule of `policy` checked against one audit; the failures say why, with evidence."""
     failures: list[PolicyFailure] = []
     verdict = result.verdict.openness.value
@@ -260,7 +264,7 @@ def gates(code: str, name: str) -> bool:
     return code == name or name in (declared().get(code, {}).get("also-fails") or ())
 
 
-def _allow_failures(policy: Policy, result: AuditResult, kb: Any) -> list[PolicyFailure]:
+def _allow_failures(policy: Policy, result: AuditResult, kb: KnowledgeBase | None) -> list[PolicyFailure]:
     rule = "allow-licence " + ", ".join(policy.allow)
     allowed = set().union(*(_name_keys(n, kb) for n in policy.allow))
     # An acceptable-use policy grants nothing, so it is neither allowed nor disallowed; the

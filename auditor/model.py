@@ -52,12 +52,24 @@ class FileEntry:
     sha256: str | None = None
 
 
+class SkipKind(str, Enum):
+    """Why a file was not read, as data: checks test the kind, reports print the reason."""
+
+    GATED = "gated"  # the repo is gated and the token has no access
+    TOO_LARGE = "too-large"
+    OVER_BUDGET = "over-budget"  # the run's read budget (bytes or files) was spent
+    BINARY = "binary"
+    NOT_CHECKED_OUT = "not-checked-out"  # a Git LFS pointer in a local checkout
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Skipped:
     """Something the auditor could not read, and why: data, not an exception."""
 
     path: str
     reason: str
+    kind: SkipKind = SkipKind.OTHER
 
 
 @dataclass(frozen=True)

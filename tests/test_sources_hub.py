@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.errors import AccessDenied, NotFound, SourceUnavailable, UsageError
-from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
+from auditor.model import FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
 from auditor.sources.hub import HubSource
 from fakehub import pattern_bytes
 
@@ -96,6 +96,7 @@ def test_gated_without_token_lists_files_and_names_the_unread(source, fake_hub):
     assert snapshot.texts == {}
     assert [s.path for s in snapshot.unread] == ["LICENSE", "README.md", "config.json"]
     assert all(s.reason.startswith(f"gated: request access at {fake_hub.endpoint}/{GATED}") for s in snapshot.unread)
+    assert all(s.kind is SkipKind.GATED for s in snapshot.unread)
     assert "--token" in snapshot.unread[0].reason
     assert snapshot.file("model.safetensors").size == 6_000_000_000
     assert snapshot.hub_card_data["license_name"] == "fetch-community"  # model info stays public
@@ -196,8 +197,8 @@ def test_nothing_listening_is_source_unavailable(fake_hub):
 
 def test_a_50mb_readme_and_a_binary_licence_are_skipped(source, fake_hub):
     snapshot = source.fetch(hub_target("fetch-lab/odd-files"))
-    assert Skipped("README.md", "larger than 1 MiB") in snapshot.unread
-    assert Skipped("LICENSE", "binary") in snapshot.unread
+    assert Skipped("README.md", "larger than 1 MiB", SkipKind.TOO_LARGE) in snapshot.unread
+    assert Skipped("LICENSE", "binary", SkipKind.BINARY) in snapshot.unread
     assert fake_hub.stats.bytes_by_path["README.md"] == 0
     assert snapshot.file("README.md") == FileEntry("README.md", 50_000_000, lfs=True, sha256=snapshot.file("README.md").sha256)
     assert snapshot.texts["LICENSES/MIT.txt"] == "MIT License\n\nCopyright (c) 2025 Caf\ufffd Lab\n"

@@ -9,7 +9,7 @@ import pytest
 from conftest import ADMIN_TOKEN
 
 from auditor.errors import NotFound, SourceError
-from auditor.model import FileEntry, Skipped, Target, TargetKind
+from auditor.model import FileEntry, SkipKind, Skipped, Target, TargetKind
 from auditor.sources.hub import HubSource
 from auditor.sources.lfs import NOT_CHECKED_OUT
 from auditor.sources.local import LocalSource, git_head
@@ -56,8 +56,8 @@ def test_odd_files_peeks_and_caps(local_checkout):
     assert snapshot.file("README.md") == FileEntry("README.md", 50_000_000, lfs=True, sha256=snapshot.file("README.md").sha256)
     assert snapshot.file("pytorch_model.bin").lfs and snapshot.file("pytorch_model.bin").size == 4600
     assert snapshot.file("tokenizer.json") == FileEntry("tokenizer.json", 2_100_000)  # under 10 MB: a real file
-    assert Skipped("README.md", "larger than 1 MiB") in snapshot.unread
-    assert Skipped("LICENSE", "binary") in snapshot.unread
+    assert Skipped("README.md", "larger than 1 MiB", SkipKind.TOO_LARGE) in snapshot.unread
+    assert Skipped("LICENSE", "binary", SkipKind.BINARY) in snapshot.unread
     assert snapshot.texts["Responsible-Use-Guide.md"].startswith("# Responsible use guide")  # found by peeking
     assert "docs/notes.md" not in snapshot.texts
     assert snapshot.texts["LICENSES/MIT.txt"].endswith("Caf\ufffd Lab\n")
@@ -67,7 +67,7 @@ def test_an_lfs_pointer_chosen_by_name_is_unread(tmp_path):
     (tmp_path / "LICENSE").write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{'b' * 64}\nsize 2048\n")
     snapshot = LocalSource().fetch(local_target(tmp_path))
     assert snapshot.files == (FileEntry("LICENSE", 2048, lfs=True, sha256="b" * 64),)
-    assert snapshot.unread == (Skipped("LICENSE", NOT_CHECKED_OUT),)
+    assert snapshot.unread == (Skipped("LICENSE", NOT_CHECKED_OUT, SkipKind.NOT_CHECKED_OUT),)
 
 
 def test_symlinks_never_lead_out_of_the_repository(tmp_path, local_checkout):

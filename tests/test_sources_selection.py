@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.model import FileEntry, Skipped
+from auditor.model import FileEntry, SkipKind, Skipped
 from auditor.sources.lfs import parse_pointer
 from auditor.sources.selection import FILE_CAP, TOTAL_CAP, looks_like_licence_text, rule_for, rules, select
 from auditor.sources.texts import decode_text
@@ -67,7 +67,7 @@ def test_a_file_over_the_cap_is_listed_as_skipped_not_read():
     files = [FileEntry("README.md", 50_000_000, lfs=True), FileEntry("LICENSE", FILE_CAP), FileEntry("huge.py", FILE_CAP + 1)]
     selection = select(files)
     assert selection.read == ("LICENSE",)
-    assert selection.unread == (Skipped("README.md", "larger than 1 MiB"), Skipped("huge.py", "larger than 1 MiB"))
+    assert selection.unread == (Skipped("README.md", "larger than 1 MiB", SkipKind.TOO_LARGE), Skipped("huge.py", "larger than 1 MiB", SkipKind.TOO_LARGE))
 
 
 def test_the_total_budget_keeps_the_most_important_files():
@@ -79,7 +79,7 @@ def test_the_total_budget_keeps_the_most_important_files():
     assert TOTAL_CAP == 8 << 20
     capped = select(files, max_files=2)
     assert capped.read == ("README.md", "LICENSE")
-    assert capped.unread[0] == Skipped("m0.py", "over the 2-file read budget")
+    assert capped.unread[0] == Skipped("m0.py", "over the 2-file read budget", SkipKind.OVER_BUDGET)
 
 
 def test_peeking_reads_only_licence_like_markdown():
@@ -122,7 +122,7 @@ def test_licence_like_heads(head, expected):
 def test_decoding_replaces_bad_bytes_and_drops_a_bom():
     assert decode_text("LICENSE", "Caf\xe9".encode("latin-1")) == "Caf\ufffd"
     assert decode_text("NOTICE", "\ufeffNotice".encode()) == "Notice"
-    assert decode_text("LICENSE", b"\x89PNG\r\n\x1a\n\x00\x00") == Skipped("LICENSE", "binary")
+    assert decode_text("LICENSE", b"\x89PNG\r\n\x1a\n\x00\x00") == Skipped("LICENSE", "binary", SkipKind.BINARY)
 
 
 def test_lfs_pointers_are_recognised_and_nothing_else():

@@ -133,9 +133,4 @@ def build_index(kb: KnowledgeBase) -> Index:
 
 def index_for(kb: KnowledgeBase) -> Index:
     """The index of `kb`, built (or read from the disk cache) on first use and kept with the KB."""
-    index = kb.cache.get("index")
-    if index is None:
-        from auditor.identify.diskcache import cached_index  # noqa: PLC0415 - only when identifying
-
-        index = kb.cache["index"] = cached_index(kb, build_index)
-    return index
+    return kb.licence_index

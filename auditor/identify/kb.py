@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -26,6 +26,10 @@ from auditor.errors import KnowledgeBaseError
 from auditor.identify import diskcache
 from auditor.model import LicenceKind
 from auditor.yamlfile import load_yaml
+
+if TYPE_CHECKING:
+    from auditor.identify.index import Index
+    from auditor.identify.markers import MarkerTables
 
 
 class LicenceCategory(str, Enum):
@@ -121,13 +125,52 @@ class KnowledgeBase:
                 for name in getter(profile):
                     if name:
                         self._by_key.setdefault(name_key(name), profile)
-        self.cache: dict[str, Any] = {}  # derived structures (the matcher's index) built once per KB
+        self._base = self  # whose derived structures (the matcher's index, the lookup tables) this one uses
 
     def extended(self, profiles: list[LicenceProfile]) -> KnowledgeBase:
         """This knowledge base and `profiles` (licences read from unknown texts), sharing its derived structures."""
         wider = KnowledgeBase([*self._by_id.values(), *profiles], self.root, self.fingerprint)
-        wider.cache = self.cache
+        wider._base = self._base
         return wider
+
+    # Derived structures, each built once per knowledge base on first use (an extended one uses its base's).
+    @cached_property
+    def licence_index(self) -> Index:
+        """The matcher's index of the reference texts, built or read from the disk cache (identify/index.py)."""
+        if self._base is not self:
+            return self._base.licence_index
+        from auditor.identify.index import build_index
+
+        return diskcache.cached_index(self, build_index)
+
+    @cached_property
+    def marker_tables(self) -> MarkerTables:
+        """The profiles with version markers, and the profiles of each family (identify/markers.py)."""
+        if self._base is not self:
+            return self._base.marker_tables
+        from auditor.identify.markers import MarkerTables
+
+        families: dict[str, list[LicenceProfile]] = {}
+        for profile in self:
+            if profile.family:
+                families.setdefault(profile.family, []).append(profile)
+        return MarkerTables(tuple(p for p in self if p.compiled_markers), families)
+
+    @cached_property
+    def by_url(self) -> dict[str, LicenceProfile]:
+        """Profiles by the normalised form of each of their URLs (identify/phrases.py's url_key)."""
+        if self._base is not self:
+            return self._base.by_url
+        from auditor.identify.phrases import url_key
+
+        return {url_key(u): p for p in self for u in p.urls}
+
+    @cached_property
+    def by_scancode_key(self) -> dict[str, LicenceProfile]:
+        """Profiles by their ScanCode licence key."""
+        if self._base is not self:
+            return self._base.by_scancode_key
+        return {p.scancode_key: p for p in self if p.scancode_key}
 
     def get(self, licence_id: str) -> LicenceProfile | None:
         """The profile of `licence_id`, or None when the knowledge base does not know it."""

@@ -29,14 +29,8 @@ class MarkerTables:
 
 
 def tables(kb: KnowledgeBase) -> MarkerTables:
-    cached = kb.cache.get("markers")
-    if cached is None:
-        families: dict[str, list[LicenceProfile]] = {}
-        for profile in kb:
-            if profile.family:
-                families.setdefault(profile.family, []).append(profile)
-        cached = kb.cache["markers"] = MarkerTables(tuple(p for p in kb if p.compiled_markers), families)
-    return cached
+    """The knowledge base's marker tables, built once per knowledge base."""
+    return kb.marker_tables
 
 
 def marker_count(profile: LicenceProfile, text: str) -> int:

@@ -59,10 +59,8 @@ def url_key(url: str) -> str:
 
 
 def profile_for_url(url: str, kb: KnowledgeBase) -> LicenceProfile | None:
-    table = kb.cache.get("urls")
-    if table is None:
-        table = kb.cache["urls"] = {url_key(u): p for p in kb for u in p.urls}
-    return table.get(url_key(url))
+    """The profile one of whose URLs `url` is."""
+    return kb.by_url.get(url_key(url))
 
 
 def notices(free: FreeText, kb: KnowledgeBase) -> list[tuple[LicenceProfile, tuple[int, int], float]]:

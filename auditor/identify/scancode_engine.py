@@ -38,10 +38,7 @@ def _get_licenses() -> Callable[[str], dict[str, Any]]:
 
 
 def _profile_for_key(key: str, kb: KnowledgeBase) -> LicenceProfile | None:
-    table = kb.cache.get("scancode_keys")
-    if table is None:
-        table = kb.cache["scancode_keys"] = {p.scancode_key: p for p in kb if p.scancode_key}
-    return table.get(key) or kb.lookup(key)
+    return kb.by_scancode_key.get(key) or kb.lookup(key)
 
 
 def identify_text_scancode(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMatch, ...]:

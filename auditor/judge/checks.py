@@ -15,6 +15,7 @@ from auditor.model import (
     ReleaseEvidence,
     RepoSnapshot,
     Severity,
+    SkipKind,
     WeightSet,
 )
 
@@ -68,8 +69,8 @@ def release_findings(
 
 
 def _unread(snapshot: RepoSnapshot, besides: str | None = None) -> list[Finding]:
-    gated = [s for s in snapshot.unread if s.reason.startswith("gated")]
-    other = [s for s in snapshot.unread if not s.reason.startswith("gated") and s.path != besides]
+    gated = [s for s in snapshot.unread if s.kind is SkipKind.GATED]
+    other = [s for s in snapshot.unread if s.kind is not SkipKind.GATED and s.path != besides]
     found = []
     if gated:
         repo = snapshot.target.repo_id or ""

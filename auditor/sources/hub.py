@@ -62,7 +62,7 @@ from auditor.errors import (
     SourceUnavailable,
     UsageError,
 )
-from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, Skipped, Target, TargetKind
+from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
 from auditor.sources.interface import RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
@@ -472,7 +472,7 @@ class HubSource(RepoSource):
             answer = self._get(url, None, headers, FILE_CAP, scope, f"{repo_id}/{path}")
             hf_raise_for_status(answer.response)
         except GatedRepoError:
-            return Skipped(path, self._gated_reason(repo_id))
+            return Skipped(path, self._gated_reason(repo_id), SkipKind.GATED)
         except RemoteEntryNotFoundError:
             return Skipped(path, f"listed by the Hub but missing at {sha}")
         except AuditorError:
@@ -482,7 +482,7 @@ class HubSource(RepoSource):
                 return Skipped(path, f"listed by the Hub but not found at {sha} (404)")
             raise self._error(error, repo_id, sha, path) from error
         if answer.truncated:
-            return Skipped(path, f"larger than {FILE_CAP >> 20} MiB as served (stopped reading there)")
+            return Skipped(path, f"larger than {FILE_CAP >> 20} MiB as served (stopped reading there)", SkipKind.TOO_LARGE)
         return answer.response.content
 
     # --- errors

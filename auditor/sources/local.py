@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import NotFound, SourceError, UsageError
-from auditor.model import FileEntry, RepoSnapshot, Skipped, Target, TargetKind
+from auditor.model import FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
 from auditor.sources.gitrepo import GitRepo, config_origin_url, git_dir, hub_repo_from_url
 from auditor.sources.interface import RepoSource
 from auditor.sources.lfs import NOT_CHECKED_OUT, POINTER_MAX, parse_pointer
@@ -89,7 +89,7 @@ class LocalSource(RepoSource):
         results: list[tuple[str, bytes | Skipped]] = []
         for path in selection.read:
             if by_path[path].lfs:
-                results.append((path, Skipped(path, NOT_CHECKED_OUT)))
+                results.append((path, Skipped(path, NOT_CHECKED_OUT, SkipKind.NOT_CHECKED_OUT)))
             else:
                 data = opened.read(path, 0, FILE_CAP + 1)
                 results.append((path, data if data is not None else Skipped(path, "unreadable")))

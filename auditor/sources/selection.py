@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import PurePosixPath
 
-from auditor.model import FileEntry, Skipped
+from auditor.model import FileEntry, SkipKind, Skipped
 from auditor.yamlfile import load_yaml
 
 FILE_CAP = 1 << 20
@@ -124,11 +124,11 @@ def select(
     used = 0
     for _, entry in sorted(chosen, key=_priority):
         if entry.size > file_cap:
-            unread.append(Skipped(entry.path, f"larger than {_size_label(file_cap)}"))
+            unread.append(Skipped(entry.path, f"larger than {_size_label(file_cap)}", SkipKind.TOO_LARGE))
         elif used + entry.size > total_cap:
-            unread.append(Skipped(entry.path, f"over the {_size_label(total_cap)} read budget"))
+            unread.append(Skipped(entry.path, f"over the {_size_label(total_cap)} read budget", SkipKind.OVER_BUDGET))
         elif len(read) == max_files:
-            unread.append(Skipped(entry.path, f"over the {max_files}-file read budget"))
+            unread.append(Skipped(entry.path, f"over the {max_files}-file read budget", SkipKind.OVER_BUDGET))
         else:
             read.append(entry.path)
             used += entry.size

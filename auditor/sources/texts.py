@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.model import Skipped
+from auditor.model import SkipKind, Skipped
 
 BINARY_PROBE = 8192
 
@@ -17,7 +17,7 @@ BINARY_PROBE = 8192
 def decode_text(path: str, data: bytes) -> str | Skipped:
     """The file's text, or Skipped(path, "binary") when its head holds a NUL byte."""
     if b"\0" in data[:BINARY_PROBE]:
-        return Skipped(path, "binary")
+        return Skipped(path, "binary", SkipKind.BINARY)
     return data.decode("utf-8-sig", errors="replace")
 
 

@@ -141,6 +141,7 @@ class Auditor:
             facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items], **_checkout_facts(snapshot)},
             lineage=lineage,
             terms=effective.facts,
+            hub_endpoint=snapshot.hub_endpoint,
         )
 
     def _trace(self, snapshot: RepoSnapshot, card: ModelCard | None, facts: dict[str, Any]) -> tuple[tuple[Ancestor, ...], list[Finding]]:

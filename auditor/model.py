@@ -52,6 +52,9 @@ class FileEntry:
     sha256: str | None = None
 
 
+PUBLIC_HUB = "https://huggingface.co"  # the Hub a snapshot names unless its source read another (HF_ENDPOINT)
+
+
 class SkipKind(str, Enum):
     """Why a file was not read, as data: checks test the kind, reports print the reason."""
 
@@ -97,6 +100,7 @@ class RepoSnapshot:
     hub_mirror: str | None = None
     checkout: Mapping[str, Any] | None = None
     tags: tuple[str, ...] = ()  # the Hub's tags (base_model:..., license:...), when the source is the Hub
+    hub_endpoint: str = PUBLIC_HUB  # the Hub the source read (a mirror when HF_ENDPOINT says so): reports link there
 
     def file(self, path: str) -> FileEntry | None:
         for entry in self.files:
@@ -360,6 +364,7 @@ class AuditResult:
     facts: Mapping[str, Any] = field(default_factory=dict)
     lineage: tuple[Ancestor, ...] = ()
     terms: Mapping[str, TermFact] = field(default_factory=dict)  # fact key -> the effective term
+    hub_endpoint: str = PUBLIC_HUB  # the snapshot's: where reports link the repo, its card and its datasets
 
 
 @dataclass(frozen=True)

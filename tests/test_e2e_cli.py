@@ -7,6 +7,7 @@ same way from the Hub and from a local directory.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,17 @@ def test_gated_repo_without_access_is_audited_from_public_metadata(fake_hub):
     gated = [f for f in report["findings"] if f["code"] == "gated-files-unread"]
     assert gated and "request access" in gated[0]["message"]
     assert "LICENSE.txt" in gated[0]["evidence"]
+    hub = os.environ["HF_ENDPOINT"].rstrip("/")  # the Hub read, not the public one
+    assert f"request access at {hub}/{repo_id('gated')} " in gated[0]["message"]
+
+
+def test_reports_link_the_hub_the_repo_was_read_from(fake_hub):
+    hub, repo = os.environ["HF_ENDPOINT"].rstrip("/"), repo_id("gated")
+    sarif = json.loads(CliRunner().invoke(audit_model, [repo, "--format", "sarif"]).stdout)
+    assert sarif["runs"][0]["versionControlProvenance"][0]["repositoryUri"] == f"{hub}/{repo}"
+    bom = json.loads(CliRunner().invoke(audit_model, [repo, "--format", "cyclonedx"]).stdout)
+    model = next(c for c in bom["components"] if c["type"] == "machine-learning-model")
+    assert {ref["url"] for ref in model["externalReferences"] if ref["type"] == "website"} == {f"{hub}/{repo}"}
 
 
 def test_gated_repo_with_a_granted_token_reads_the_licence(fake_hub):

@@ -77,7 +77,7 @@ def _unread(snapshot: RepoSnapshot, besides: str | None = None) -> list[Finding]
         found.append(finding(
             "gated-files-unread",
             f"{len(gated)} file(s) of this gated repository could not be read ({', '.join(s.path for s in gated[:6])}"
-            f"{', ...' if len(gated) > 6 else ''}); request access at https://huggingface.co/{repo} and pass --token",
+            f"{', ...' if len(gated) > 6 else ''}); request access at {snapshot.hub_endpoint}/{repo} and pass --token",
             [s.path for s in gated],
         ))
     for skipped in other:

@@ -30,7 +30,6 @@ from auditor.model import AuditResult, Category, LicenceKind, TargetKind
 from auditor.report.escape import dump_json
 from auditor.report.interface import Renderer
 
-_HUB = "https://huggingface.co"
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _PREFIX = "audit-model"  # namespace of our custom CycloneDX properties
 
@@ -65,11 +64,11 @@ class _Model:
         if target.kind is TargetKind.HUB and target.repo_id:
             org, _, name = target.repo_id.rpartition("/")
             group, purl = org or None, _hub_purl(target.repo_id, result.sha)
-            references = [ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(f"{_HUB}/{target.repo_id}"))]
+            references = [ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(f"{result.hub_endpoint}/{target.repo_id}"))]
             if result.card and result.card.path:
                 at = result.sha or target.revision or "main"
                 references.append(ExternalReference(
-                    type=ExternalReferenceType.MODEL_CARD, url=XsUri(f"{_HUB}/{target.repo_id}/blob/{at}/{result.card.path}")))
+                    type=ExternalReferenceType.MODEL_CARD, url=XsUri(f"{result.hub_endpoint}/{target.repo_id}/blob/{at}/{result.card.path}")))
         else:
             name, group, purl, references = _local_name(target.path), None, None, []
         references += self._links()
@@ -152,7 +151,7 @@ class _Model:
         """(component, its componentData JSON) for each named or shipped dataset."""
         found = []
         for name in self.result.evidence.datasets:
-            url = name if name.startswith(("http://", "https://")) else (f"{_HUB}/datasets/{name}" if _HUB_ID.match(name) else None)
+            url = name if name.startswith(("http://", "https://")) else (f"{self.result.hub_endpoint}/datasets/{name}" if _HUB_ID.match(name) else None)
             refs = [ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=u) for u in [_url(url) if url else None] if u]
             data = {"type": "dataset", "name": name, **({"contents": {"url": url}} if url else {}),
                     "description": "named in the model card"}

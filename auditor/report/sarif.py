@@ -105,7 +105,7 @@ class SarifRenderer(Renderer):
         run["results"] = [self._result(result, item, rule_index, seen, categorise) for item in findings]
         target = result.target
         if target.kind is TargetKind.HUB and target.repo_id:
-            provenance: dict[str, Any] = {"repositoryUri": f"https://huggingface.co/{target.repo_id}"}
+            provenance: dict[str, Any] = {"repositoryUri": f"{result.hub_endpoint}/{target.repo_id}"}
             if result.sha:
                 provenance["revisionId"] = result.sha
             if target.revision:
@@ -175,5 +175,5 @@ def _root_uri(result: AuditResult) -> str:
     """The absolute URI of the audited target's root, that batch locations resolve against."""
     target = result.target
     if target.kind is TargetKind.HUB and target.repo_id:
-        return f"https://huggingface.co/{quote(target.repo_id)}/blob/{quote(result.sha or target.revision or 'main', safe='')}/"
+        return f"{result.hub_endpoint}/{quote(target.repo_id)}/blob/{quote(result.sha or target.revision or 'main', safe='')}/"
     return Path(target.path or ".").resolve().as_uri().rstrip("/") + "/"

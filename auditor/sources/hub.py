@@ -238,6 +238,7 @@ class HubSource(RepoSource):
             hub_card_data=card_data,
             security=info.security_repo_status,
             tags=tuple(t for t in info.tags or () if isinstance(t, str)),
+            hub_endpoint=self.endpoint,
         )
 
     def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:

@@ -46,6 +46,7 @@ def _escape(text: str) -> str:
 
 
 def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
+    """Append `outputs` to the GitHub Actions output file as name=value lines (nothing without a file)."""
     if not path:
         return
     with open(path, "a", encoding="utf-8") as handle:
@@ -58,6 +59,7 @@ def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
 
 
 def write_summary(path: str | None, text: str) -> None:
+    """Append the report to the job summary file (nothing without a file)."""
     if not path:
         sys.stdout.write(text)
         return
@@ -210,6 +212,7 @@ def _repository_title(env: Mapping[str, str], target: str, workspace: Path) -> s
 
 
 def main() -> None:
+    """The Action's entry point: inputs from the environment, outputs and reports for the workflow."""
     sys.exit(run(os.environ))
 
 

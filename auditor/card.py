@@ -29,6 +29,7 @@ def find_card_path(texts: Mapping[str, str]) -> str | None:
 
 
 def parse_card(text: str, path: str | None = "README.md") -> ModelCard:
+    """The model card in `text`: its YAML front matter as metadata, the rest as its body."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return ModelCard(path=path, metadata={}, body=text)

@@ -393,4 +393,5 @@ def _policy_flags(fail_on: tuple[str, ...], allow_licences: tuple[str, ...], den
 
 
 def main() -> None:
+    """The `audit-model` console script."""
     audit_model(prog_name="audit-model")  # the same name in usage lines whether run as a script or with -m

@@ -19,6 +19,8 @@ from typing import Any
 
 
 class TargetKind(str, Enum):
+    """Where a target lives: a Hub repo or a local folder."""
+
     HUB = "hub"
     LOCAL = "local"
 
@@ -204,6 +206,8 @@ class ReleaseEvidence:
 
 
 class LicenceKind(str, Enum):
+    """What a match is: a licence (grants rights), a policy (restricts use) or a reference to one kept elsewhere."""
+
     LICENCE = "licence"
     POLICY = "policy"  # an acceptable-use policy: restricts, grants nothing
     REFERENCE = "reference"  # points at a licence kept elsewhere
@@ -276,6 +280,8 @@ class LicenceSummary:
 
 
 class Severity(str, Enum):
+    """How much a finding matters: error, warning or info."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -292,6 +298,8 @@ class Finding:
 
 
 class ComponentName(str, Enum):
+    """The parts of a release the verdict weighs."""
+
     WEIGHTS = "weights"
     CODE = "code"
     TRAINING_DATA = "training_data"
@@ -322,12 +330,16 @@ class Openness(str, Enum):
 
 
 class MofClass(str, Enum):
+    """The Model Openness Framework classes, I (open science) to III (open model)."""
+
     CLASS_I = "I"
     CLASS_II = "II"
     CLASS_III = "III"
 
 
 class OsaidStatus(str, Enum):
+    """Whether a release meets the Open Source AI Definition 1.0."""
+
     MEETS = "meets"
     FAILS = "fails"
     UNKNOWN = "unknown"
@@ -335,6 +347,8 @@ class OsaidStatus(str, Enum):
 
 @dataclass(frozen=True)
 class Verdict:
+    """Where the release stands: taxonomy, OSAID, MOF class, and the reasons for each."""
+
     openness: Openness
     mof_class: MofClass | None
     osaid: OsaidStatus
@@ -384,6 +398,8 @@ class AncestorRecord:
 
 
 class AncestorStatus(str, Enum):
+    """How far an ancestor was checked: read, unreadable, a cycle or too deep."""
+
     CHECKED = "checked"
     UNREADABLE = "unreadable"  # named, but its licences could not be read
     CYCLE = "cycle"  # names a model already in its own chain

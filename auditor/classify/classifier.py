@@ -20,6 +20,8 @@ from auditor.yamlfile import load_yaml
 
 @dataclass(frozen=True)
 class Rule:
+    """One row of artefact_rules.yaml: a file-name pattern and the category and format it gives."""
+
     pattern: str
     on_path: bool
     category: Category
@@ -37,6 +39,7 @@ class Rule:
 
 @lru_cache(maxsize=1)
 def rules() -> tuple[Rule, ...]:
+    """The artefact rules in the order they are tried (artefact_rules.yaml)."""
     text = resources.files("auditor.classify").joinpath("artefact_rules.yaml").read_text(encoding="utf-8")
     rows = load_yaml(text)["rules"]
     return tuple(
@@ -52,6 +55,7 @@ def rules() -> tuple[Rule, ...]:
 
 
 def rule_for(path: str) -> Rule:
+    """The first rule `path` matches (the catch-all last)."""
     for rule in rules():
         if rule.matches(path):
             return rule
@@ -59,6 +63,7 @@ def rule_for(path: str) -> Rule:
 
 
 def classify_file(entry: FileEntry) -> Artefact:
+    """One listed file as an artefact: its category, format and the rule that says so."""
     rule = rule_for(entry.path)
     return Artefact(
         path=entry.path,
@@ -71,6 +76,7 @@ def classify_file(entry: FileEntry) -> Artefact:
 
 
 def classify(files: Iterable[FileEntry]) -> tuple[Artefact, ...]:
+    """Stage entry point: every listed file as a classified artefact, in listing order."""
     return tuple(classify_file(entry) for entry in files)
 
 

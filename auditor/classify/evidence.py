@@ -135,6 +135,7 @@ def _remote_code(configs: list[dict]) -> tuple[str, ...]:
 
 
 def gather_evidence(card: ModelCard | None, texts: Mapping[str, str]) -> ReleaseEvidence:
+    """Stage entry point: what the card and the read texts say of code, data, base models and papers."""
     configs = _configs(texts)
     remote = _remote_code(configs)
     model_type, architectures = _architecture(configs)

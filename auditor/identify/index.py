@@ -91,6 +91,7 @@ class Index:
 
 
 def digest(tokens: tuple[str, ...] | list[str]) -> str:
+    """A stable digest of a token sequence (keys exact-text look-ups)."""
     return hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest()
 
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 
 class LicenceCategory(str, Enum):
+    """What kind of terms a licence grants, as the knowledge base files it (licences/*.yaml `category`)."""
+
     PERMISSIVE = "permissive"
     COPYLEFT = "copyleft"
     WEAK_COPYLEFT = "weak-copyleft"
@@ -59,6 +61,8 @@ class Fact:
 
 @dataclass(frozen=True)
 class LicenceProfile:
+    """One licence, policy or reference as the knowledge base knows it: names, texts, markers and facts."""
+
     id: str
     name: str
     aliases: tuple[str, ...]

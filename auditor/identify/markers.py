@@ -24,6 +24,8 @@ _TITLE_LOOKBACK = 3  # titles sit just above the text they name
 
 @dataclass(frozen=True)
 class MarkerTables:
+    """The profiles that carry version markers, and the profiles of each licence family."""
+
     marked: tuple[LicenceProfile, ...]  # profiles with markers
     families: dict  # family -> profiles
 
@@ -34,6 +36,7 @@ def tables(kb: KnowledgeBase) -> MarkerTables:
 
 
 def marker_count(profile: LicenceProfile, text: str) -> int:
+    """How many of the profile's version markers `text` holds."""
     return sum(1 for marker in profile.compiled_markers if marker.search(text))
 
 

@@ -84,6 +84,7 @@ class Normalised:
 
 @lru_cache(maxsize=1)
 def equivalents() -> dict[str, tuple[str, ...]]:
+    """Word equivalences the matcher folds together (equivalents.yaml): word -> its replacement words."""
     raw = load_yaml(resources.files("auditor.identify").joinpath("equivalents.yaml").read_text(encoding="utf-8"))
     return {str(k).lower(): tuple(str(v).lower().split()) for k, v in raw["words"].items()}
 

@@ -53,6 +53,7 @@ class FreeText:
 
 
 def url_key(url: str) -> str:
+    """A URL in the form profiles are looked up by: no scheme, no www., no trailing punctuation."""
     url = re.sub(r"^https?://", "", url.strip().lower())
     url = re.sub(r"^www\.", "", url)
     return url.rstrip("/.,;:")

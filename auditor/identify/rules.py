@@ -12,6 +12,8 @@ from auditor.yamlfile import load_yaml
 
 @dataclass(frozen=True)
 class Rules:
+    """The matcher's tunable rules, read from rules.yaml."""
+
     notices: tuple[tuple[str, re.Pattern], ...]
     reference_cues: re.Pattern
     name_window: int
@@ -26,6 +28,7 @@ class Rules:
 
 @lru_cache(maxsize=1)
 def rules() -> Rules:
+    """The matcher's rules (rules.yaml), read once."""
     raw = load_yaml(resources.files("auditor.identify").joinpath("rules.yaml").read_text(encoding="utf-8"))
     return Rules(
         notices=tuple((n["id"], re.compile(n["pattern"])) for n in raw["notices"]),

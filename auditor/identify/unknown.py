@@ -48,6 +48,8 @@ class FactRule:
 
 @dataclass(frozen=True)
 class ClauseTable:
+    """What reading an unknown licence text looks for: its title and its clauses (clauses.yaml)."""
+
     title: re.Pattern
     title_words: int
     title_cjk_chars: int

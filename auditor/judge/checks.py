@@ -31,6 +31,7 @@ def release_findings(
     evidence: ReleaseEvidence,
     code: CodeEvidence,
 ) -> list[Finding]:
+    """Stage entry point: the findings about what the release ships or lacks (card, code, data, unread files)."""
     found: list[Finding] = []
     unread_card = find_card_path({s.path: s.reason for s in snapshot.unread}) if card is None else None
     found.extend(_unread(snapshot, besides=unread_card))

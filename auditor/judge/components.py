@@ -46,6 +46,7 @@ class CodeEvidence:
 
 
 def code_evidence(artefacts: Iterable[Artefact], evidence: ReleaseEvidence, card: ModelCard | None) -> CodeEvidence:
+    """Where training and inference code is: shipped files or links the card gives."""
     shipped = tuple(a.path for a in artefacts if a.category is Category.CODE)
 
     def linked(purpose: Purpose) -> tuple[str, ...]:
@@ -77,6 +78,7 @@ def build_components(
     expression: Callable[[Iterable[Any]], str | None],
     kb: KnowledgeBase,
 ) -> dict[ComponentName, Component]:
+    """Stage entry point: each component (weights, code, data, docs) with its presence and licence."""
     linked = linked_code_licences(evidence, kb)
     datasets = dataset_licences(evidence, kb)
     weights_licence = expression(licences.weights.matches) if licences.weights.matches else None

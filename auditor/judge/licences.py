@@ -56,6 +56,8 @@ class Terms:
 
 @dataclass(frozen=True)
 class LicenceAssessment:
+    """The release's own licence terms (weights, code, policies) and the findings reading them gave."""
+
     weights: Terms
     code: Terms
     policies: tuple[LicenceMatch, ...]
@@ -69,16 +71,19 @@ def _table() -> Mapping[str, Any]:
 
 
 def strictest(levels: Iterable[TermsLevel]) -> TermsLevel:
+    """The most restrictive of `levels`."""
     ranked = [level for level in levels if level in STRICTNESS]
     return max(ranked, key=STRICTNESS.index) if ranked else TermsLevel.UNKNOWN
 
 
 def mildest(levels: Iterable[TermsLevel]) -> TermsLevel:
+    """The least restrictive of `levels`."""
     ranked = [level for level in levels if level in STRICTNESS]
     return min(ranked, key=STRICTNESS.index) if ranked else TermsLevel.UNKNOWN
 
 
 def profile_level(profile: Any) -> TermsLevel:
+    """The terms level a licence profile grants, by its category and commercial-use fact (terms.yaml)."""
     table = _table()
     level = TermsLevel(table["category_levels"][_value(profile.category)])
     commercial = profile.facts.get("commercial_use") if profile.facts else None

@@ -50,6 +50,7 @@ def mof_items(
     evidence: ReleaseEvidence,
     code: CodeEvidence,
 ) -> tuple[MofItem, ...]:
+    """The MOF checklist items, each met or not, from what the release holds."""
     weights = components[ComponentName.WEIGHTS]
     architecture = any(a.path.rsplit("/", 1)[-1] in ("config.json", "model_index.json", "params.json") for a in artefacts) or any(
         a.category is Category.CODE for a in artefacts
@@ -73,6 +74,7 @@ def mof_items(
 
 
 def mof_class(items: tuple[MofItem, ...]) -> MofClass | None:
+    """The MOF class reached: III, then II, then I while every item of each is met; None when III is not."""
     achieved = None
     for level in (MofClass.CLASS_III, MofClass.CLASS_II, MofClass.CLASS_I):
         if all(item.met for item in items if item.mof_class is level):
@@ -90,6 +92,7 @@ def judge(
     gated: bool,
     derived_from: tuple[str, ...] = (),
 ) -> Verdict:
+    """Stage entry point: the verdict (taxonomy, OSAID, MOF class) with its reasons."""
     weights = components[ComponentName.WEIGHTS]
     data = components[ComponentName.TRAINING_DATA]
     reasons: list[str] = []

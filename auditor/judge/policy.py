@@ -56,6 +56,8 @@ class Policy:
 
 @dataclass(frozen=True)
 class PolicyFailure:
+    """One policy rule that failed, with why and the evidence."""
+
     rule: str
     message: str
     evidence: tuple[str, ...] = ()
@@ -63,6 +65,8 @@ class PolicyFailure:
 
 @dataclass(frozen=True)
 class PolicyOutcome:
+    """The rules a policy checked and those that failed; `passed` when none did."""
+
     rules: tuple[str, ...]
     failures: tuple[PolicyFailure, ...]
     origin: str | None = None
@@ -95,6 +99,7 @@ def split_names(values: Iterable[str] | str | None) -> tuple[str, ...]:
 
 
 def valid_fail_on() -> tuple[str, ...]:
+    """Every name --fail-on accepts: verdicts, severities and finding codes."""
     return VERDICTS + SEVERITIES + tuple(declared())
 
 

@@ -281,6 +281,8 @@ def build_bom(results: Sequence[AuditResult], failures: Sequence[tuple[str, str]
 
 
 class CycloneDxRenderer(Renderer):
+    """The audit as a CycloneDX 1.6 ML-BOM."""
+
     def render(self, result: AuditResult) -> str:
         return self.render_batch([result])
 

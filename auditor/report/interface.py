@@ -13,6 +13,8 @@ from auditor.model import AuditResult
 
 
 class Renderer(ABC):
+    """A report format's renderer: one audit, or a batch with its failures, as text."""
+
     @abstractmethod
     def render(self, result: AuditResult) -> str:
         """One audit as text."""

@@ -60,6 +60,7 @@ def lineage_list(result: AuditResult) -> list[dict[str, Any]]:
 
 
 def to_dict(result: AuditResult) -> dict[str, Any]:
+    """One audit as the JSON report's object (docs/json-schema.md)."""
     target = result.target
     verdict = result.verdict
     return {
@@ -104,6 +105,8 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
 
 
 class JsonRenderer(Renderer):
+    """The audit as JSON (docs/json-schema.md); a batch as {results, failures}."""
+
     def render(self, result: AuditResult) -> str:
         return dump_json(to_dict(result))
 

@@ -42,6 +42,7 @@ _COMPONENT_LABELS = {
 
 
 def human_size(size: int) -> str:
+    """A byte count for people: 1.5 GB, 700 B."""
     value = float(size)
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if value < 1000 or unit == "TB":
@@ -79,6 +80,8 @@ def _yes(flag: bool | None) -> str:
 
 
 class MarkdownRenderer(Renderer):
+    """The audit as Markdown, its first screen the verdict and what to act on."""
+
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
         """Several audits: a summary table first, so a reader comparing models sees them side by side."""
         if len(results) + len(failures) < 2:

@@ -18,6 +18,7 @@ from auditor.report.escape import dump_json, markdown_code, markdown_text
 
 
 def attach_policy(report: str, output_format: str, outcomes: Sequence[PolicyOutcome | None], labels: Sequence[str] = ()) -> str:
+    """The finished report with the policy outcomes added: a section in Markdown, a property per target in the JSON formats."""
     if not any(outcomes):
         return report
     if output_format == "markdown":

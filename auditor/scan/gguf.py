@@ -102,6 +102,7 @@ class _Fields:
 
 
 def scan_gguf(path: str, ranges: RangeReader) -> WeightScan:
+    """The facts and findings of a GGUF file's header, read through ranged reads."""
     facts: dict[str, Any] = {}
     findings: tuple[Finding, ...] = ()
     try:

@@ -26,6 +26,8 @@ POINTER_NOT_SCANNED = "a Git LFS pointer without its content, not scanned (fetch
 
 @dataclass(frozen=True)
 class ReleaseScan:
+    """What scanning a release's weight files gave: per-file scans and findings."""
+
     scans: tuple[WeightScan, ...]
     findings: tuple[Finding, ...]
     bytes_read: int
@@ -41,6 +43,7 @@ def scan_release(
     card_licence_ids: Sequence[str],
     budget: int = DEFAULT_BUDGET,
 ) -> ReleaseScan:
+    """Stage entry point: header and pickle scans of the weight files, within the byte budget."""
     scans: list[WeightScan] = []
     findings: list[Finding] = []
     pointers: list[str] = []

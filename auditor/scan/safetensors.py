@@ -36,6 +36,7 @@ class _Invalid(ValueError):
 
 
 def scan_safetensors(path: str, ranges: RangeReader) -> WeightScan:
+    """The facts and findings of a safetensors file's header, read through ranged reads."""
     try:
         facts = _header_facts(ranges)
         findings: tuple[Finding, ...] = ()

@@ -31,6 +31,8 @@ class ZipError(ValueError):
 
 @dataclass(frozen=True)
 class ZipMember:
+    """One member of a zip archive's central directory."""
+
     name: str
     method: int
     flags: int

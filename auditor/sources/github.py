@@ -18,6 +18,8 @@ _UNNAMED = {"NOASSERTION", "", None}
 
 
 class GitHubLicences:
+    """The licences of GitHub repositories, looked up through the GitHub API once per repository."""
+
     def __init__(self, api: str = API, token: str | None = None, timeout: float = 5.0):
         self.api = api.rstrip("/")
         self.timeout = timeout

@@ -20,6 +20,8 @@ NOT_CHECKED_OUT = "Git LFS pointer: content not checked out"
 
 @dataclass(frozen=True)
 class Pointer:
+    """A Git LFS pointer file: the object's sha256 and size."""
+
     sha256: str
     size: int
 

@@ -61,6 +61,7 @@ def _table() -> dict:
 
 @lru_cache(maxsize=1)
 def rules() -> tuple[Rule, ...]:
+    """The selection rules in order (selection.yaml): which small files are worth reading."""
     table = []
     for index, row in enumerate(_table()["rules"]):
         on_path = "path" in row

@@ -13,9 +13,9 @@ Usage: python bench/startup.py [--runs 10] [--scancode /tmp/bench-venv/bin/scanc
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
-import os
 import subprocess
 import sys
 import tempfile
@@ -43,8 +43,8 @@ def timed(command: list[str], runs: int, env: dict | None = None, before: Callab
 
 def _emptied(folder: Path) -> Callable[[], None]:
     def empty() -> None:
-        for path in folder.iterdir():
-            path.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
     return empty
 
 

@@ -69,7 +69,10 @@ class _Sources:
         from auditor.model import TargetKind
         from auditor.sources.interface import lookups
 
-        return lookups(check_links, self.hub() if target.kind is TargetKind.LOCAL else None)
+        refused = lookups(check_links, None)  # NoLookups when told not to look up, else None
+        if refused is not None or target.kind is not TargetKind.LOCAL:
+            return refused  # a Hub target's own source is its registry
+        return self.hub()  # built only when a look-up will be made: importing it costs a tenth of a second
 
     def for_target(self, target: Target) -> RepoSource:
         """The source that reads `target`; it logs every read when --verbose asks for it."""

@@ -43,8 +43,8 @@ def timed(command: list[str], runs: int, env: dict | None = None, before: Callab
 
 def _emptied(folder: Path) -> Callable[[], None]:
     def empty() -> None:
-        for path in folder.iterdir():
-            path.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
     return empty
 
 

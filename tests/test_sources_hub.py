@@ -221,3 +221,12 @@ def test_ancestors_are_looked_up_once_each_and_failures_are_unreadable(source, f
 def test_a_local_target_is_refused(source):
     with pytest.raises(UsageError):
         source.fetch(Target(TargetKind.LOCAL, path="."))
+
+
+def test_a_look_up_that_cannot_connect_is_not_retried():
+    # Base-model and dataset look-ups only enrich a report: offline, they must not wait on backoff.
+    source = HubSource(endpoint="http://127.0.0.1:9", retries=3, retry_wait=30.0)
+    assert source.dataset_licences("some-org/some-data") is None
+    assert source.retries_total == 0
+    assert not source.ancestor("some-org/some-model").readable
+    assert source.retries_total == 0

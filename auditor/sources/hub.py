@@ -335,7 +335,7 @@ class HubSource(RepoSource):
         url = f"{self.endpoint}/api/{repo_type}s/{repo_id}"
         try:
             validate_repo_id(repo_id)
-            return self._api(url, None, parse, repo_id, None, f"{repo_type} info of {repo_id}", retries=1)
+            return self._api(url, None, parse, repo_id, None, f"{repo_type} info of {repo_id}", retries=1, retry_refused=False)
         except DeadlineExceeded:
             raise
         except HubUnreachable as error:
@@ -351,7 +351,7 @@ class HubSource(RepoSource):
 
     # --- requests
     def _api(self, url: str, params: _Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
-             retries: int | None = None) -> Any:
+             retries: int | None = None, *, retry_refused: bool = True) -> Any:
         """A JSON API answer, parsed; a malformed one is asked again like a failed request."""
         headers = build_hf_headers(token=self.token)
         scope = current_scope()
@@ -364,7 +364,7 @@ class HubSource(RepoSource):
 
         try:
             with self._api_slots:
-                answer = self._get(url, params, headers, _INFO_CAP, scope, what, parse=parsed, retries=retries)
+                answer = self._get(url, params, headers, _INFO_CAP, scope, what, parse=parsed, retries=retries, retry_refused=retry_refused)
             hf_raise_for_status(answer.response)
             return answer.parsed
         except AuditorError:
@@ -373,8 +373,12 @@ class HubSource(RepoSource):
             raise self._error(error, repo_id, revision) from error
 
     def _get(self, url: str, params: _Params, headers: dict[str, str], max_bytes: int, scope: RequestScope, what: str, *,
-             parse: Callable[[httpx2.Response], Any] | None = None, retries: int | None = None) -> _Answer:
-        """GET with retries; returns the last answer (an error status included) with its body capped at `max_bytes`."""
+             parse: Callable[[httpx2.Response], Any] | None = None, retries: int | None = None,
+             retry_refused: bool = True) -> _Answer:
+        """GET with retries; returns the last answer (an error status included) with its body capped at `max_bytes`.
+
+        `retry_refused=False`: a connection that cannot be made at all (offline, refused) is not
+        asked again, for look-ups that only enrich a report."""
         retries = self.retries if retries is None else retries
         attempt = 0
         while True:
@@ -390,7 +394,7 @@ class HubSource(RepoSource):
                 failure: Exception | _Answer = answer
             except (httpx2.TransportError, _Stalled, _Malformed) as error:
                 failure = error
-            if attempt >= retries:
+            if attempt >= retries or (not retry_refused and isinstance(failure, httpx2.ConnectError)):
                 raise self._gave_up(failure, what, attempt + 1)
             wait = self._backoff(attempt)
             if isinstance(failure, _Answer):

@@ -20,6 +20,7 @@ from auditor.identify.changes import describe
 from auditor.identify.index import SHINGLE, Index, digest, index_for, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.markers import settle, title_hits
+from auditor.identify.names import match_from_profile
 from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
@@ -33,15 +34,6 @@ _REFERENCE_CONFIDENCE = 0.6
 _POINTER_CONFIDENCE = 0.3
 
 
-def _match(profile: LicenceProfile, source: str, confidence: float, method: MatchMethod, span: tuple[int, int] | None,
-           kind: LicenceKind | None = None,
-           modified: bool = False, changes: str | None = None) -> LicenceMatch:
-    return LicenceMatch(
-        id=profile.id, name=profile.name, spdx=profile.spdx, kind=kind or profile.kind, source=source,
-        confidence=round(confidence, 2), method=method, modified=modified, span=span, changes=changes,
-    )
-
-
 def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb: KnowledgeBase, claimed: set[int],
                   titled: LicenceProfile | None = None) -> LicenceMatch:
     """The match of one region; `titled` is the known licence the text's own title names, when not the region's."""
@@ -50,16 +42,16 @@ def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb
     profile = titled or settle(region.reference.profile, norm, span[0], span[1], recall, kb)
     if profile is not region.reference.profile:
         # another version than the text that matched: its own text (if any) was not closer
-        return _match(profile, source, max(_SETTLED_CONFIDENCE, min(recall, 0.95)), MatchMethod.SIMILARITY, span)
+        return match_from_profile(profile, source, max(_SETTLED_CONFIDENCE, min(recall, 0.95)), MatchMethod.SIMILARITY, span)
     if exact:
-        return _match(profile, source, 1.0, MatchMethod.EXACT, span)
+        return match_from_profile(profile, source, 1.0, MatchMethod.EXACT, span)
     changes = describe(region, norm.tokens, claimed - region.covered)
     if region.complete:
         confidence = 1.0
     else:
         size = region.end - region.start + 1
         confidence = min(0.99, 2 * len(region.matched) / (region.reference.size + max(1, size - SHINGLE + 1)))
-    return _match(profile, source, confidence, MatchMethod.SIMILARITY, span, modified=changes is not None, changes=changes)
+    return match_from_profile(profile, source, confidence, MatchMethod.SIMILARITY, span, modified=changes is not None, changes=changes)
 
 
 def _free_lines(norm: Normalised, spans: list[tuple[int, int]]) -> list[int]:
@@ -155,17 +147,17 @@ def _phrase_matches(norm: Normalised, source: str, kb: KnowledgeBase, free_lines
     referred = references(free, kb)
     for profile, line in title_hits(norm, free.lines, kb, anywhere=short):
         if pointed is not None or (short and any(p is profile for p, _ in referred)):
-            matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, (line, line), LicenceKind.REFERENCE))
+            matches.append(match_from_profile(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, (line, line), LicenceKind.REFERENCE))
         else:
-            matches.append(_match(profile, source, _TITLE_CONFIDENCE, MatchMethod.PHRASE, (line, _blocks_end(line, free_lines))))
+            matches.append(match_from_profile(profile, source, _TITLE_CONFIDENCE, MatchMethod.PHRASE, (line, _blocks_end(line, free_lines))))
     for profile, span, confidence in notices(free, kb):
-        matches.append(_match(profile, source, confidence, MatchMethod.PHRASE, span, LicenceKind.LICENCE))
+        matches.append(match_from_profile(profile, source, confidence, MatchMethod.PHRASE, span, LicenceKind.LICENCE))
     for profile, span in referred:
-        matches.append(_match(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
+        matches.append(match_from_profile(profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
     if pointed is not None and not matches:
         pointed_profile, target, span = pointed
         if pointed_profile is not None:
-            matches.append(_match(pointed_profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
+            matches.append(match_from_profile(pointed_profile, source, _REFERENCE_CONFIDENCE, MatchMethod.REFERENCE, span, LicenceKind.REFERENCE))
         else:
             matches.append(LicenceMatch(
                 id=UNKNOWN_REFERENCE, name=f"licence kept elsewhere ({target})", spdx=None, kind=LicenceKind.REFERENCE,
@@ -193,7 +185,7 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
     verbatim = index_for(kb).verbatim.get(raw_digest(text))
     if verbatim is not None:  # a reference text byte for byte: its answer was worked out when the index was built
         number, first, last = verbatim
-        return (_match(index_for(kb).references[number].profile, source, 1.0, MatchMethod.EXACT, (first, last)),)
+        return (match_from_profile(index_for(kb).references[number].profile, source, 1.0, MatchMethod.EXACT, (first, last)),)
     norm = normalise(text)
     if not norm.tokens and not any(norm.marker_lines):  # a text in Chinese alone has no tokens, but titles
         return ()

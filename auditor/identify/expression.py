@@ -7,17 +7,16 @@ licence kept elsewhere and policies are left out: they grant nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from auditor.identify.names import licence_ref
 from auditor.model import LicenceKind, LicenceMatch
 
 if TYPE_CHECKING:
     from license_expression import Licensing
 
-_REF_SAFE = re.compile(r"[^A-Za-z0-9.\-]+")
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +30,7 @@ def spdx_key(match: LicenceMatch) -> str:
     """The SPDX id to use for a match: its own, else a LicenseRef- built from its id."""
     if match.spdx:
         return match.spdx
-    return "LicenseRef-" + (_REF_SAFE.sub("-", match.id).strip("-") or "unknown")
+    return licence_ref(match.id)
 
 
 def spdx_expression(matches: Iterable[LicenceMatch]) -> str | None:

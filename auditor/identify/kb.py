@@ -24,6 +24,7 @@ import yaml
 
 from auditor.errors import KnowledgeBaseError
 from auditor.identify import diskcache
+from auditor.identify.names import name_key  # noqa: F401 - also imported from here
 from auditor.model import LicenceKind
 from auditor.yamlfile import load_yaml
 
@@ -90,29 +91,6 @@ class LicenceProfile:
 @cache
 def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
-
-
-# Words that carry no identity in a licence name ("Apache License, Version 2.0" = "apache 2").
-_NAME_FILLER = {"the", "license", "licence", "licensed", "version", "v", "agreement", "ver"}
-_NAME_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|\+")
-
-
-def name_key(name: str) -> str:
-    """The form names are compared in: case, spacing, punctuation and filler words ignored."""
-    text = str(name).lower().strip()
-    for prefix in ("licenseref-scancode-", "licenseref-"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
-            break
-    parts = []
-    for token in _NAME_TOKEN.findall(text):
-        if token in _NAME_FILLER:
-            continue
-        if token[0] == "v" and token[1:2].isdigit():  # "v2" -> "2"
-            token = token[1:]
-        token = re.sub(r"(\d)(?:\.0)+$", r"\1", token)  # "2.0" -> "2", "3.1" stays
-        parts.append(token)
-    return " ".join(parts)
 
 
 class KnowledgeBase:

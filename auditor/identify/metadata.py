@@ -23,12 +23,11 @@ from typing import Any
 
 from auditor.identify.engine import identify_text
 from auditor.identify.kb import KnowledgeBase
+from auditor.identify.names import licence_ref, match_from_profile, names_a_licence, split_expression
 from auditor.identify.phrases import profile_for_url
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod, ModelCard
 
 UNKNOWN_CONFIDENCE = 0.3
-_NOTHING = {"other", "unknown", "none", "noassertion", ""}
-_SPLIT = re.compile(r"\s+(?:AND|OR|WITH|and|or|with)\s+|[()]|\s*,\s*")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+\-]{0,80}$")
 
 
@@ -37,14 +36,13 @@ def _names(value: Any) -> list[str]:
     names: list[str] = []
     for item in values:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            names.extend(part.strip() for part in _SPLIT.split(str(item)) if part and part.strip())
+            names.extend(split_expression(str(item), commas=True))
     return names
 
 
 def _unknown(name: str, source: str) -> LicenceMatch:
-    ref = re.sub(r"[^A-Za-z0-9.\-]+", "-", name).strip("-")
     return LicenceMatch(
-        id=name, name=name, spdx=f"LicenseRef-{ref}", kind=LicenceKind.LICENCE, source=source,
+        id=name, name=name, spdx=licence_ref(name), kind=LicenceKind.LICENCE, source=source,
         confidence=UNKNOWN_CONFIDENCE, method=MatchMethod.METADATA,
     )
 
@@ -52,14 +50,11 @@ def _unknown(name: str, source: str) -> LicenceMatch:
 def _from_names(names: Iterable[str], source: str, kb: KnowledgeBase) -> list[LicenceMatch]:
     found = []
     for name in names:
-        if name.lower() in _NOTHING:
+        if not names_a_licence(name):
             continue
         profile = kb.lookup(name)
         if profile is not None:
-            found.append(LicenceMatch(
-                id=profile.id, name=profile.name, spdx=profile.spdx, kind=profile.kind, source=source,
-                confidence=1.0, method=MatchMethod.METADATA,
-            ))
+            found.append(match_from_profile(profile, source, 1.0, MatchMethod.METADATA))
         elif _IDENTIFIER.match(name):
             found.append(_unknown(name, source))
     return found

@@ -16,12 +16,12 @@ import bisect
 import re
 
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
+from auditor.identify.names import split_expression
 from auditor.identify.normalise import Normalised
 from auditor.identify.rules import rules
 
 UNKNOWN_REFERENCE = "unknown-reference"  # the id of a pointer to a licence the KB cannot name
 _SPDX_TAG = re.compile(r"spdx-license-identifier: *([^\n*]+)")
-_EXPRESSION_WORDS = re.compile(r"\s+(?:and|or|with)\s+|[()]")
 _URL = re.compile(r"https?://[^\s)\]>\"']+|\bwww\.[^\s)\]>\"']+")
 _MAX_NAME_WORDS = 10
 PHRASE_CHARS = 100_000  # phrase rules read this much unmatched text: notices and references sit near the top
@@ -74,8 +74,8 @@ def notices(free: FreeText, kb: KnowledgeBase) -> list[tuple[LicenceProfile, tup
             found.append((profile, free.span(match.start(), match.end()), 0.9))
     for line, text in zip(free.lines, free.texts, strict=True):
         match = _SPDX_TAG.search(text) if "spdx-license-identifier" in text else None
-        for name in _EXPRESSION_WORDS.split(match.group(1)) if match else ():
-            profile = kb.lookup(name.strip(" \"'*/#-")) if name and name.strip() else None
+        for name in split_expression(match.group(1)) if match else ():
+            profile = kb.lookup(name.strip(" \"'*/#-"))
             if profile is not None:
                 found.append((profile, (line, line), 0.95))
     return found

@@ -18,6 +18,7 @@ from typing import Any
 
 from auditor.errors import UsageError
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
+from auditor.identify.names import match_from_profile
 from auditor.identify.normalise import looks_like_text
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
@@ -72,10 +73,7 @@ def _to_match(key: str, score: float, lines: tuple[int | None, int | None], sour
     first, last = lines
     span = (first, last) if first is not None and last is not None else None
     if profile is not None:
-        return LicenceMatch(
-            id=profile.id, name=profile.name, spdx=profile.spdx, kind=profile.kind, source=source,
-            confidence=round(score, 2), method=MatchMethod.SCANCODE, span=span, modified=score < 0.95,
-        )
+        return match_from_profile(profile, source, score, MatchMethod.SCANCODE, span, modified=score < 0.95)
     kind = LicenceKind.REFERENCE if key.startswith("unknown") else LicenceKind.LICENCE
     return LicenceMatch(
         id=f"scancode:{key}", name=key, spdx=f"LicenseRef-scancode-{key}", kind=kind, source=source,

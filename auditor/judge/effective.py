@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from auditor.identify.names import match_from_profile
 from auditor.judge.licences import Terms, TermsLevel, profile_level, strictest
 from auditor.judge.lineage import rule_for
 from auditor.judge.tables import rule_table
@@ -183,8 +184,7 @@ def _no_grant(facts: dict[str, TermFact], level: TermsLevel) -> None:
 
 def _inherited_match(binding: Binding, kb: KnowledgeBase) -> LicenceMatch:
     profile = kb.known(binding.licence_id)
-    return LicenceMatch(id=profile.id, name=profile.name, spdx=profile.spdx, kind=LicenceKind.LICENCE,
-                        source=f"base:{binding.because}", confidence=1.0, method=MatchMethod.METADATA)
+    return match_from_profile(profile, f"base:{binding.because}", 1.0, MatchMethod.METADATA, kind=LicenceKind.LICENCE)
 
 
 def _notes(weights: Terms, inherited: list[Binding], card_level: TermsLevel, card_labels: tuple[str, ...], card_path: str, kb: KnowledgeBase) -> list[str]:

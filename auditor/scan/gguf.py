@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from auditor.findings import finding
+from auditor.identify.names import names_a_licence, same_licence_name, split_expression
 from auditor.model import Finding
 from auditor.scan.base import BudgetExceeded, RangeReader, RangeStream, WeightScan
 
@@ -165,34 +166,16 @@ def _base_models(facts: dict[str, Any]) -> None:
         facts["base_models"] = [n for n in named if n]
 
 
-def _compact(licence: str) -> str:
-    """'Apache License, Version 2.0', 'apache 2.0' and 'Apache-2.0' all become 'apache2.0'."""
-    text = re.sub(r"\b(the|licen[cs]e|version)\b", " ", licence.lower())
-    return re.sub(r"[^a-z0-9.+]", "", text)
-
-
-def _same_licence(a: str, b: str) -> bool:
-    # A longer id that only adds words ("llama3.1" vs "Llama 3.1 Community") is the same licence;
-    # one that adds a version ("gpl" vs "gpl-3.0") or a digit ("mit" vs "mit-0") is not.
-    short, long = sorted((_compact(a), _compact(b)), key=len)
-    return bool(short) and long.startswith(short) and (len(long) == len(short) or long[len(short)].isalpha())
-
-
-_UNSPECIFIC = {"", "other", "unknown", "none", "noassertion"}
-
-
 def check_gguf_licence(scan: WeightScan, card_licence_ids: Sequence[str]) -> Finding | None:
     """`gguf-licence-mismatch` when the file's general.license names none of the card's licences."""
     licence = scan.facts.get("license") if scan.format == "gguf" else None
     if not isinstance(licence, str):
         return None
-    split = re.compile(r"\s+(?:or|and|with)\s+|[()]", re.IGNORECASE)
-    inside = [part.strip() for part in split.split(licence) if part and part.strip()]
-    card = [c for c in card_licence_ids if c and c.strip().lower() not in _UNSPECIFIC]
-    inside = [part for part in inside if part.lower() not in _UNSPECIFIC]
+    card = [c for c in card_licence_ids if c and names_a_licence(c)]
+    inside = [part for part in split_expression(licence) if names_a_licence(part)]
     if not inside or not card:
         return None
-    if any(_same_licence(mine, theirs) for mine in inside for theirs in card):
+    if any(same_licence_name(mine, theirs) for mine in inside for theirs in card):
         return None
     return finding(
         "gguf-licence-mismatch",

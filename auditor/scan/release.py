@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from auditor.errors import SourceError
 from auditor.findings import finding
 from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightSet
 from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file, unscanned
@@ -62,10 +61,7 @@ def scan_release(
         def read(start: int, length: int, path: str = artefact.path) -> bytes:
             return source.read_range(snapshot, path, start, length)
 
-        try:
-            scan = scan_weight_file(artefact.path, artefact.size, read, budget)
-        except SourceError as error:  # the scanners turn read failures into data; this is a safety net
-            scan = unscanned(artefact.path, artefact.format or "", str(error), budget)
+        scan = scan_weight_file(artefact.path, artefact.size, read, budget)  # read failures come back as data
         if scan is None:
             continue
         scans.append(scan)

@@ -52,9 +52,9 @@ class _Sources:
 
     def code_hosts(self) -> GitHubLicences:
         """Looks up the licences of linked code repositories; AUDITOR_GITHUB_API points it elsewhere."""
-        from auditor.sources.github import API, GitHubLicences
+        from auditor.sources.github import github_from_env
 
-        return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)
+        return github_from_env()
 
     def hub(self) -> HubSource:
         """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""

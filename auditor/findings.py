@@ -10,16 +10,15 @@ from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
 from auditor.model import Finding, Severity
+from auditor.yamlfile import load_yaml
 
 
 @lru_cache(maxsize=1)
 def declared() -> Mapping[str, Mapping[str, str]]:
     """Code -> {severity, title, help}."""
     text = resources.files("auditor").joinpath("findings.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def finding(code: str, message: str, evidence: tuple[str, ...] | list[str] = (), severity: Severity | None = None) -> Finding:

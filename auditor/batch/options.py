@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditor.judge.policy import Policy
 
 DEFAULT_JOBS = 8  # concurrent targets: well inside the Hub's anonymous rate limits
 DEFAULT_TARGET_TIMEOUT = 120.0
@@ -32,8 +36,8 @@ class BatchOptions:
     licence_engine: str = "builtin"
     scan_weights: bool | None = None
     check_links: bool = True
-    policy: Any = None  # auditor.judge.policy.Policy from the flags, or None
-    config_file: Any = None  # --config: the policy file (a Path), else the current directory's
+    policy: Policy | None = None  # the policy the flags give, or None
+    config_file: Path | None = None  # --config: the policy file, else the current directory's
     config_from_target: bool = False  # --config-from-target: a local target's own policy file
 
     @property

@@ -155,6 +155,6 @@ def _extra(scope: RequestScope) -> dict[str, Any]:
 
 
 def _code_hosts() -> CodeHosts:
-    from auditor.sources.github import API, GitHubLicences
+    from auditor.sources.github import github_from_env
 
-    return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)
+    return github_from_env()

@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
 from auditor.card import metadata_list
 from auditor.model import CodeLink, ModelCard, Purpose, ReleaseEvidence
+from auditor.yamlfile import load_yaml
 
 _URL = re.compile(r"https?://[^\s)\]>\"'`]+")
 _ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", re.I)
@@ -41,7 +40,7 @@ _VAGUE_DATASETS = {"unknown", "custom", "private", "proprietary", "internal", "n
 @lru_cache(maxsize=1)
 def _libraries() -> frozenset[str]:
     text = resources.files("auditor.classify").joinpath("code_links.yaml").read_text(encoding="utf-8")
-    return frozenset(name.lower() for name in yaml.safe_load(text)["libraries"])
+    return frozenset(name.lower() for name in load_yaml(text)["libraries"])
 
 
 def _purposes(text: str) -> tuple[Purpose, ...]:

@@ -17,10 +17,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from auditor.findings import finding
 from auditor.model import Finding, LicenceKind, LicenceMatch
+from auditor.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from auditor.identify.kb import KnowledgeBase
@@ -67,7 +66,7 @@ class LicenceAssessment:
 @lru_cache(maxsize=1)
 def _table() -> Mapping[str, Any]:
     text = resources.files("auditor.judge").joinpath("terms.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def strictest(levels: Iterable[TermsLevel]) -> TermsLevel:

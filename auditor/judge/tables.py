@@ -6,10 +6,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from auditor.yamlfile import load_yaml
+
 
 @cache
 def rule_table(name: str) -> Any:
     """The parsed auditor/judge/<name> (e.g. "duties.yaml")."""
-    import yaml
 
-    return yaml.safe_load(resources.files("auditor.judge").joinpath(name).read_text(encoding="utf-8"))
+    return load_yaml(resources.files("auditor.judge").joinpath(name).read_text(encoding="utf-8"))

@@ -15,10 +15,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from auditor.findings import finding
 from auditor.model import Finding
+from auditor.yamlfile import load_yaml
 
 NOT_BENIGN = "not a tensor or container type"
 UNKNOWABLE = "named only when loaded, so it may be any callable"
@@ -28,7 +27,7 @@ UNKNOWABLE = "named only when loaded, so it may be any callable"
 def allowlist() -> Mapping[str, Any]:
     """The policy data: benign names and patterns, dangerous names with reasons, tensor rebuilders."""
     text = resources.files("auditor.scan").joinpath("pickle_allowlist.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     benign = {f"{module}.{name}" for module, names in data["benign"].items() for name in names}
     return {
         "benign": frozenset(benign),

@@ -7,6 +7,7 @@ the first connection failure no further request is tried, so an offline audit st
 
 from __future__ import annotations
 
+import os
 import re
 
 import requests
@@ -56,3 +57,8 @@ class GitHubLicences:
             return "none"  # GitHub found no licence file: all rights reserved
         spdx = licence.get("spdx_id")
         return None if spdx in _UNNAMED else spdx
+
+
+def github_from_env() -> GitHubLicences:
+    """The GitHub look-ups of a run: AUDITOR_GITHUB_API points them elsewhere, GITHUB_TOKEN raises the rate limit."""
+    return GitHubLicences(api=os.environ.get("AUDITOR_GITHUB_API") or API, token=os.environ.get("GITHUB_TOKEN") or None)

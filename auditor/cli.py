@@ -106,12 +106,8 @@ class Batch:
 
     def render(self, output_format: str, renderer: Renderer | None = None) -> str:
         """The report in `output_format`, by that format's renderer unless one is given, policy last."""
-        from auditor.report.policy_section import attach_policy
-
-        chosen = OutputFormat.named(output_format)
-        renderer = renderer or chosen.renderer()
-        report = renderer.render_batch(self.results, self.failures)
-        return attach_policy(report, chosen.value, self.outcomes, [r.target.label for r in self.results])
+        renderer = renderer or OutputFormat.named(output_format).renderer()
+        return renderer.render_batch(self.results, self.failures, self.outcomes)
 
 
 class PolicyFiles:

@@ -12,7 +12,6 @@ from auditor.findings import finding
 from auditor.judge.policy import Policy, check_fail_on, evaluate, policy_for, read_config, split_names
 from auditor.model import Target, TargetKind
 from auditor.report import OutputFormat, renderer_for
-from auditor.report.policy_section import attach_policy
 
 
 class FakeKb:
@@ -202,8 +201,9 @@ def outcomes():
 
 
 def test_markdown_policy_section_comes_last_with_failures():
-    report = renderer_for(OutputFormat.MARKDOWN).render(relabelled_result())
-    text = attach_policy(report, "markdown", outcomes())
+    renderer = renderer_for(OutputFormat.MARKDOWN)
+    report = renderer.render(relabelled_result())
+    text = renderer.render_batch([relabelled_result()], outcomes=outcomes())
     section = text[text.index("## Policy"):]
     assert text.startswith(report.rstrip("\n")) and "## " not in section[3:]
     assert "**Policy failed** (2 failures)" in section
@@ -211,30 +211,33 @@ def test_markdown_policy_section_comes_last_with_failures():
 
 
 def test_json_policy_object_is_added_last():
-    report = renderer_for(OutputFormat.JSON).render(relabelled_result())
-    data = json.loads(attach_policy(report, "json", outcomes()))
+    data = json.loads(renderer_for(OutputFormat.JSON).render_batch([relabelled_result()], outcomes=outcomes()))
     assert list(data)[-1] == "policy"
     assert data["policy"]["passed"] is False and len(data["policy"]["failures"]) == 2
 
 
 def test_json_batch_gets_a_policy_per_result():
-    report = renderer_for(OutputFormat.JSON).render_batch([relabelled_result(), hub_result()], [("x/y", "not found")])
     passed = evaluate(Policy(fail_on=("not-open",)), hub_result(), KB)
-    data = json.loads(attach_policy(report, "json", outcomes() + [passed]))
+    report = renderer_for(OutputFormat.JSON).render_batch([relabelled_result(), hub_result()], [("x/y", "not found")],
+                                                          outcomes() + [passed])
+    data = json.loads(report)
     assert [r["policy"]["passed"] for r in data["results"]] == [False, True]
 
 
 def test_sarif_and_cyclonedx_carry_the_outcome():
-    sarif = json.loads(attach_policy(renderer_for(OutputFormat.SARIF).render(relabelled_result()), "sarif", outcomes()))
+    sarif = json.loads(renderer_for(OutputFormat.SARIF).render_batch([relabelled_result()], outcomes=outcomes()))
     assert sarif["runs"][0]["properties"]["policy"]["passed"] is False
-    bom = json.loads(attach_policy(renderer_for(OutputFormat.CYCLONEDX).render(relabelled_result()), "cyclonedx", outcomes()))
+    bom = json.loads(renderer_for(OutputFormat.CYCLONEDX).render_batch([relabelled_result()], outcomes=outcomes()))
     model = [c for c in bom["components"] if c["type"] == "machine-learning-model"][0]
     assert {"name": "audit-model:policy", "value": "failed"} in model["properties"]
 
 
 def test_no_policy_leaves_the_report_untouched():
-    report = renderer_for(OutputFormat.JSON).render(hub_result())
-    assert attach_policy(report, "json", [None]) == report
+    for output_format in (OutputFormat.MARKDOWN, OutputFormat.JSON, OutputFormat.SARIF):
+        renderer = renderer_for(output_format)
+        assert renderer.render_batch([hub_result()], outcomes=[None]) == renderer.render(hub_result())
+    bom = renderer_for(OutputFormat.CYCLONEDX).render_batch([hub_result()], outcomes=[None])  # its serial number differs each time
+    assert "audit-model:policy" not in bom
 
 
 def test_cli_rejects_an_unknown_fail_on_name_before_auditing(tmp_path):

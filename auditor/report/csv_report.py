@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from auditor.model import AuditResult
-from auditor.report.interface import Renderer
+from auditor.report.interface import Outcomes, Renderer
 from auditor.report.jsonl import audited_record, failed_record
 
 COLUMNS = ("id", "sha", "verdict", "provisional", "governing_licences", "commercial_use", "errors", "warnings", "status", "exit_code", "error")
@@ -56,7 +56,10 @@ class CsvRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
         return self.render_batch([result])
 
-    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
+                     outcomes: Outcomes = ()) -> str:
+        if any(outcomes):  # a census writes each record's policy itself (auditor.batch)
+            raise ValueError("the policy outcome goes into each census record, not into a rendered batch")
         records = [audited_record(r.target.label, r) for r in results]
         records += [failed_record(target, 0, "error", message) for target, message in failures]
         out = io.StringIO()

@@ -28,7 +28,8 @@ from packageurl import PackageURL
 from auditor import __version__
 from auditor.model import AuditResult, Category, LicenceKind, TargetKind
 from auditor.report.escape import dump_json
-from auditor.report.interface import Renderer
+from auditor.report.interface import Outcomes, Renderer, outcome_at
+from auditor.report.policy_section import cyclonedx_properties
 
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _PREFIX = "audit-model"  # namespace of our custom CycloneDX properties
@@ -286,5 +287,12 @@ class CycloneDxRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
         return self.render_batch([result])
 
-    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
-        return dump_json(build_bom(results, failures))
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
+                     outcomes: Outcomes = ()) -> str:
+        document = build_bom(results, failures)
+        models = [c for c in document.get("components", []) if c.get("type") == "machine-learning-model"]
+        for index, model in enumerate(models):
+            outcome = outcome_at(outcomes, index)
+            if outcome:
+                model.setdefault("properties", []).extend(cyclonedx_properties(outcome))
+        return dump_json(document)

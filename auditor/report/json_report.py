@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.model import AuditResult, Verdict
 from auditor.report.escape import dump_json
-from auditor.report.interface import Renderer
+from auditor.report.interface import Outcomes, Renderer, outcome_at
+
+if TYPE_CHECKING:
+    from auditor.judge.policy import PolicyOutcome
 
 SCHEMA = "auditor/1"
 
@@ -110,12 +113,21 @@ class JsonRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
         return dump_json(to_dict(result))
 
-    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
+                     outcomes: Outcomes = ()) -> str:
+        entries = [_with_policy(to_dict(r), outcome_at(outcomes, i)) for i, r in enumerate(results)]
         if len(results) == 1 and not failures:
-            return self.render(results[0])
+            return dump_json(entries[0])
         payload = {
             "schema": SCHEMA,
-            "results": [to_dict(r) for r in results],
+            "results": entries,
             "failures": [{"target": t, "error": e} for t, e in failures],
         }
         return dump_json(payload)
+
+
+def _with_policy(entry: dict[str, Any], outcome: PolicyOutcome | None) -> dict[str, Any]:
+    """A result's object with its `policy` last, when a rule applied to it."""
+    if outcome:
+        entry["policy"] = outcome.to_dict()
+    return entry

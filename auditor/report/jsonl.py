@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from auditor.model import AuditResult, ComponentName, Severity
-from auditor.report.interface import Renderer
+from auditor.report.interface import Outcomes, Renderer
 from auditor.report.json_report import SCHEMA, to_dict
 
 AUDITED, FAILED = "audited", "failed"
@@ -70,7 +70,10 @@ class JsonlRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
         return record_line(audited_record(result.target.label, result))
 
-    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
+                     outcomes: Outcomes = ()) -> str:
+        if any(outcomes):  # a census writes each record's policy itself (auditor.batch)
+            raise ValueError("the policy outcome goes into each census record, not into a rendered batch")
         lines = [self.render(result) for result in results]
         lines += [record_line(failed_record(target, 0, "error", message)) for target, message in failures]
         return "".join(lines)

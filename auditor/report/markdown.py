@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
 from auditor.report.escape import markdown_code as _code
 from auditor.report.escape import markdown_text as _md
-from auditor.report.interface import Renderer
+from auditor.report.interface import Outcomes, Renderer
+from auditor.report.policy_section import with_markdown_section
 from auditor.report.terms_section import commercial_words, lineage_section, what_may_i_do
 
 _VERDICT_WORDS = {
@@ -82,8 +83,12 @@ def _yes(flag: bool | None) -> str:
 class MarkdownRenderer(Renderer):
     """The audit as Markdown, its first screen the verdict and what to act on."""
 
-    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
-        """Several audits: a summary table first, so a reader comparing models sees them side by side."""
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
+                     outcomes: Outcomes = ()) -> str:
+        """Several audits (a summary table first, so a reader comparing models sees them side by side), the policy last."""
+        return with_markdown_section(self._batch(results, failures), results, outcomes)
+
+    def _batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]]) -> str:
         if len(results) + len(failures) < 2:
             return self._single(results, failures)
         lines = [

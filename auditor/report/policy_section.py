@@ -1,49 +1,33 @@
-"""The policy outcome, added last to a rendered report, in the report's own format.
+"""The policy outcome in each report format's own terms, for the renderers to write in.
 
-The renderers know nothing of policies: an audit is the same whatever the user's rules. So
-the outcome is added to the finished text: a "Policy" section at the end of markdown, a
-`policy` object {passed, rules, failures} on each JSON result, a run property in SARIF and
-model-component properties in CycloneDX. `outcomes` line up with the audited results;
-None stands for a result no rule applied to.
+An audit is the same whatever the user's rules; its outcome is added last: a "Policy" section
+at the end of markdown, a `policy` object {passed, rules, failures} on each JSON result, a run
+property in SARIF and model-component properties in CycloneDX. `outcomes` line up with the
+audited results; None stands for a result no rule applied to.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.judge.policy import PolicyOutcome
-from auditor.report.escape import dump_json, markdown_code, markdown_text
+from auditor.model import AuditResult
+from auditor.report.escape import markdown_code, markdown_text
+from auditor.report.interface import Outcomes
+
+if TYPE_CHECKING:
+    from auditor.judge.policy import PolicyOutcome
 
 
-def attach_policy(report: str, output_format: str, outcomes: Sequence[PolicyOutcome | None], labels: Sequence[str] = ()) -> str:
-    """The finished report with the policy outcomes added: a section in Markdown, a property per target in the JSON formats."""
+def with_markdown_section(report: str, results: Sequence[AuditResult], outcomes: Outcomes) -> str:
+    """A text report with the "Policy" section last, when any rule applied."""
     if not any(outcomes):
         return report
-    if output_format == "markdown":
-        return report.rstrip("\n") + "\n\n" + markdown_section(outcomes, labels)
-    document = json.loads(report)
-    if output_format == "json":
-        targets = document["results"] if "results" in document else [document]
-        for entry, outcome in zip(targets, outcomes, strict=False):
-            if outcome:
-                entry["policy"] = outcome.to_dict()
-    elif output_format == "sarif":
-        for run, outcome in zip(document["runs"], outcomes, strict=False):
-            if outcome:
-                run.setdefault("properties", {})["policy"] = outcome.to_dict()
-    elif output_format == "cyclonedx":
-        models = [c for c in document.get("components", []) if c.get("type") == "machine-learning-model"]
-        for model, outcome in zip(models, outcomes, strict=False):
-            if outcome:
-                model.setdefault("properties", []).extend(_properties(outcome))
-    else:
-        raise ValueError(output_format)
-    return dump_json(document)
+    return report.rstrip("\n") + "\n\n" + markdown_section(outcomes, [r.target.label for r in results])
 
 
-def _properties(outcome: PolicyOutcome) -> list[dict[str, Any]]:
+def cyclonedx_properties(outcome: PolicyOutcome) -> list[dict[str, Any]]:
+    """The outcome as the model component's CycloneDX properties."""
     props = [{"name": "audit-model:policy", "value": "passed" if outcome.passed else "failed"}]
     props += [{"name": "audit-model:policy-failure", "value": f"{f.rule}: {f.message}"} for f in outcome.failures]
     return props

@@ -23,7 +23,7 @@ from auditor import __version__
 from auditor.findings import declared
 from auditor.model import AuditResult, Finding, Severity, TargetKind
 from auditor.report.escape import dump_json
-from auditor.report.interface import Renderer
+from auditor.report.interface import Outcomes, Renderer, outcome_at
 from auditor.report.json_report import verdict_dict
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -71,8 +71,13 @@ class SarifRenderer(Renderer):
     def render(self, result: AuditResult) -> str:
         return self.render_batch([result])
 
-    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+    def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
+                     outcomes: Outcomes = ()) -> str:
         runs = [self.run(result, categorise=len(results) > 1) for result in results]
+        for index, run in enumerate(runs):
+            outcome = outcome_at(outcomes, index)
+            if outcome:
+                run.setdefault("properties", {})["policy"] = outcome.to_dict()
         if failures:
             notifications = [
                 {"level": "error", "message": {"text": f"{target}: not audited: {message}"}}

@@ -116,7 +116,7 @@ def effective_terms(
         _add_clause(candidates, label, "licence-text", "an unidentified licence text", "an unidentified licence text")
     levels = [weights.level, card_level if card_labels else TermsLevel.UNKNOWN]
     for binding in inherited:
-        profile = kb.get(binding.licence_id)
+        profile = kb.known(binding.licence_id)
         levels.append(profile_level(profile) if binding.keys is None else TermsLevel.RESTRICTED)
     level = _combined_level(weights.level, levels)
     facts = {key: _decide(key, found) for key, found in candidates.items() if found}

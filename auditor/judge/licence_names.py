@@ -11,25 +11,25 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from auditor.errors import UsageError
 
 if TYPE_CHECKING:
-    from auditor.identify.kb import KnowledgeBase
+    from auditor.identify.kb import KnowledgeBase, LicenceProfile
 
 
 _PATTERN_CHARS = set("*?[")
 
 
-def _profiles(kb: KnowledgeBase) -> Iterator[Any]:
+def _profiles(kb: KnowledgeBase) -> Iterator[LicenceProfile]:
     try:
         yield from iter(kb)
     except TypeError:  # a knowledge base that can only look names up
         return
 
 
-def _ids(profile: Any) -> set[str]:
+def _ids(profile: LicenceProfile) -> set[str]:
     return {profile.id.lower(), (getattr(profile, "spdx", None) or "").lower()} - {""}
 
 

@@ -22,7 +22,7 @@ from auditor.model import Finding, LicenceKind, LicenceMatch
 from auditor.yamlfile import load_yaml
 
 if TYPE_CHECKING:
-    from auditor.identify.kb import KnowledgeBase
+    from auditor.identify.kb import KnowledgeBase, LicenceProfile
 
 
 class TermsLevel(str, Enum):
@@ -81,7 +81,7 @@ def mildest(levels: Iterable[TermsLevel]) -> TermsLevel:
     return min(ranked, key=STRICTNESS.index) if ranked else TermsLevel.UNKNOWN
 
 
-def profile_level(profile: Any) -> TermsLevel:
+def profile_level(profile: LicenceProfile) -> TermsLevel:
     """The terms level a licence profile grants, by its category and commercial-use fact (terms.yaml)."""
     table = _table()
     level = TermsLevel(table["category_levels"][_value(profile.category)])
@@ -162,7 +162,7 @@ def _other_version(card: list[LicenceMatch], files: list[LicenceMatch], kb: Know
 
 
 def _terms_of(matches: list[LicenceMatch], kb: KnowledgeBase, alternatives: bool) -> Terms:
-    levels = [profile_level(kb.get(m.id)) for m in matches]
+    levels = [profile_level(kb.known(m.id)) for m in matches]
     level = mildest(levels) if alternatives else strictest(levels)
     return Terms(level=level, matches=tuple(matches), clauses=_read_terms(matches))
 

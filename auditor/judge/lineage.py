@@ -27,14 +27,14 @@ from auditor.model import Ancestor, AncestorRecord, AncestorStatus, Finding, Lic
 
 if TYPE_CHECKING:
     from auditor.identify.interface import LicenceIdentifier
-    from auditor.identify.kb import KnowledgeBase
+    from auditor.identify.kb import KnowledgeBase, LicenceProfile
 
 
 def _rules() -> Mapping[str, Any]:
     return rule_table("lineage.yaml")
 
 
-def _category(profile: Any) -> str:
+def _category(profile: LicenceProfile) -> str:
     return getattr(profile.category, "value", profile.category)
 
 
@@ -61,7 +61,7 @@ def compatible(base: Any, derivative: Any) -> tuple[bool, str]:
     return False, rule.get("why", "")
 
 
-def _imposes_use_restrictions(profile: Any) -> bool:
+def _imposes_use_restrictions(profile: LicenceProfile) -> bool:
     fact = (profile.facts or {}).get("use_restrictions")
     return fact is not None and str(fact.value).lower() == "yes"
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
 from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightSet
 from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file, unscanned
+
+if TYPE_CHECKING:
+    from auditor.sources.interface import RepoSource
 
 _SCANNED_FORMATS = {"safetensors", "gguf", "pickle"}
 # The finding codes only a weight scan can produce: a `--fail-on` naming one needs the scan to run.
@@ -36,7 +39,7 @@ class ReleaseScan:
 
 
 def scan_release(
-    source: Any,
+    source: RepoSource,
     snapshot: RepoSnapshot,
     artefacts: Iterable[Artefact],
     card_licence_ids: Sequence[str],

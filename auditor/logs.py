@@ -56,15 +56,19 @@ class LoggedSource(RepoSource):
         return getattr(self._source, name)
 
     def bytes_read(self) -> int:
+        """The wrapped source's count."""
         return self._source.bytes_read()
 
     def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
+        """The wrapped source's look-up."""
         return self._source.dataset_licences(repo_id)
 
     def ancestor(self, repo_id: str) -> AncestorRecord:
+        """The wrapped source's look-up."""
         return self._source.ancestor(repo_id)
 
     def fetch(self, target: Target) -> RepoSnapshot:
+        """The wrapped source's snapshot, each file read logged."""
         snapshot = self._source.fetch(target)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("listed %d file(s) of %s", len(snapshot.files), target.label)
@@ -75,6 +79,7 @@ class LoggedSource(RepoSource):
         return snapshot
 
     def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:
+        """The wrapped source's bytes, the range logged."""
         data = self._source.read_range(snapshot, path, start, length)
         log.debug("read %s bytes %d-%d (%d bytes)", path, start, start + length - 1, len(data))
         return data

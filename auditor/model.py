@@ -36,6 +36,7 @@ class Target:
 
     @property
     def label(self) -> str:
+        """How reports name the target: its repo id (with @revision) or its path."""
         name = self.repo_id if self.kind is TargetKind.HUB else self.path
         return f"{name}@{self.revision}" if self.revision else str(name)
 
@@ -105,6 +106,7 @@ class RepoSnapshot:
     hub_endpoint: str = PUBLIC_HUB  # the Hub the source read (a mirror when HF_ENDPOINT says so): reports link there
 
     def file(self, path: str) -> FileEntry | None:
+        """The listed file at `path`, or None."""
         for entry in self.files:
             if entry.path == path:
                 return entry

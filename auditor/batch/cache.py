@@ -38,6 +38,7 @@ class ResultCache:
         return self.directory / "results" / key[:2] / f"{key}.json"
 
     def get(self, repo_id: str, sha: str | None) -> dict[str, Any] | None:
+        """The cached record of `repo_id` at commit `sha`, or None (no sha, not cached, or unreadable)."""
         if not sha:
             return None
         try:

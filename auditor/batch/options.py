@@ -42,4 +42,5 @@ class BatchOptions:
 
     @property
     def lists_targets(self) -> bool:
+        """Whether the run lists its targets from the Hub (--author, --search, --filter)."""
         return bool(self.author or self.search or self.filters)

@@ -51,6 +51,7 @@ class Progress:
             self._say(self._line(now))
 
     def close(self) -> None:
+        """Stop the bar and print the final counts (unless quiet)."""
         if self._bar is not None:
             self._bar.close()
         if not self.quiet:

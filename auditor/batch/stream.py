@@ -67,6 +67,7 @@ class RecordStream:
 
     @classmethod
     def to_stdout(cls) -> RecordStream:
+        """A stream of records to standard output."""
         return cls(sys.stdout, owned=False)
 
     @classmethod
@@ -75,6 +76,7 @@ class RecordStream:
         return cls(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"), owned=True)
 
     def write(self, record: dict[str, Any]) -> None:
+        """Write one record as one line."""
         self.handle.write(record_line(record))
         self.handle.flush()
         self.written += 1
@@ -88,6 +90,7 @@ class RecordStream:
                 yield json.loads(line)
 
     def close(self) -> None:
+        """Close the file, when the stream opened it."""
         if self.owned:
             self.handle.close()
         else:

@@ -103,6 +103,7 @@ class TargetWork:
             return self._kb
 
     def __call__(self, text: str) -> dict[str, Any]:
+        """The record of auditing `text`: audited, or failed with its exit code and message; never raises."""
         with request_scope(self.options.target_timeout) as scope:
             try:
                 return self._audit(text, scope)

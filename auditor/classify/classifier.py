@@ -29,11 +29,13 @@ class Rule:
     example: str
 
     def matches(self, path: str) -> bool:
+        """Whether `path` (or its base name) matches the rule's pattern, case ignored."""
         subject = path if self.on_path else posixpath.basename(path)
         return fnmatch.fnmatchcase(subject.lower(), self.pattern.lower())
 
     @property
     def reason(self) -> str:
+        """Why a file got this rule's category, for the report."""
         return f"{'path' if self.on_path else 'name'} matches {self.pattern}"
 
 

@@ -44,6 +44,7 @@ class Reference:
 
     @property
     def tokens(self) -> tuple[str, ...]:
+        """The reference text's words, in order, built on first use."""
         if self._tokens is None:
             words = self._words
             self._tokens = tuple(words[i] for i in self.ids)
@@ -61,6 +62,7 @@ class Reference:
 
     @property
     def shingles(self) -> frozenset[int]:
+        """The distinct shingles of the reference text."""
         return frozenset(self.positions)
 
 

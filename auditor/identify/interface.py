@@ -20,7 +20,9 @@ ENGINES = ("builtin", "scancode")  # the names --licence-engine accepts
 class LicenceIdentifier(Protocol):
     """identify(text, source, kb): the matches found in one text (engine.identify_text, scancode_engine)."""
 
-    def __call__(self, text: str, source: str, kb: KnowledgeBase, /) -> Iterable[LicenceMatch]: ...
+    def __call__(self, text: str, source: str, kb: KnowledgeBase, /) -> Iterable[LicenceMatch]:
+        """The matches in `text`, each with `source` as where it was found."""
+        ...
 
 
 def licence_engine(name: str) -> LicenceIdentifier:

@@ -163,6 +163,7 @@ class KnowledgeBase:
         return self._by_id[licence_id]
 
     def lookup(self, name: str) -> LicenceProfile | None:
+        """The profile `name` names: an id, SPDX id, ScanCode key, name or alias, compared by name key."""
         if not name or not isinstance(name, str):
             return None
         exact = self._by_id.get(name.strip().lower())

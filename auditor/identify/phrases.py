@@ -46,9 +46,11 @@ class FreeText:
         self.text = " ".join(self.texts)
 
     def line(self, offset: int) -> int:
+        """The line number of a character offset into the joined text."""
         return self.lines[max(0, bisect.bisect_right(self.starts, offset) - 1)]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
+        """The (first, last) lines the characters [start, end) lie on."""
         return self.line(start), self.line(max(start, end - 1))
 
 

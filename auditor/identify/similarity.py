@@ -38,10 +38,12 @@ class Region:
 
     @property
     def recall(self) -> float:
+        """How much of the reference text the region matches."""
         return len(self.matched) / self.reference.size
 
     @property
     def precision(self) -> float:
+        """How much of the region the reference text covers."""
         return len(self.covered) / (self.end - self.start + 1)
 
     @property

@@ -50,6 +50,7 @@ class Terms:
 
     @property
     def ids(self) -> tuple[str, ...]:
+        """The ids of the matches, each once, in order."""
         return tuple(dict.fromkeys(m.id for m in self.matches))
 
 

@@ -46,6 +46,7 @@ class Policy:
         return bool(self.fail_on or self.allow or self.deny)
 
     def rules(self) -> tuple[str, ...]:
+        """The policy's rules in words (fail-on, allow-licence, deny-licence)."""
         rules = [f"fail-on {name}" for name in self.fail_on]
         if self.allow:
             rules.append("allow-licence " + ", ".join(self.allow))
@@ -73,9 +74,11 @@ class PolicyOutcome:
 
     @property
     def passed(self) -> bool:
+        """Whether no rule failed."""
         return not self.failures
 
     def to_dict(self) -> dict[str, Any]:
+        """The outcome as the reports' `policy` object {passed, rules, failures}."""
         return {
             "passed": self.passed,
             "rules": list(self.rules),

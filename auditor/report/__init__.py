@@ -28,6 +28,7 @@ class OutputFormat(str, Enum):
     aliases: tuple[str, ...]
 
     def __new__(cls, name: str, renderer: str, suffixes: tuple[str, ...], aliases: tuple[str, ...] = ()) -> OutputFormat:
+        """A member from its row: name, "module:Renderer", file suffixes, other names."""
         member = str.__new__(cls, name)
         member._value_ = name
         member.renderer_path = renderer

@@ -32,6 +32,7 @@ class Census:
         self.with_errors = 0
 
     def add(self, record: dict[str, Any]) -> None:
+        """Count one record."""
         self.exit_codes[record.get("exit_code")] += 1
         if record.get("status") != AUDITED:
             self.failed += 1
@@ -47,6 +48,7 @@ class Census:
 
     @property
     def total(self) -> int:
+        """The targets counted, audited or failed."""
         return self.audited + self.failed
 
 

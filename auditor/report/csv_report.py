@@ -54,10 +54,12 @@ class CsvRenderer(Renderer):
     """Renders audits already in memory as CSV rows."""
 
     def render(self, result: AuditResult) -> str:
+        """One audit as a CSV header and row."""
         return self.render_batch([result])
 
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
+        """One row per audit and per failure."""
         if any(outcomes):  # a census writes each record's policy itself (auditor.batch)
             raise ValueError("the policy outcome goes into each census record, not into a rendered batch")
         records = [audited_record(r.target.label, r) for r in results]

@@ -285,10 +285,12 @@ class CycloneDxRenderer(Renderer):
     """The audit as a CycloneDX 1.6 ML-BOM."""
 
     def render(self, result: AuditResult) -> str:
+        """One audit as a CycloneDX BOM."""
         return self.render_batch([result])
 
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
+        """One BOM for all audits, failures as metadata properties, policy outcomes on each model."""
         document = build_bom(results, failures)
         models = [c for c in document.get("components", []) if c.get("type") == "machine-learning-model"]
         for index, model in enumerate(models):

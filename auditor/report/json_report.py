@@ -111,10 +111,12 @@ class JsonRenderer(Renderer):
     """The audit as JSON (docs/json-schema.md); a batch as {results, failures}."""
 
     def render(self, result: AuditResult) -> str:
+        """One audit as its JSON object."""
         return dump_json(to_dict(result))
 
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
+        """One audit as its object, several as {schema, results, failures}; each result's policy last."""
         entries = [_with_policy(to_dict(r), outcome_at(outcomes, i)) for i, r in enumerate(results)]
         if len(results) == 1 and not failures:
             return dump_json(entries[0])

@@ -68,10 +68,12 @@ class JsonlRenderer(Renderer):
     """Renders audits already in memory as records, one line each."""
 
     def render(self, result: AuditResult) -> str:
+        """One audit as one record line."""
         return record_line(audited_record(result.target.label, result))
 
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
+        """One record line per audit and per failure."""
         if any(outcomes):  # a census writes each record's policy itself (auditor.batch)
             raise ValueError("the policy outcome goes into each census record, not into a rendered batch")
         lines = [self.render(result) for result in results]

@@ -118,6 +118,7 @@ class MarkdownRenderer(Renderer):
         return "\n\n".join(parts)
 
     def render(self, result: AuditResult) -> str:
+        """One audit's report: the verdict and what to act on first."""
         lines: list[str] = []
         lines += self._headline(result)
         lines += self._checkout(result)

@@ -69,10 +69,12 @@ class SarifRenderer(Renderer):
         self.include_info = include_info
 
     def render(self, result: AuditResult) -> str:
+        """One audit as a SARIF log of one run."""
         return self.render_batch([result])
 
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
+        """One run per audit, failures as tool notifications, each run's policy outcome as a property."""
         runs = [self.run(result, categorise=len(results) > 1) for result in results]
         for index, run in enumerate(runs):
             outcome = outcome_at(outcomes, index)

@@ -51,6 +51,7 @@ class RangeReader:
         self._held: list[tuple[int, bytes]] = []
 
     def remaining(self) -> int:
+        """Bytes the budget still allows."""
         return max(0, self.budget - self.bytes_read)
 
     def read(self, start: int, length: int) -> bytes:
@@ -99,9 +100,11 @@ class Stream:
             self._buf, self._off = self._buf[self._off:] + data, 0
 
     def tell(self) -> int:
+        """The stream's offset from the start of the file."""
         return self._pos
 
     def at_end(self) -> bool:
+        """Whether the stream has no byte left."""
         self._fill(1)
         return len(self._buf) == self._off
 
@@ -115,6 +118,7 @@ class Stream:
         return data[0] if data else -1
 
     def read(self, count: int) -> bytes:
+        """At most `count` bytes, advancing the stream."""
         off = self._off
         if off + count <= len(self._buf):  # the common case, kept cheap: opcodes are small
             self._off, self._pos = off + count, self._pos + count
@@ -126,6 +130,7 @@ class Stream:
         return out
 
     def peek(self, count: int) -> bytes:
+        """At most `count` bytes, without advancing."""
         self._fill(count)
         return self._buf[self._off:self._off + count]
 
@@ -143,6 +148,7 @@ class Stream:
                 return self.read(have)
 
     def skip(self, count: int) -> int:
+        """Skip `count` bytes, reading as little as possible; returns how many were skipped."""
         take = min(count, len(self._buf) - self._off)
         self._off += take
         moved = take + (self._advance(count - take) if count > take else 0)

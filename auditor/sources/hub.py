@@ -96,14 +96,17 @@ class RequestScope:
     notes: list[str] = field(default_factory=list)
 
     def remaining(self) -> float | None:
+        """Seconds left before the target's deadline; None without one."""
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def check(self, what: str) -> None:
+        """Raise DeadlineExceeded when the target's time has run out."""
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
             raise DeadlineExceeded(f"{what}: the target's time ran out (--target-timeout)")
 
     def note(self, text: str) -> None:
+        """Keep a note for the target's record, once."""
         if text not in self.notes:
             self.notes.append(text)
 
@@ -202,6 +205,7 @@ class HubSource(RepoSource):
 
     # --- RepoSource
     def fetch(self, target: Target) -> RepoSnapshot:
+        """The snapshot of `target`: its model info, then its chosen small files."""
         if getattr(_local, "scope", None) is not None:
             return self.snapshot(target, self.model_info(target))
         # outside a census's per-target scope, the fetch still has a deadline of its own
@@ -242,6 +246,7 @@ class HubSource(RepoSource):
         )
 
     def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:
+        """Bytes of `path` at the snapshot's commit, through an HTTP range request."""
         if start < 0 or length < 0:
             raise ValueError(f"bad range: start={start} length={length}")
         entry = snapshot.file(path)
@@ -273,6 +278,7 @@ class HubSource(RepoSource):
         return data
 
     def bytes_read(self) -> int:
+        """Bytes of file content read through read_range so far."""
         return self._bytes_read
 
     def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:

@@ -80,9 +80,11 @@ class NoLookups:
         self.reason = reason
 
     def ancestor(self, repo_id: str) -> AncestorRecord:
+        """Unreadable, with the reason this registry looks nothing up."""
         return AncestorRecord(repo_id, readable=False, reason=self.reason)
 
     def dataset_licences(self, repo_id: str) -> None:
+        """None: no dataset is looked up."""
         return None
 
 

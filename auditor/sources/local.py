@@ -79,6 +79,7 @@ class LocalSource(RepoSource):
         self._opened: dict[Target, _Opened] = {}
 
     def fetch(self, target: Target) -> RepoSnapshot:
+        """The snapshot of a local folder: listed, with its chosen small files read."""
         opened = self._open(target)
         by_path = {entry.path: entry for entry in opened.files}
 
@@ -101,6 +102,7 @@ class LocalSource(RepoSource):
         )
 
     def read_range(self, snapshot: RepoSnapshot, path: str, start: int, length: int) -> bytes:
+        """Bytes of `path` from the folder (or, for a Git LFS pointer, from the Hub)."""
         if start < 0 or length < 0:
             raise ValueError(f"bad range: start={start} length={length}")
         opened = self._open(snapshot.target)
@@ -120,6 +122,7 @@ class LocalSource(RepoSource):
         return data
 
     def bytes_read(self) -> int:
+        """Bytes of file content read through read_range so far."""
         return self._bytes_read
 
     def _read_pointed(self, snapshot: RepoSnapshot, opened: _Opened, entry: FileEntry, start: int, length: int) -> bytes:

@@ -41,6 +41,7 @@ class Rule:
     example: str
 
     def matches(self, path: str) -> bool:
+        """Whether `path` matches the rule's pattern."""
         subject = (path if self.on_path else PurePosixPath(path).name).lower()
         return any(fnmatchcase(subject, glob) for glob in self.globs)
 

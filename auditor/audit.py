@@ -26,7 +26,7 @@ from auditor.identify import (
 )
 from auditor.identify.unknown import with_read_licences
 from auditor.judge.checks import release_findings
-from auditor.judge.components import build_components, code_evidence
+from auditor.judge.components import ReleaseContents, build_components, code_evidence
 from auditor.judge.duties import Release, check_duties
 from auditor.judge.effective import effective_terms
 from auditor.judge.licences import assess_licences, card_section_terms, card_terms_findings
@@ -106,10 +106,11 @@ class Auditor:
                                     (card.path if card else None) or "README.md", kb)
         licences = replace(own, weights=effective.terms)  # the verdict and components follow the effective terms
         code = code_evidence(artefacts, evidence, card)
-        components = build_components(artefacts, weight_sets, evidence, code, licences, spdx_expression, kb)
+        release = ReleaseContents(snapshot, card, artefacts, weight_sets, evidence, code)
+        components = build_components(release, licences, spdx_expression, kb)
         weights = components[ComponentName.WEIGHTS]
         components[ComponentName.WEIGHTS] = replace(weights, notes=weights.notes + effective.notes)
-        items = mof_items(artefacts, components, evidence, code)
+        items = mof_items(release, components)
         unverified = unverified_evidence(lineage, evidence)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
         unchecked_bases = any(a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP) and not a.licences for a in lineage)
@@ -117,7 +118,7 @@ class Auditor:
         findings = list(own.findings)
         if card is not None:
             findings += card_terms_findings(card.body, card.path or "README.md", own.weights)
-        findings += release_findings(snapshot, card, artefacts, weight_sets, components, evidence, code)
+        findings += release_findings(release, components)
         findings += scan_findings
         findings += lineage_findings
         if verdict.provisional:

@@ -4,34 +4,24 @@ from __future__ import annotations
 
 from auditor.card import find_card_path
 from auditor.findings import finding
-from auditor.judge.components import CodeEvidence
+from auditor.judge.components import ReleaseContents
 from auditor.model import (
-    Artefact,
     Category,
     Component,
     ComponentName,
     Finding,
-    ModelCard,
-    ReleaseEvidence,
     RepoSnapshot,
     Severity,
     SkipKind,
-    WeightSet,
 )
 
 _PICKLE_FORMATS = {"pickle"}
 
 
-def release_findings(
-    snapshot: RepoSnapshot,
-    card: ModelCard | None,
-    artefacts: tuple[Artefact, ...],
-    weight_sets: tuple[WeightSet, ...],
-    components: dict[ComponentName, Component],
-    evidence: ReleaseEvidence,
-    code: CodeEvidence,
-) -> list[Finding]:
+def release_findings(release: ReleaseContents, components: dict[ComponentName, Component]) -> list[Finding]:
     """Stage entry point: the findings about what the release ships or lacks (card, code, data, unread files)."""
+    snapshot, card, artefacts, weight_sets = release.snapshot, release.card, release.artefacts, release.weight_sets
+    evidence, code = release.evidence, release.code
     found: list[Finding] = []
     unread_card = find_card_path({s.path: s.reason for s in snapshot.unread}) if card is None else None
     found.extend(_unread(snapshot, besides=unread_card))

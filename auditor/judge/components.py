@@ -22,6 +22,7 @@ from auditor.model import (
     ModelCard,
     Purpose,
     ReleaseEvidence,
+    RepoSnapshot,
     WeightSet,
 )
 
@@ -43,6 +44,18 @@ class CodeEvidence:
     inference: tuple[str, ...]
     evaluation: tuple[str, ...]
     data_processing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReleaseContents:
+    """What the release holds, built once per audit after classification, scans and look-ups; the judge stages read it."""
+
+    snapshot: RepoSnapshot
+    card: ModelCard | None
+    artefacts: tuple[Artefact, ...]
+    weight_sets: tuple[WeightSet, ...]
+    evidence: ReleaseEvidence
+    code: CodeEvidence
 
 
 def code_evidence(artefacts: Iterable[Artefact], evidence: ReleaseEvidence, card: ModelCard | None) -> CodeEvidence:
@@ -70,15 +83,13 @@ def code_evidence(artefacts: Iterable[Artefact], evidence: ReleaseEvidence, card
 
 
 def build_components(
-    artefacts: tuple[Artefact, ...],
-    weight_sets: tuple[WeightSet, ...],
-    evidence: ReleaseEvidence,
-    code: CodeEvidence,
+    release: ReleaseContents,
     licences: LicenceAssessment,
     expression: Callable[[Iterable[Any]], str | None],
     kb: KnowledgeBase,
 ) -> dict[ComponentName, Component]:
     """Stage entry point: each component (weights, code, data, docs) with its presence and licence."""
+    artefacts, weight_sets, evidence, code = release.artefacts, release.weight_sets, release.evidence, release.code
     linked = linked_code_licences(evidence, kb)
     datasets = dataset_licences(evidence, kb)
     weights_licence = expression(licences.weights.matches) if licences.weights.matches else None

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from auditor.judge.components import CodeEvidence
+from auditor.judge.components import CodeEvidence, ReleaseContents
 from auditor.judge.licences import LicenceAssessment, TermsLevel
 from auditor.model import (
     Ancestor,
     AncestorStatus,
-    Artefact,
     Category,
     Component,
     ComponentName,
@@ -44,13 +43,9 @@ class MofItem:
     met: bool
 
 
-def mof_items(
-    artefacts: tuple[Artefact, ...],
-    components: dict[ComponentName, Component],
-    evidence: ReleaseEvidence,
-    code: CodeEvidence,
-) -> tuple[MofItem, ...]:
+def mof_items(release: ReleaseContents, components: dict[ComponentName, Component]) -> tuple[MofItem, ...]:
     """The MOF checklist items, each met or not, from what the release holds."""
+    artefacts, evidence, code = release.artefacts, release.evidence, release.code
     weights = components[ComponentName.WEIGHTS]
     architecture = any(a.path.rsplit("/", 1)[-1] in ("config.json", "model_index.json", "params.json") for a in artefacts) or any(
         a.category is Category.CODE for a in artefacts

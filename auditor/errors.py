@@ -7,9 +7,15 @@ from __future__ import annotations
 
 
 class AuditorError(Exception):
-    """Root of the auditor's own errors."""
+    """Root of the auditor's own errors; `repo`, `path` and `revision` say what failed, when known, as data."""
 
     exit_code = 2
+
+    def __init__(self, message: str = "", *, repo: str | None = None, path: str | None = None, revision: str | None = None):
+        super().__init__(message)
+        self.repo = repo
+        self.path = path
+        self.revision = revision
 
 
 class UsageError(AuditorError):
@@ -59,7 +65,7 @@ def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool)
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     if not hub_target:
         return message
-    if isinstance(error, NotFound) and "revision" not in message.lower():
+    if isinstance(error, NotFound) and error.revision is None:  # not a missing revision of a repo that exists
         if not spelt_as_url(text):
             message = f"no directory {text} here, and {message}"
         message += " (if it is private, pass --token or set HF_TOKEN)" if not token_given else \

@@ -525,12 +525,12 @@ class HubSource(RepoSource):
         if isinstance(error, GatedRepoError):
             return AccessDenied(f"{where}: {self._gated_reason(repo_id)}")
         if isinstance(error, RevisionNotFoundError):
-            return NotFound(f"revision {revision} not found in {repo_id} on {self.endpoint}")
+            return NotFound(f"revision {revision} not found in {repo_id} on {self.endpoint}", repo=repo_id, revision=revision)
         if isinstance(error, RemoteEntryNotFoundError):
-            return NotFound(f"{path} not found in {repo_id} at {revision} on {self.endpoint}")
+            return NotFound(f"{path} not found in {repo_id} at {revision} on {self.endpoint}", repo=repo_id, path=path)
         if isinstance(error, RepositoryNotFoundError):
             if _status(error) == 404:
-                return NotFound(f"repository {repo_id} not found on {self.endpoint}")
+                return NotFound(f"repository {repo_id} not found on {self.endpoint}", repo=repo_id)
             return self._denied(repo_id)
         if isinstance(error, DisabledRepoError):
             return AccessDenied(f"{repo_id} is disabled on {self.endpoint}")
@@ -542,7 +542,7 @@ class HubSource(RepoSource):
                 return self._denied(repo_id)
             if status == 404:  # a mirror's plain 404, without the Hub's error headers
                 what = f"{path} in {repo_id}" if path else f"repository {repo_id}"
-                return NotFound(f"{what} not found on {self.endpoint} (404)")
+                return NotFound(f"{what} not found on {self.endpoint} (404)", repo=repo_id, path=path)
             if status in _RETRY_STATUS:
                 return SourceUnavailable(f"{self.endpoint} answered {status} for {where}, also after retries")
             return SourceError(f"{self.endpoint} answered {status} for {where}: {_first_line(error)}")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 API = "https://api.github.com"
 _REPO = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+)$", re.I)
@@ -24,10 +26,8 @@ class GitHubLicences:
     def __init__(self, api: str = API, token: str | None = None, timeout: float = 5.0):
         self.api = api.rstrip("/")
         self.timeout = timeout
-        self.session = requests.Session()
-        self.session.headers["Accept"] = "application/vnd.github+json"
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.token = token
+        self._session: requests.Session | None = None  # made at the first look-up: most audits link no code
         self._cache: dict[str, str | None] = {}
         self._offline = False
 
@@ -41,7 +41,21 @@ class GitHubLicences:
             self._cache[key] = self._ask(match.group(1), match.group(2))
         return self._cache[key]
 
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session of the look-ups, with GitHub's media type and the token, if any."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            self._session.headers["Accept"] = "application/vnd.github+json"
+            if self.token:
+                self._session.headers["Authorization"] = f"Bearer {self.token}"
+        return self._session
+
     def _ask(self, owner: str, name: str) -> str | None:
+        import requests
+
         try:
             response = self.session.get(f"{self.api}/repos/{owner}/{name}", timeout=self.timeout)
         except requests.RequestException:

@@ -35,11 +35,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx2
-from huggingface_hub import HfApi, constants, get_token, hf_hub_url
+from huggingface_hub import constants, get_token, hf_hub_url
 from huggingface_hub.errors import (
     DisabledRepoError,
     GatedRepoError,
@@ -49,7 +49,6 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.hf_api import DatasetInfo, ModelInfo
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, validate_repo_id
 
 from auditor.errors import (
@@ -66,6 +65,9 @@ from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Ski
 from auditor.sources.interface import RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
+
+if TYPE_CHECKING:  # huggingface_hub's API module costs a tenth of a second to import: only when a reply is parsed
+    from huggingface_hub.hf_api import ModelInfo
 
 _Params = Mapping[str, str] | None  # a request's query parameters
 
@@ -220,6 +222,8 @@ class HubSource(RepoSource):
         if revision is not None:
             url += f"/revision/{quote(revision, safe='')}"
         params = {"blobs": "true", "securityStatus": "true"}
+        from huggingface_hub.hf_api import ModelInfo
+
         return self._api(url, params, lambda data: ModelInfo(**data), repo_id, revision, f"model info of {repo_id}")
 
     def snapshot(self, target: Target, info: ModelInfo) -> RepoSnapshot:
@@ -313,6 +317,8 @@ class HubSource(RepoSource):
 
     def list_model_ids(self, author: str | None, search: str | None, filters: tuple[str, ...], limit: int | None) -> list[str]:
         """Repo ids from the Hub's model listing, through huggingface_hub's `list_models`."""
+        from huggingface_hub import HfApi
+
         api = HfApi(endpoint=self.endpoint, token=self.token)
         try:
             models = api.list_models(author=author or None, search=search or None, filter=list(filters) or None, limit=limit)
@@ -337,7 +343,11 @@ class HubSource(RepoSource):
 
     def _fetch_registry_info(self, repo_type: str, repo_id: str) -> Any:
         """The model or dataset info of `repo_id`, or None (the reason kept in _lookup_errors)."""
-        parse = (lambda data: DatasetInfo(**data)) if repo_type == "dataset" else (lambda data: ModelInfo(**data))
+        def parse(data: Any) -> Any:
+            from huggingface_hub.hf_api import DatasetInfo, ModelInfo  # imported once a reply came
+
+            return DatasetInfo(**data) if repo_type == "dataset" else ModelInfo(**data)
+
         url = f"{self.endpoint}/api/{repo_type}s/{repo_id}"
         try:
             validate_repo_id(repo_id)

@@ -8,6 +8,8 @@ there is safe to delete.
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -18,3 +20,23 @@ def cache_root() -> Path:
         return Path(explicit).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "audit-model"
+
+
+def write_atomically(path: Path, chunks: Iterable[bytes]) -> bool:
+    """Write `chunks` to `path` through a temporary file and a rename: readers see the old file or
+    the whole new one. False when it could not be written (a read-only or full disk): a cache that
+    cannot be written only makes the next run slower, and any failure leaves no trace."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    except OSError:
+        return False
+    return True

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from auditor.cachedir import cache_root
+from auditor.cachedir import cache_root, write_atomically
 
 
 def default_cache_dir() -> Path:
@@ -54,15 +51,5 @@ class ResultCache:
         """Store an audited record; a cache that cannot be written is only a slower next run."""
         if not sha or record.get("status") != "audited":
             return
-        path = self._path(repo_id, sha)
-        temporary = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, ensure_ascii=False, separators=(",", ":"))
-            os.replace(temporary, path)
-        except OSError:
-            if temporary is not None:
-                with suppress(OSError):
-                    os.unlink(temporary)
+        encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        write_atomically(self._path(repo_id, sha), [encoded])

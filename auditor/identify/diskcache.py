@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from array import array
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.cachedir import cache_root
+from auditor.cachedir import cache_root, write_atomically
 
 if TYPE_CHECKING:
     from auditor.identify.index import Index
@@ -52,23 +50,12 @@ def fingerprint(root: Path) -> str:
 
 
 def _write_atomically(path: Path, chunks: list[bytes]) -> None:
-    """Write `chunks` to `path` through a temporary file and a rename; any failure leaves no trace."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-        for stale in path.parent.glob(f"{path.name.split('-')[0]}-*{path.suffix}"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only or full disk: the caller has its result in memory
+    """Write `chunks` to `path` atomically, then drop the files of earlier fingerprints beside it."""
+    if not write_atomically(path, chunks):
+        return  # a read-only or full disk: the caller has its result in memory
+    for stale in path.parent.glob(f"{path.name.split('-')[0]}-*{path.suffix}"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
 
 
 def read_profiles(key: str) -> list[tuple[str, Any]] | None:

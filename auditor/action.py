@@ -24,7 +24,7 @@ from typing import overload
 
 from auditor.cli import EXIT_INTERNAL, Batch, PolicyFiles, RunSettings, audit_targets
 from auditor.errors import AuditorError, NotFound, UsageError
-from auditor.judge.policy import Policy, check_fail_on, split_names
+from auditor.judge.policy import Policy, check_fail_on, flag_policy
 from auditor.report import OutputFormat
 from auditor.report.escape import markdown_text, terminal
 
@@ -108,12 +108,8 @@ def _format(env: Mapping[str, str]) -> OutputFormat:
 
 
 def _flags(env: Mapping[str, str]) -> Policy | None:
-    from auditor.judge.licence_names import check_allow_deny
-
     fail_on = check_fail_on(_input(env, "FAIL_ON"), where="input fail-on")
-    allow, deny = split_names(_input(env, "ALLOW_LICENCE")), split_names(_input(env, "DENY_LICENCE"))
-    check_allow_deny(allow, deny, where="input {}")
-    return Policy(fail_on=fail_on, allow=allow, deny=deny) if (fail_on or allow or deny) else None
+    return flag_policy(fail_on, _input(env, "ALLOW_LICENCE"), _input(env, "DENY_LICENCE"), where="input {}")
 
 
 def _workspace_target(env: Mapping[str, str], workspace: Path) -> str:

@@ -376,19 +376,13 @@ def _policy_flags(fail_on: tuple[str, ...], allow_licences: tuple[str, ...], den
     """The policy the flags give; licence names and the policy file (--config or the current
     directory's) are checked here, before any audit."""
     from auditor.identify import load_knowledge_base
-    from auditor.judge.policy import Policy, read_config, read_config_file, split_names
+    from auditor.judge.policy import flag_policy, read_config, read_config_file
 
     if config is not None and config.file is not None:
         read_config_file(config.file, load_knowledge_base())
     else:
         read_config(Path.cwd(), load_knowledge_base())
-    if not (fail_on or allow_licences or deny_licences):
-        return None
-    from auditor.judge.licence_names import check_allow_deny
-
-    allow, deny = split_names(allow_licences), split_names(deny_licences)
-    check_allow_deny(allow, deny)
-    return Policy(fail_on=tuple(fail_on), allow=allow, deny=deny)
+    return flag_policy(fail_on, allow_licences, deny_licences)
 
 
 def main() -> None:

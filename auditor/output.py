@@ -80,10 +80,10 @@ def deliver(report: str, destination: Destination, stdout: TextIO | None = None)
             stream.write(report)
             stream.flush()
         except BrokenPipeError:
-            _discard(stream)
+            discard(stream)
 
 
-def _discard(stream: TextIO) -> None:
+def discard(stream: TextIO) -> None:
     """The reader went away (`| head`, a pager quit early): not a failure of the audit. What is
     still buffered goes to /dev/null, so the interpreter's exit does not fail on it either."""
     try:

@@ -76,20 +76,14 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
                 f"{left} not started: offline? is HF_ENDPOINT right? (--resume continues a JSONL file)"
             )
     except BrokenPipeError:
-        _discard_stdout()  # the reader went away (`| head`): not a failure of the audits
+        from auditor.output import discard
+
+        discard(sys.stdout)  # the reader went away (`| head`): not a failure of the audits
     finally:
         stream.close()  # every finished target's line is whole, also after Ctrl-C or SIGTERM
         hub.close()
         _restore_sigterm(previous)
     return exit_code
-
-
-def _discard_stdout() -> None:
-    """What is still buffered for a closed pipe goes to /dev/null, so exiting does not fail on it."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (AttributeError, OSError, ValueError):
-        pass
 
 
 def _stop_on_sigterm() -> _SignalHandler:

@@ -101,6 +101,17 @@ def split_names(values: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def flag_policy(fail_on: tuple[str, ...], allow: Iterable[str] | str | None, deny: Iterable[str] | str | None,
+                where: str = "--{}") -> Policy | None:
+    """The policy a caller's own settings give (the CLI's flags, the Action's inputs), its licence
+    names checked against the knowledge base; None when they set nothing."""
+    from auditor.judge.licence_names import check_allow_deny
+
+    allowed, denied = split_names(allow), split_names(deny)
+    check_allow_deny(allowed, denied, where=where)
+    return Policy(fail_on=tuple(fail_on), allow=allowed, deny=denied) if (fail_on or allowed or denied) else None
+
+
 def valid_fail_on() -> tuple[str, ...]:
     """Every name --fail-on accepts: verdicts, severities and finding codes."""
     return VERDICTS + SEVERITIES + tuple(declared())

@@ -285,11 +285,6 @@ class HubSource(RepoSource):
         """Bytes of file content read through read_range so far."""
         return self._bytes_read
 
-    def base_model_licences(self, repo_id: str) -> tuple[str, ...] | None:
-        """The `license` / `license_name` values a base model's card declares (one request per run)."""
-        info = self._registry_info("model", repo_id)
-        return _declared(info) if info is not None else None
-
     def dataset_licences(self, repo_id: str) -> tuple[str, ...] | None:
         """The licences a dataset's card declares (one request per run)."""
         info = self._registry_info("dataset", repo_id)

@@ -282,7 +282,8 @@ def test_census_cells_and_csv_cells_are_defused():
     from auditor.report.census import cell
     from auditor.report.csv_report import row_of
 
-    assert cell("a | b\n<script>`x`") == "a \\| b &lt;script>\\`x\\`"
+    assert cell("a | b\n<script>`x`") == "a \\| b &lt;script&gt;\\`x\\`"
+    assert cell("\x1b[31mred") == r"\\x1b\[31mred"  # shown as the characters it is: no escape sequence reaches stdout
     assert row_of({"target": "=HYPERLINK(\"x\")", "summary": {"commercial_use": "+1"}})[:6] == ["'=HYPERLINK(\"x\")", "", "", "", "", "'+1"]
 
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from auditor.report.escape import markdown_text
 from auditor.report.jsonl import AUDITED, FAILED
 
 _TOP = 25  # rows of the licence and finding-code tables; the rest are counted as "others"
@@ -102,8 +103,5 @@ def _counts(title: str, label: str, counts: Counter, total: int, unit: str = "re
 
 def cell(value: Any) -> str:
     """Repo-supplied text made safe for one markdown table cell."""
-    text = "" if value is None else str(value)
-    text = " ".join(text.split())
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), ("`", "\\`")):
-        text = text.replace(raw, safe)
+    text = markdown_text(" ".join(("" if value is None else str(value)).split()))
     return text if len(text) <= 300 else text[:300] + "..."

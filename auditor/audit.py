@@ -189,7 +189,7 @@ def _release(snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tupl
     name = (target.repo_id or "").rsplit("/", 1)[-1] or Path(target.path or ".").resolve().name
     return Release(
         name=name, files=tuple(f.path for f in snapshot.files), licence_files=licence_files, texts=snapshot.texts,
-        unread=tuple(s.path for s in snapshot.unread), matches=matches, card_text=card.body if card else "",
+        matches=matches, card_text=card.body if card else "",
     )
 
 

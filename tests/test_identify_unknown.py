@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from auditor.cli import audit_model
 from auditor.identify import identify_text, load_knowledge_base
+from auditor.identify.names import title_licence_ref
 from auditor.identify.normalise import normalise
-from auditor.identify.unknown import licence_ref, read_category, read_facts, title_at
+from auditor.identify.unknown import read_category, read_facts, title_at
 from auditor.model import MatchMethod
 
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
@@ -89,10 +90,10 @@ def read_facts_of(text: str) -> tuple:
 
 
 def test_ids_are_stable_and_safe() -> None:
-    assert licence_ref("The Foo Model License v1.0") == "LicenseRef-foo-model-license-v1.0"
-    assert licence_ref("FOO | `rm -rf` <b>Licence</b>") == "LicenseRef-foo-rm-rf-b-licence-b"
-    chinese = licence_ref("星河模型许可协议")
-    assert chinese.startswith("LicenseRef-unnamed-") and chinese == licence_ref("星河模型许可协议")
+    assert title_licence_ref("The Foo Model License v1.0") == "LicenseRef-foo-model-license-v1.0"
+    assert title_licence_ref("FOO | `rm -rf` <b>Licence</b>") == "LicenseRef-foo-rm-rf-b-licence-b"
+    chinese = title_licence_ref("星河模型许可协议")
+    assert chinese.startswith("LicenseRef-unnamed-") and chinese == title_licence_ref("星河模型许可协议")
     norm = normalise("ACME AI RESEARCH LICENSE OF THE MODEL\n\nAcme grants you a licence.")
     assert title_at(norm, [1, 2, 3]) == (1, "Acme AI Research License of the Model")
 

@@ -138,17 +138,17 @@ def test_terms_appended_after_a_complete_licence_are_read():
 
 def test_a_licence_file_that_could_not_be_read_is_not_a_missing_text():
     declared = [match("llama3.2", "card:license")]
-    assert "licence-text-missing" not in codes_of(duties(declared, ["LICENSE.txt"], {}, unread=("LICENSE.txt",)))
+    assert "licence-text-missing" not in codes_of(duties(declared, ["LICENSE.txt"], {}))  # shipped, even unread
     assert "licence-text-missing" in codes_of(duties(declared, [], {}))
 
 
-def duties(matches, licence_files, texts, unread=()):
+def duties(matches, licence_files, texts):
     """The duty findings for a release with these own licence matches (no ancestors, no datasets)."""
     from auditor.judge.duties import Release, check_duties
     from auditor.judge.effective import Binding
     from auditor.model import ReleaseEvidence
 
-    release = Release("model", tuple(licence_files), tuple(licence_files), texts, tuple(unread), tuple(matches), "")
+    release = Release("model", tuple(licence_files), tuple(licence_files), texts, tuple(matches), "")
     return check_duties(release, [Binding(m.id, m.source) for m in matches], (), ReleaseEvidence(), KB)
 
 

@@ -60,11 +60,6 @@ class Reference:
             self._positions = positions
         return self._positions
 
-    @property
-    def shingles(self) -> frozenset[int]:
-        """The distinct shingles of the reference text."""
-        return frozenset(self.positions)
-
 
 class Index:
     """The references, the vocabulary their words are numbered by, the inverted index and the exact digests."""

@@ -7,6 +7,7 @@ look-ups all read licence names; they read them here, so they agree on what a na
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ NO_LICENCE = frozenset({"", "other", "unknown", "none", "noassertion"})
 _OPERATORS = re.compile(r"\s+(?:and|or|with)\s+|[()]", re.IGNORECASE)
 _OPERATORS_OR_COMMAS = re.compile(r"\s+(?:and|or|with)\s+|[()]|\s*,\s*", re.IGNORECASE)
 _REF_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]+")  # what an SPDX LicenseRef- id may not hold
+_ID_WORD = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*")  # the words of a title that make its LicenseRef- id
 
 # Words that carry no identity in a licence name ("Apache License, Version 2.0" = "apache 2").
 _NAME_FILLER = {"the", "license", "licence", "licensed", "version", "v", "agreement", "ver"}
@@ -70,6 +72,18 @@ def same_licence_name(a: str, b: str) -> bool:
 def licence_ref(name: str) -> str:
     """An SPDX `LicenseRef-` id for a licence SPDX has no id for, made from its name or id."""
     return "LicenseRef-" + (_REF_UNSAFE.sub("-", name).strip("-") or "unknown")
+
+
+def title_licence_ref(title: str) -> str:
+    """A stable SPDX LicenseRef id made from a licence's own title, for a licence the knowledge
+    base does not know ("The Foo Model License v1.0" -> LicenseRef-foo-model-license-v1.0)."""
+    words = _ID_WORD.findall(title)
+    if words and words[0].lower() == "the":
+        words = words[1:]
+    slug = "-".join(w.lower() for w in words)[:64].strip("-.")
+    if not re.search(r"[a-z]", slug):
+        slug = "unnamed-" + hashlib.sha1(title.encode("utf-8")).hexdigest()[:10]
+    return f"LicenseRef-{slug}"
 
 
 def match_from_profile(profile: LicenceProfile, source: str, confidence: float, method: MatchMethod,

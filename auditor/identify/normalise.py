@@ -45,7 +45,7 @@ _QUOTES = {"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'",
            "\x0b": " ", "\x0c": " ", "\x1c": " ", "\x1d": " ", "\x1e": " ",
            "\x85": " ", "\u2028": " ", "\u2029": " "}
 _WORD = re.compile(r"[a-z0-9]+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # Han characters, with the compatibility block
 _LATIN = re.compile(r"[a-z]")
 _LICENCE = re.compile(r"licenc(e|es|ed|ing|or|ee)\b")  # no leading \b: a literal prefix is searched fast
 
@@ -131,7 +131,7 @@ def normalise(text: str) -> Normalised:
     table = equivalents()
     tokens: list[str] = []
     token_lines: list[int] = []
-    bilingual = _CJK.search(text) is not None
+    bilingual = CJK.search(text) is not None
     for number, line in enumerate(text.split("\n"), start=1):
         words = _WORD.findall(line)
         if not words:
@@ -155,7 +155,7 @@ def normalise(text: str) -> Normalised:
 
 def _chinese(line: str) -> bool:
     """A line written in Chinese (more Chinese characters than Latin letters), numbers and names aside."""
-    chinese = len(_CJK.findall(line))
+    chinese = len(CJK.findall(line))
     return chinese > 0 and chinese > len(_LATIN.findall(line))
 
 

@@ -14,7 +14,6 @@ similarity match names a licence, product or organisation the matched profile is
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,14 +21,13 @@ from functools import lru_cache
 from importlib import resources
 
 from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile
-from auditor.identify.normalise import Normalised, marker_form
+from auditor.identify.names import title_licence_ref
+from auditor.identify.normalise import CJK, Normalised, marker_form
 from auditor.model import LicenceFact, LicenceKind, LicenceMatch, MatchMethod
 from auditor.yamlfile import load_yaml
 
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+(?:\.[0-9]+)*")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=\S)|(?<=[。；！？])")
-_ID_WORD = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*")
 _QUOTE_CHARS = 240  # a clause is quoted up to this long, around what matched
 READ_CHARS = 60_000  # an unknown licence is read this far (the longest model licences are about 40,000 characters)
 _TITLE_DECORATION = " \t#*_=\"'“”‘’`:-–—|"
@@ -102,7 +100,7 @@ def _is_title(marker_line: str) -> bool:
     table = clause_table()
     if not marker_line or len(marker_line.split()) > table.title_words or not table.title.search(marker_line):
         return False
-    if _CJK.search(marker_line) and (len(marker_line) > table.title_cjk_chars or re.search(r"[。，；：、]", marker_line)):
+    if CJK.search(marker_line) and (len(marker_line) > table.title_cjk_chars or re.search(r"[。，；：、]", marker_line)):
         return False
     # a sentence that mentions a licence is not a title
     return not re.search(r"[.;,]$|\b(?:you|your|is|are|shall|means|by|under)\b", marker_line)
@@ -147,7 +145,7 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
             break
         if _is_title(marker):
             title = _title_text(norm, n)
-            if distinctive_words(title) or _CJK.search(title):
+            if distinctive_words(title) or CJK.search(title):
                 found.append((n, title))
     english = [item for item in found if distinctive_words(item[1])]
     if not english and found:
@@ -160,7 +158,7 @@ def _english_titles(norm: Normalised, lines: Iterable[int]) -> Iterable[int]:
     ending = clause_table().english_title_end
     for n in lines:
         marker = _marker(norm, n)
-        if marker and not _CJK.search(marker) and _is_title(marker) and ending.search(marker.strip(_TITLE_DECORATION)):
+        if marker and not CJK.search(marker) and _is_title(marker) and ending.search(marker.strip(_TITLE_DECORATION)):
             if distinctive_words(marker):
                 yield n
 
@@ -229,17 +227,6 @@ def licence_named(title: str, kb: KnowledgeBase) -> LicenceProfile | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def licence_ref(title: str) -> str:
-    """A stable SPDX LicenseRef id made from a title ("The Foo Model License v1.0" -> LicenseRef-foo-model-license-v1.0)."""
-    words = _ID_WORD.findall(title)
-    if words and words[0].lower() == "the":
-        words = words[1:]
-    slug = "-".join(w.lower() for w in words)[:64].strip("-.")
-    if not re.search(r"[a-z]", slug):
-        slug = "unnamed-" + hashlib.sha1(title.encode("utf-8")).hexdigest()[:10]
-    return f"LicenseRef-{slug}"
-
-
 # ---------------------------------------------------------------- clauses
 
 def _sentences(norm: Normalised, lines: list[int]) -> list[str]:
@@ -270,7 +257,7 @@ def _quote(sentence: str, start: int, end: int) -> str:
 
 def _is_clause(sentence: str) -> bool:
     """A sentence long enough to state a term (not a heading such as "4. Termination.")."""
-    return len(sentence.split()) >= clause_table().min_sentence_words or len(_CJK.findall(sentence)) >= 6
+    return len(sentence.split()) >= clause_table().min_sentence_words or len(CJK.findall(sentence)) >= 6
 
 
 def read_facts(sentences: list[str]) -> tuple[LicenceFact, ...]:
@@ -316,7 +303,7 @@ def read_unknown(norm: Normalised, lines: list[int], source: str, derived_from: 
     if not lines:
         return None
     text = " ".join(_marker(norm, n) for n in lines)
-    if len(text.split()) < table.min_words and len(_CJK.findall(text)) < 3 * table.min_words:
+    if len(text.split()) < table.min_words and len(CJK.findall(text)) < 3 * table.min_words:
         return None
     if not table.grant.search(text):
         return None
@@ -324,7 +311,7 @@ def read_unknown(norm: Normalised, lines: list[int], source: str, derived_from: 
     title = titled[1] if titled else (_quoted_name(norm, lines) or _file_name(source))
     if title is None:
         return None
-    licence_id = licence_ref(title)
+    licence_id = title_licence_ref(title)
     facts = read_facts(_sentences(norm, lines))
     note = f"adapted from the text of {derived_from}" if derived_from else None
     return LicenceMatch(

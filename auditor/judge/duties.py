@@ -39,7 +39,6 @@ class Release:
     files: tuple[str, ...]
     licence_files: tuple[str, ...]
     texts: Mapping[str, str]
-    unread: tuple[str, ...]
     matches: tuple[LicenceMatch, ...]  # its own licence matches
     card_text: str
 

@@ -13,13 +13,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
+from auditor.judge.tables import rule_table
 from auditor.model import Finding, LicenceKind, LicenceMatch
-from auditor.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from auditor.identify.kb import KnowledgeBase, LicenceProfile
@@ -64,12 +62,6 @@ class LicenceAssessment:
     findings: tuple[Finding, ...]
 
 
-@lru_cache(maxsize=1)
-def _table() -> Mapping[str, Any]:
-    text = resources.files("auditor.judge").joinpath("terms.yaml").read_text(encoding="utf-8")
-    return load_yaml(text)
-
-
 def strictest(levels: Iterable[TermsLevel]) -> TermsLevel:
     """The most restrictive of `levels`."""
     ranked = [level for level in levels if level in STRICTNESS]
@@ -84,7 +76,7 @@ def mildest(levels: Iterable[TermsLevel]) -> TermsLevel:
 
 def profile_level(profile: LicenceProfile) -> TermsLevel:
     """The terms level a licence profile grants, by its category and commercial-use fact (terms.yaml)."""
-    table = _table()
+    table = rule_table("terms.yaml")
     level = TermsLevel(table["category_levels"][_value(profile.category)])
     commercial = profile.facts.get("commercial_use") if profile.facts else None
     if commercial is not None:
@@ -99,7 +91,7 @@ def custom_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
     flat = re.sub(r"\s+", " ", text.lower())
     found = [
         (TermsLevel(row["level"]), row["label"])
-        for row in _table()["custom_clauses"]
+        for row in rule_table("terms.yaml")["custom_clauses"]
         if any(re.search(pattern, flat) for pattern in row["patterns"])
     ]
     restrictive = [(level, label) for level, label in found if level is not TermsLevel.OPEN]

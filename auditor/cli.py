@@ -24,6 +24,7 @@ import click
 from auditor import __version__
 from auditor.logs import log
 from auditor.report import OutputFormat
+from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT
 from auditor.targets import parse_target  # also imported from here by older callers
 
 if TYPE_CHECKING:
@@ -296,7 +297,7 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--resume", is_flag=True, help="Skip the targets already in the --output JSONL file and append the rest.")
 @click.option("--cache/--no-cache", "use_cache", default=True, help="Reuse the reports of repos whose commit has not changed (default: on).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: $AUDITOR_CACHE_DIR, else $XDG_CACHE_HOME/audit-model, else ~/.cache/audit-model).")
-@click.option("--target-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True, help="Seconds one target may take before it is a failure and the batch goes on.")
+@click.option("--target-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TARGET_TIMEOUT, show_default=True, help="Seconds one target may take before it is a failure and the batch goes on.")
 @click.version_option(__version__, prog_name="audit-model")
 def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision: str | None, token: str | None,
                 output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],

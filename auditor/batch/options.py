@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT
+
 if TYPE_CHECKING:
     from auditor.judge.policy import Policy
 
 DEFAULT_JOBS = 8  # concurrent targets: well inside the Hub's anonymous rate limits
-DEFAULT_TARGET_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)

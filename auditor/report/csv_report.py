@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from auditor.model import AuditResult
 from auditor.report.interface import Outcomes, Renderer
-from auditor.report.jsonl import audited_record, failed_record
+from auditor.report.jsonl import batch_records
 
 COLUMNS = ("id", "sha", "verdict", "provisional", "governing_licences", "commercial_use", "errors", "warnings", "status", "exit_code", "error")
 
@@ -60,10 +60,6 @@ class CsvRenderer(Renderer):
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
         """One row per audit and per failure."""
-        if any(outcomes):  # a census writes each record's policy itself (auditor.batch)
-            raise ValueError("the policy outcome goes into each census record, not into a rendered batch")
-        records = [audited_record(r.target.label, r) for r in results]
-        records += [failed_record(target, 0, "error", message) for target, message in failures]
         out = io.StringIO()
-        write_rows(records, out)
+        write_rows(batch_records(results, failures, outcomes), out)
         return out.getvalue()

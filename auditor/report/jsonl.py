@@ -64,6 +64,14 @@ def record_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def batch_records(results: Sequence[AuditResult], failures: Sequence[tuple[str, str]], outcomes: Outcomes) -> list[dict[str, Any]]:
+    """The records of audits and failures already in memory (a census writes each as it finishes)."""
+    if any(outcomes):  # a census writes each record's policy itself (auditor.batch)
+        raise ValueError("the policy outcome goes into each census record, not into a rendered batch")
+    records = [audited_record(result.target.label, result) for result in results]
+    return records + [failed_record(target, 0, "error", message) for target, message in failures]
+
+
 class JsonlRenderer(Renderer):
     """Renders audits already in memory as records, one line each."""
 
@@ -74,8 +82,4 @@ class JsonlRenderer(Renderer):
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
         """One record line per audit and per failure."""
-        if any(outcomes):  # a census writes each record's policy itself (auditor.batch)
-            raise ValueError("the policy outcome goes into each census record, not into a rendered batch")
-        lines = [self.render(result) for result in results]
-        lines += [record_line(failed_record(target, 0, "error", message)) for target, message in failures]
-        return "".join(lines)
+        return "".join(record_line(record) for record in batch_records(results, failures, outcomes))

@@ -62,7 +62,7 @@ from auditor.errors import (
     UsageError,
 )
 from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
-from auditor.sources.interface import RepoSource
+from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT, RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
 
@@ -211,7 +211,7 @@ class HubSource(RepoSource):
         if getattr(_local, "scope", None) is not None:
             return self.snapshot(target, self.model_info(target))
         # outside a census's per-target scope, the fetch still has a deadline of its own
-        with request_scope(_env_number("AUDITOR_TARGET_TIMEOUT", 120.0)):
+        with request_scope(_env_number("AUDITOR_TARGET_TIMEOUT", DEFAULT_TARGET_TIMEOUT)):
             return self.snapshot(target, self.model_info(target))
 
     def model_info(self, target: Target) -> ModelInfo:

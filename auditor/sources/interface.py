@@ -73,6 +73,9 @@ class CodeHosts(Protocol):
         ...
 
 
+DEFAULT_TARGET_TIMEOUT = 120.0  # seconds one target's requests may take in all, unless told otherwise
+
+
 class NoLookups:
     """A registry that looks nothing up: for audits told not to (`--no-check-links`, or HF_HUB_OFFLINE=1)."""
 

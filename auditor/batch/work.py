@@ -19,6 +19,7 @@ from auditor.batch.cache import ResultCache
 from auditor.batch.options import BatchOptions
 from auditor.errors import AuditorError, explain
 from auditor.model import Target, TargetKind
+from auditor.once import OncePerKey
 from auditor.report.jsonl import audited_record, failed_record
 from auditor.sources.hub import HubSource, RequestScope, escaped_name, request_scope
 from auditor.sources.interface import CodeHosts, RepoSource, lookups, offline
@@ -37,30 +38,18 @@ class SharedLinks:
     def __init__(self, code_hosts: CodeHosts, slots: int = 4):
         self.code_hosts = code_hosts
         self._slots = threading.BoundedSemaphore(slots)
-        self._lock = threading.Lock()
-        self._answers: dict[str, threading.Event] = {}
-        self._values: dict[str, str | None] = {}
+        self._answers = OncePerKey()
 
     def licence_of(self, url: str) -> str | None:
         """The licence of the code at `url`: asked once, the other askers wait for that answer."""
-        with self._lock:
-            if url in self._values:
-                return self._values[url]
-            asked = self._answers.get(url)
-            mine = asked is None
-            event = self._answers[url] = threading.Event() if asked is None else asked
-        if not mine:
-            event.wait(timeout=30)
-            return self._values.get(url)
+        return self._answers.get(url, lambda: self._ask(url), wait=lambda: 30.0)
+
+    def _ask(self, url: str) -> str | None:
         try:
             with self._slots:
-                value = self.code_hosts.licence_of(url)
+                return self.code_hosts.licence_of(url)
         except Exception:  # noqa: BLE001 - a link look-up only enriches a report
-            value = None
-        with self._lock:
-            self._values[url] = value
-        event.set()
-        return value
+            return None
 
 
 class TargetWork:

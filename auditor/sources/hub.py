@@ -62,6 +62,7 @@ from auditor.errors import (
     UsageError,
 )
 from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
+from auditor.once import OncePerKey
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT, RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
@@ -153,14 +154,6 @@ class _Answer:
         return self.response.status_code
 
 
-class _Once:
-    """A value computed by the first thread that asks, waited for by the others."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.value: Any = None
-
-
 class HubSource(RepoSource):
     """Reads model repos from a Hub endpoint (the public Hub unless `endpoint` says otherwise).
 
@@ -199,9 +192,9 @@ class HubSource(RepoSource):
         self._pool: ThreadPoolExecutor | None = None
         self._bytes_read = 0
         self._lock = threading.Lock()
-        self._lookups: dict[tuple[str, str], _Once] = {}  # (type, id) -> its info, None if it failed
+        self._lookups = OncePerKey()  # (type, id) -> its info, None if it failed
         self._lookup_errors: dict[tuple[str, str], str] = {}
-        self._ancestors: dict[str, _Once] = {}
+        self._ancestors = OncePerKey()
         self._unreachable = False
         self.retries_total = 0  # over the whole run, for progress displays
 
@@ -292,7 +285,7 @@ class HubSource(RepoSource):
 
     def ancestor(self, repo_id: str) -> AncestorRecord:
         """A model named as an ancestor: its card, tags and licence texts (the model-info request is shared, cached)."""
-        record = _once_per_key(self._lock, self._ancestors, repo_id, lambda: self._read_ancestor(repo_id), self.request_timeout)
+        record = self._ancestors.get(repo_id, lambda: self._read_ancestor(repo_id), self._wait_limit, abandon_on=DeadlineExceeded)
         return record or AncestorRecord(repo_id, readable=False, reason="the target's time ran out")
 
     def _read_ancestor(self, repo_id: str) -> AncestorRecord:
@@ -334,7 +327,11 @@ class HubSource(RepoSource):
         # proves unreachable once, nothing more is asked of it in this run.
         key = (repo_type, repo_id)
         fetch = lambda: None if self._unreachable else self._fetch_registry_info(repo_type, repo_id)  # noqa: E731
-        return _once_per_key(self._lock, self._lookups, key, fetch, self.request_timeout)
+        return self._lookups.get(key, fetch, self._wait_limit, abandon_on=DeadlineExceeded)
+
+    def _wait_limit(self) -> float:
+        # how long a target waits for a look-up another target is making: its own time left
+        return current_scope().remaining() or self.request_timeout
 
     def _fetch_registry_info(self, repo_type: str, repo_id: str) -> Any:
         """The model or dataset info of `repo_id`, or None (the reason kept in _lookup_errors)."""
@@ -642,27 +639,6 @@ def _as_list(value: Any) -> list[Any]:
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _once_per_key(lock: threading.Lock, table: dict[Any, _Once], key: Any, compute: Callable[[], Any], wait_limit: float) -> Any:
-    """compute() for the first thread that asks for `key`; the others wait for its value.
-
-    A target that runs out of time while computing gets None, and leaves the key free for another to ask."""
-    with lock:
-        existing: _Once | None = table.get(key)
-        mine = existing is None
-        once = table[key] = _Once() if existing is None else existing
-    if mine:
-        try:
-            once.value = compute()
-        except DeadlineExceeded:
-            with lock:
-                del table[key]
-        finally:
-            once.done.set()
-    else:
-        once.done.wait(timeout=max(0.0, current_scope().remaining() or wait_limit))
-    return once.value
 
 
 def _lookup_failure(error: AuditorError) -> str:

@@ -31,10 +31,9 @@ from auditor.judge.duties import Release, check_duties
 from auditor.judge.effective import effective_terms
 from auditor.judge.licences import assess_licences, card_section_terms, card_terms_findings
 from auditor.judge.lineage import check_lineage, release_links, trace_lineage
-from auditor.judge.openness import judge, mof_items, unverified_evidence, with_effective_terms
+from auditor.judge.openness import judge, mof_items, unchecked_bases, unverified_evidence, with_effective_terms
 from auditor.model import (
     Ancestor,
-    AncestorStatus,
     Artefact,
     AuditResult,
     Category,
@@ -113,8 +112,7 @@ class Auditor:
         items = mof_items(release, components)
         unverified = unverified_evidence(lineage, evidence)
         verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
-        unchecked_bases = any(a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP) and not a.licences for a in lineage)
-        verdict = with_effective_terms(verdict, effective.notes, unverified, self._checks_on and not unchecked_bases, unchecked_bases)
+        verdict = with_effective_terms(verdict, effective.notes, unverified, self._checks_on, unchecked_bases(lineage))
         findings = list(own.findings)
         if card is not None:
             findings += card_terms_findings(card.body, card.path or "README.md", own.weights)

@@ -166,6 +166,12 @@ def unverified_evidence(lineage: Iterable[Ancestor], evidence: ReleaseEvidence) 
     return tuple(items)
 
 
+def unchecked_bases(lineage: Iterable[Ancestor]) -> bool:
+    """Whether an ancestor that may bind the release went unchecked: unreadable or beyond the
+    depth followed, with no licence inferred for it."""
+    return any(a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP) and not a.licences for a in lineage)
+
+
 def with_effective_terms(verdict: Verdict, notes: tuple[str, ...], unverified: tuple[str, ...], lookups_verified: bool, bases_unverified: bool = False) -> Verdict:
     """The verdict with where its binding terms come from, marked provisional when evidence went unchecked.
 

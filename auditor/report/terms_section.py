@@ -7,7 +7,8 @@ is escaped before it reaches markdown.
 
 from __future__ import annotations
 
-from auditor.model import AncestorStatus, AuditResult, ComponentName, Severity, TermFact
+from auditor.judge.openness import unchecked_bases
+from auditor.model import AuditResult, ComponentName, Severity, TermFact
 from auditor.report.escape import markdown_text as escape
 
 # what each duty or prohibition means for the user, when the term is "yes"
@@ -36,7 +37,7 @@ def commercial_words(result: AuditResult) -> str:
         "capped": f"yes, under {cap.value}" if cap and cap.value not in ("None", "null", "") else "yes, under a cap",
         "conditional": "only on conditions",
     }.get(fact.value, fact.value)
-    if any(a.status is not AncestorStatus.CHECKED and not a.licences and a.status is not AncestorStatus.CYCLE for a in result.lineage):
+    if unchecked_bases(result.lineage):
         return words + " by its own licence; a base model's licence was not checked and may forbid more (provisional)"
     return words + (" (provisional)" if result.verdict.provisional else "")
 

@@ -357,8 +357,12 @@ class Verdict:
     gated: bool
     reasons: tuple[str, ...] = ()
     improvements: tuple[str, ...] = ()
-    provisional: bool = False  # rests on evidence that could not be checked (base models, datasets, linked code)
     unverified: tuple[str, ...] = ()  # what was not checked, in words
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the verdict rests on evidence that could not be checked (base models, datasets, linked code)."""
+        return bool(self.unverified)
 
 
 @dataclass(frozen=True)

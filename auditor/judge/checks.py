@@ -23,11 +23,11 @@ def release_findings(release: ReleaseContents, components: dict[ComponentName, C
     snapshot, card, artefacts, weight_sets = release.snapshot, release.card, release.artefacts, release.weight_sets
     evidence, code = release.evidence, release.code
     found: list[Finding] = []
-    unread_card = find_card_path({s.path: s.reason for s in snapshot.unread}) if card is None else None
+    unread = {s.path: s.reason for s in snapshot.unread}
+    unread_card = find_card_path(unread) if card is None else None
     found.extend(_unread(snapshot, besides=unread_card))
     if unread_card is not None:  # there is a card, it could not be read: not a missing card
-        reason = next(s.reason for s in snapshot.unread if s.path == unread_card)
-        found.append(finding("card-unread", f"{unread_card}: {reason}; its metadata and licence section were not used", [unread_card]))
+        found.append(finding("card-unread", f"{unread_card}: {unread[unread_card]}; its metadata and licence section were not used", [unread_card]))
     elif card is None:
         found.append(finding("card-missing", "the repository has no README.md model card"))
     elif card.error:

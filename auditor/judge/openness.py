@@ -191,4 +191,4 @@ def with_effective_terms(verdict: Verdict, notes: tuple[str, ...], unverified: t
         reasons.append(f"provisional: not checked: {shown}")
         improvements.append("audit again with look-ups on (online, --check-links) to verify what is marked not checked")
     return replace(verdict, openness=openness, osaid=osaid, reasons=tuple(reasons), improvements=tuple(dict.fromkeys(improvements)),
-                   provisional=bool(unverified), unverified=unverified)
+                   unverified=unverified)

@@ -27,14 +27,12 @@ class Census:
         self.verdicts: Counter = Counter()
         self.licences: Counter = Counter()
         self.codes: Counter = Counter()
-        self.exit_codes: Counter = Counter()
         self.derivatives = 0
         self.relabelling = 0
         self.with_errors = 0
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one record."""
-        self.exit_codes[record.get("exit_code")] += 1
         if record.get("status") != AUDITED:
             self.failed += 1
             return

@@ -32,12 +32,8 @@ class Renderer(ABC):
     def render(self, result: AuditResult) -> str:
         """One audit as text."""
 
+    @abstractmethod
     def render_batch(self, results: Sequence[AuditResult], failures: Sequence[tuple[str, str]] = (),
                      outcomes: Outcomes = ()) -> str:
         """Several audits; `failures` are (target, one-line error) of targets that could not be audited,
-        `outcomes` the policy outcomes of the results (a text report ends with a "Policy" section)."""
-        from auditor.report.policy_section import with_markdown_section
-
-        parts = [self.render(result) for result in results]
-        parts += [f"# {target}\n\nnot audited: {message}\n" for target, message in failures]
-        return with_markdown_section("\n\n".join(parts), results, outcomes)
+        `outcomes` the policy outcomes of the results, which each format writes into its own structure."""

@@ -16,6 +16,8 @@ Matches come back in the order they appear in the file, one per licence id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from auditor.identify.changes import describe
 from auditor.identify.index import SHINGLE, Index, digest, index_for, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
@@ -192,13 +194,14 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
     return _dedupe(identify_normalised(norm, source, kb))
 
 
-def verbatim_answers(kb: KnowledgeBase, index: Index) -> dict[str, tuple[int, int, int]]:
+def verbatim_answers(kb: KnowledgeBase, index: Index, normalised: Sequence[Normalised]) -> dict[str, tuple[int, int, int]]:
     """raw_digest of each reference text -> (reference number, first line, last line), for the texts
-    whose full identification is exactly their own licence, found whole: only those are answered by hash."""
+    whose full identification is exactly their own licence, found whole: only those are answered by hash.
+    `normalised` holds each reference's normalised text, in the order of `index.references`."""
     answers = {}
-    for number, reference in enumerate(index.references):
+    for number, (reference, norm) in enumerate(zip(index.references, normalised, strict=True)):
         text = reference.profile.reference_text() or ""
-        found = identify_normalised(normalise(text), "", kb, index)
+        found = identify_normalised(norm, "", kb, index)
         if len(found) == 1 and found[0].span is not None and (found[0].id, found[0].method, found[0].confidence, found[0].modified) == (
                 reference.profile.id, MatchMethod.EXACT, 1.0, False):
             answers[raw_digest(text)] = (number, *found[0].span)

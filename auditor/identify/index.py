@@ -17,7 +17,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
-from auditor.identify.normalise import normalise
+from auditor.identify.normalise import Normalised, normalise
 
 SHINGLE = 5  # words per shingle: long enough to be specific, short enough to survive small edits
 _UNKNOWN_WORD = -1  # a word no reference text has: no shingle holding it is in the index
@@ -101,15 +101,18 @@ def build_index(kb: KnowledgeBase) -> Index:
     """The index of every reference text of `kb`, from the texts."""
     vocabulary: dict[str, int] = {}
     texts: list[tuple[LicenceProfile, array, tuple[str, ...]]] = []
+    normalised: list[Normalised] = []  # of each reference, kept for the verbatim answers
     for profile in kb:
         text = profile.reference_text()
         if not text:
             continue
-        tokens = normalise(text).tokens
+        norm = normalise(text)
+        tokens = norm.tokens
         if len(tokens) < SHINGLE:
             continue
         ids = array("i", [vocabulary.setdefault(t, len(vocabulary)) for t in tokens])
         texts.append((profile, ids, tokens))
+        normalised.append(norm)
     words = list(vocabulary)
     holders: dict[int, list[int]] = {}
     references: list[Reference] = []
@@ -125,7 +128,7 @@ def build_index(kb: KnowledgeBase) -> Index:
     index = Index(references, words, postings, tuple(group_numbers), {d: tuple(n) for d, n in exact.items()})
     from auditor.identify.engine import verbatim_answers  # noqa: PLC0415 - the engine imports this module
 
-    index.verbatim = verbatim_answers(kb, index)
+    index.verbatim = verbatim_answers(kb, index, normalised)
     return index
 
 

@@ -28,6 +28,7 @@ from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT
 from auditor.targets import parse_target  # also imported from here by older callers
 
 if TYPE_CHECKING:
+    from auditor.audit import Auditor
     from auditor.judge.policy import Policy, PolicyOutcome
     from auditor.model import AuditResult, Target
     from auditor.output import Destination
@@ -45,9 +46,10 @@ EXIT_OK, EXIT_POLICY, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
 class _Sources:
     """Builds each kind of source once per run, and only when a target needs it."""
 
-    def __init__(self, token: str | None, hub_repo: str | None = None):
+    def __init__(self, token: str | None, hub_repo: str | None = None, history: bool = False):
         self.token = token
         self.hub_repo = hub_repo  # the Hub repo a local checkout mirrors (--hub-repo), for its LFS pointers
+        self.history = history  # --history: the Hub source reads many revisions of a repo, each blob once
         self._hub: HubSource | None = None
         self._local: LocalSource | None = None
 
@@ -61,8 +63,10 @@ class _Sources:
         """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""
         if self._hub is None:
             from auditor.sources.hub import HubSource
+            from auditor.sources.hub_history import HubHistorySource
 
-            self._hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=self.token)
+            kind = HubHistorySource if self.history else HubSource
+            self._hub = kind(endpoint=os.environ.get("HF_ENDPOINT") or None, token=self.token)
         return self._hub
 
     def registry_for(self, target: Target, check_links: bool) -> Registry | None:
@@ -132,6 +136,8 @@ class RunSettings:
     check_links: bool = True
     config: PolicyFiles = field(default_factory=PolicyFiles)
     hub_repo: str | None = None  # --hub-repo: the Hub repo a local checkout mirrors
+    history: bool = False  # --history: audit every revision that changed the licence-bearing files
+    since: str | None = None  # --since DATE or REV: where the history starts
 
 
 def audit_targets(targets: Sequence[str], settings: RunSettings = RunSettings()) -> Batch:
@@ -147,7 +153,7 @@ def audit_targets(targets: Sequence[str], settings: RunSettings = RunSettings())
 
     identify = licence_engine(settings.licence_engine)
     kb = load_knowledge_base()
-    sources = _Sources(settings.token, settings.hub_repo)
+    sources = _Sources(settings.token, settings.hub_repo, history=settings.history)
     # HF_HUB_OFFLINE=1 turns off GitHub too
     code_hosts = sources.code_hosts() if settings.check_links and not offline() else None
     batch = Batch()
@@ -167,6 +173,8 @@ def audit_targets(targets: Sequence[str], settings: RunSettings = RunSettings())
             auditor = Auditor(sources.for_target(target), kb, registry=sources.registry_for(target, settings.check_links),
                               code_hosts=code_hosts, options=options)
             result = auditor.run(target)
+            if settings.history:
+                result = _with_history(result, target, auditor, sources, settings.since)
             batch.results.append(result)
             batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
         except AuditorError as error:
@@ -192,6 +200,17 @@ def audit_targets(targets: Sequence[str], settings: RunSettings = RunSettings())
             if not batch.interrupted:
                 batch.exit_code = max(batch.exit_code, EXIT_POLICY)
     return batch
+
+
+def _with_history(result: AuditResult, target: Target, auditor: Auditor, sources: _Sources, since: str | None) -> AuditResult:
+    """The result with its licence history (--history), each revision audited by the same auditor."""
+    from auditor.history import parse_since, read_history, with_history
+    from auditor.model import TargetKind
+
+    bound = parse_since(since) if since else None
+    source = sources.hub() if target.kind is TargetKind.HUB else sources.for_target(target)
+    walk = read_history(target, source, result.sha, bound)
+    return with_history(result, walk, auditor, bound)
 
 
 def _scan_for_policy(scan_weights: bool | None, policy: Policy) -> bool | None:
@@ -284,6 +303,8 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
 @click.option("--hub-repo", "hub_repo", metavar="ORG/NAME", callback=lambda ctx, param, value: _hub_repo_option(value), help="The Hub repo a local checkout mirrors: its Git LFS pointers are scanned through Hub range reads at the checkout's commit (default: the checkout's origin, when it is a Hub repo).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
+@click.option("--history", is_flag=True, help="Also audit every revision that changed the card, a licence or notice file or a lineage signal, and report when the terms changed (a timeline, and the findings licence-changed, terms-narrowed, terms-widened, licence-text-edited).")
+@click.option("--since", metavar="DATE|REV", help="Start the history at DATE (2024-06-01) or at revision REV (e.g. the commit you pinned): the terms in force then are the baseline. Implies --history.")
 @click.option("--sarif-info", is_flag=True, help="Include info findings in SARIF output (left out by default: code scanning shows each result as an alert).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and policy failures on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Log every request and file read on stderr.")
@@ -303,7 +324,7 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],
                 allow_licences: tuple[str, ...], deny_licences: tuple[str, ...], config_file: str | None,
                 config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
-                sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
+                history: bool, since: str | None, sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
                 filters: tuple[str, ...], limit: int | None, shard: str | None, jobs: int | None, resume: bool,
                 use_cache: bool, cache_dir: str | None, target_timeout: float) -> None:
     """Audit AI model repositories: what was released, under which licences, and how open it is.
@@ -325,7 +346,12 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
         destination = choose(output_format, output)
         config = PolicyFiles(config_file, config_from_target)
         flags = _policy_flags(fail_on, allow_licences, deny_licences, config)
+        history = history or since is not None
         if author or search or filters or shard or jobs or resume or destination.format.value in STREAMED_ONLY:
+            if history:
+                from auditor.errors import UsageError
+
+                raise UsageError("--history and --since audit single runs, not a census (--author, --search, --filter, --shard, --jobs, --resume, jsonl or csv)")
             from auditor.batch import DEFAULT_JOBS, BatchOptions, parse_shard, run_census
 
             code = run_census(BatchOptions(
@@ -338,7 +364,8 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
             ), parse_target)
         else:
             settings = RunSettings(revision=revision, token=token, licence_engine=licence_engine, flags=flags,
-                                   scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo)
+                                   scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo,
+                                   history=history, since=since)
             code = _run(targets, destination, settings, sarif_info)
     except KeyboardInterrupt:
         log.error("interrupted")

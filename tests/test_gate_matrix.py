@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixtures.weights.builders import Call, Ref, state_dict, torch_zip
 from test_action import run_audit_step
 
 from auditor.cli import audit_model
 from fakehub.checkout import materialise
-from fixtures.weights.builders import Call, Ref, state_dict, torch_zip
 
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
 IDS = {"relabelled": "fixture-tuners/llama-chat-apache", "cc-by-nc": "fixture-research/speech-nc",

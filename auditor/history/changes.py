@@ -73,27 +73,26 @@ def _quote(fact: TermFact | None) -> str:
 
 def term_changes(old: HistoryEntry, new: HistoryEntry) -> list[Finding]:
     """terms-narrowed and terms-widened between two consecutive entries, each fact and clause cited."""
-    narrower: list[str] = []
-    wider: list[str] = []
+    narrower: list[tuple[str, str]] = []  # (what changed, the clauses cited)
+    wider: list[tuple[str, str]] = []
     for key in dict.fromkeys([*old.terms, *new.terms]):
         was, now = old.terms.get(key), new.terms.get(key)
         direction = _direction(key, was, now)
         if direction:
-            text = f"{key.replace('_', ' ')}: {_quote(was)} -> {_quote(now)}"
-            (narrower if direction > 0 else wider).append(text)
+            name = key.replace("_", " ")
+            change = (f"{name} {was.value if was else 'unsaid'} -> {now.value if now else 'unsaid'}",
+                      f"{name}: {_quote(was)} -> {_quote(now)}")
+            (narrower if direction > 0 else wider).append(change)
     verdict = _VERDICT_RANK[new.verdict] - _VERDICT_RANK[old.verdict]
-    if old.verdict is not new.verdict and verdict >= 0:
-        narrower.append(f"verdict: {old.verdict.value} -> {new.verdict.value}")
-    elif verdict < 0:
-        wider.append(f"verdict: {old.verdict.value} -> {new.verdict.value}")
+    change = (f"verdict {old.verdict.value} -> {new.verdict.value}", f"verdict: {old.verdict.value} -> {new.verdict.value}")
+    if old.verdict is not new.verdict:
+        (narrower if verdict >= 0 else wider).append(change)
     findings = []
-    cited = (f"from {label(old)}: {old.revision.title}", f"to {label(new)}: {new.revision.title}")
-    if narrower:
-        findings.append(finding("terms-narrowed", f"terms narrowed at {label(new)} since {label(old)}: " + "; ".join(narrower),
-                                [*cited, *narrower]))
-    if wider:
-        findings.append(finding("terms-widened", f"terms widened at {label(new)} since {label(old)}: " + "; ".join(wider),
-                                [*cited, *wider]))
+    cited = [f"from {label(old)}: {old.revision.title}", f"to {label(new)}: {new.revision.title}"]
+    for code, changes, word in (("terms-narrowed", narrower, "narrowed"), ("terms-widened", wider, "widened")):
+        if changes:
+            message = f"terms {word} at {label(new)} since {label(old)}: " + "; ".join(short for short, _ in changes)
+            findings.append(finding(code, message, [*cited, *(quoted for _, quoted in changes)]))
     return findings
 
 

@@ -10,6 +10,7 @@ file's blob id, so a file whose blob was already read at another revision is nev
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_st
 
 from auditor.errors import AuditorError, SourceUnavailable
 from auditor.model import Revision, Skipped, Target, TargetKind
+from auditor.sources.http import current_scope
 from auditor.sources.hub import HubSource
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _MAX_PAGES = 2000  # 100,000 commits: a listing that goes on beyond is not a history to read
-_TIMEOUT = 30.0
+_TIMEOUT = 30.0  # seconds for one paths-info answer
+_PAGE_CAP = 8 << 20  # a page of the commit listing is some 20 kB
 
 
 class HubHistorySource(HubSource):
@@ -108,7 +111,7 @@ class HubHistorySource(HubSource):
         except ValueError as error:
             raise SourceUnavailable(f"{self.endpoint}'s paths-info answer for {repo_id} is not JSON") from error
         except Exception as error:
-            raise self._error(error, repo_id, commit) from error
+            raise self.errors.error(error, repo_id, commit) from error
         found: dict[str, Revision] = {}
         for entry in answer if isinstance(answer, list) else ():
             last = entry.get("lastCommit") if isinstance(entry, dict) else None
@@ -123,20 +126,20 @@ class HubHistorySource(HubSource):
             if url is None:
                 return
             try:
-                response = get_session().get(url, headers=headers, timeout=_TIMEOUT)
-                hf_raise_for_status(response)
-                page = response.json()
+                answer = self.http.get(url, None, headers, _PAGE_CAP, current_scope(), f"commit listing of {repo_id}")
+                hf_raise_for_status(answer.response)
+                page = json.loads(answer.response.content)
             except AuditorError:
                 raise
             except ValueError as error:
                 raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} is not JSON") from error
             except Exception as error:
-                raise self._error(error, repo_id, revision) from error
-            if not isinstance(page, list):
-                raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} is not a list")
+                raise self.errors.error(error, repo_id, revision) from error
+            if answer.truncated or not isinstance(page, list):
+                raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} is not a list of commits")
             yield page
-            following = response.links.get("next", {}).get("url")
-            url = following if isinstance(following, str) and following.startswith(self.endpoint) else None
+            following = answer.response.links.get("next", {}).get("url")
+            url = following if isinstance(following, str) and following.startswith(self.endpoint + "/") else None
 
 
 def _revision(item: Any) -> Revision | None:

@@ -10,13 +10,13 @@ file's blob id, so a file whose blob was already read at another revision is nev
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import httpx2
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from auditor.errors import AuditorError, SourceUnavailable
@@ -101,17 +101,9 @@ class HubHistorySource(HubSource):
         if not paths:
             return {}
         url = f"{self.endpoint}/api/models/{repo_id}/paths-info/{commit}"
-        try:
-            response = get_session().post(url, data={"paths": paths, "expand": True}, headers=build_hf_headers(token=self.token),
-                                          timeout=_TIMEOUT)
-            hf_raise_for_status(response)
-            answer = response.json()
-        except AuditorError:
-            raise
-        except ValueError as error:
-            raise SourceUnavailable(f"{self.endpoint}'s paths-info answer for {repo_id} is not JSON") from error
-        except Exception as error:
-            raise self.errors.error(error, repo_id, commit) from error
+        headers = build_hf_headers(token=self.token)
+        answer = self._json(lambda: get_session().post(url, data={"paths": paths, "expand": True}, headers=headers, timeout=_TIMEOUT),
+                            repo_id, commit, "paths-info answer")
         found: dict[str, Revision] = {}
         for entry in answer if isinstance(answer, list) else ():
             last = entry.get("lastCommit") if isinstance(entry, dict) else None
@@ -120,25 +112,41 @@ class HubHistorySource(HubSource):
                 found[entry["path"]] = revision
         return found
 
+    def _json(self, ask: Callable[[], httpx2.Response], repo_id: str, revision: str, what: str) -> Any:
+        """The JSON body of a 2xx answer; a failure as the auditor's error."""
+        try:
+            response = ask()
+            hf_raise_for_status(response)
+            return response.json()
+        except AuditorError:
+            raise
+        except ValueError as error:
+            raise SourceUnavailable(f"{self.endpoint}'s {what} for {repo_id} is not JSON") from error
+        except Exception as error:
+            raise self.errors.error(error, repo_id, revision) from error
+
+    def _json_page(self, url: str, headers: dict[str, str], repo_id: str, revision: str) -> tuple[list[Any], httpx2.Response]:
+        """One page of the commit listing (through the retrying HTTP layer) and its answer, for the next page's link."""
+        answers: list[Any] = []
+
+        def ask() -> httpx2.Response:
+            answer = self.http.get(url, None, headers, _PAGE_CAP, current_scope(), f"commit listing of {repo_id}")
+            answers.append(answer)
+            return answer.response
+
+        page = self._json(ask, repo_id, revision, "commit listing")
+        if answers[-1].truncated or not isinstance(page, list):
+            raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} is not a list of commits")
+        return page, answers[-1].response
+
     def _pages(self, url: str | None, repo_id: str, revision: str) -> Iterator[list[Any]]:
         headers = build_hf_headers(token=self.token)
         for _ in range(_MAX_PAGES):
             if url is None:
                 return
-            try:
-                answer = self.http.get(url, None, headers, _PAGE_CAP, current_scope(), f"commit listing of {repo_id}")
-                hf_raise_for_status(answer.response)
-                page = json.loads(answer.response.content)
-            except AuditorError:
-                raise
-            except ValueError as error:
-                raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} is not JSON") from error
-            except Exception as error:
-                raise self.errors.error(error, repo_id, revision) from error
-            if answer.truncated or not isinstance(page, list):
-                raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} is not a list of commits")
+            page, response = self._json_page(url, headers, repo_id, revision)
             yield page
-            following = answer.response.links.get("next", {}).get("url")
+            following = response.links.get("next", {}).get("url")
             url = following if isinstance(following, str) and following.startswith(self.endpoint + "/") else None
 
 

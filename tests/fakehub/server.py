@@ -248,14 +248,23 @@ class _Handler(BaseHTTPRequestHandler):
         flag = lambda name: query.get(name, ["false"])[-1].lower() in ("1", "true")  # noqa: E731
         self._send_json(200, repo.at(sha).info(sha, blobs=flag("blobs"), security=flag("securityStatus")), "api", self.path)
 
-    def _commits(self, repo_id: str, revision: str, page: int) -> None:
-        """GET /api/models/{id}/commits/{rev}: the commits reachable from rev, newest first, a page at a time."""
+    def _revision_of(self, repo_id: str, revision: str) -> tuple[FixtureRepo, str] | None:
+        """The repo and the commit `revision` names, else the Hub's error is sent and None returned."""
         repo = self._common_errors(repo_id, "api", self.path)
         if repo is None:
-            return
+            return None
         sha = repo.resolve(revision)
         if sha is None:
-            return self._send_error(404, "RevisionNotFound", f"Invalid rev id: {revision}", "api", self.path)
+            self._send_error(404, "RevisionNotFound", f"Invalid rev id: {revision}", "api", self.path)
+            return None
+        return repo, sha
+
+    def _commits(self, repo_id: str, revision: str, page: int) -> None:
+        """GET /api/models/{id}/commits/{rev}: the commits reachable from rev, newest first, a page at a time."""
+        found = self._revision_of(repo_id, revision)
+        if found is None:
+            return
+        repo, sha = found
         entries, more = commit_log_page(repo, sha, page)
         headers = {}
         if more:
@@ -266,12 +275,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _paths_info(self, repo_id: str, revision: str, form: dict) -> None:
         """POST /api/models/{id}/paths-info/{rev}: the paths asked for that exist at rev."""
-        repo = self._common_errors(repo_id, "api", self.path)
-        if repo is None:
+        found = self._revision_of(repo_id, revision)
+        if found is None:
             return
-        sha = repo.resolve(revision)
-        if sha is None:
-            return self._send_error(404, "RevisionNotFound", f"Invalid rev id: {revision}", "api", self.path)
+        repo, sha = found
         expand = form.get("expand", ["False"])[-1].lower() in ("1", "true")
         self._send_json(200, paths_info(repo, sha, form.get("paths", []), expand), "api", self.path)
 

@@ -222,6 +222,7 @@ class MatchMethod(str, Enum):
     EXACT = "exact"  # normalised text identical to the reference
     SIMILARITY = "similarity"  # token similarity to the reference text
     PHRASE = "phrase"  # a short notice or key phrase rule
+    TITLE = "title"  # a licence known without a text: its own title names it, its markers are in its body
     REFERENCE = "reference"  # the text only points to a licence
     SCANCODE = "scancode"  # the optional deep engine
     READ = "read"  # no known licence: named from its own title, its clauses read into facts

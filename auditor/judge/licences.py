@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
 from auditor.judge.tables import rule_table
-from auditor.model import Finding, LicenceKind, LicenceMatch
+from auditor.model import Finding, LicenceKind, LicenceMatch, MatchMethod
 
 if TYPE_CHECKING:
     from auditor.identify.kb import KnowledgeBase, LicenceProfile
@@ -36,6 +36,15 @@ class TermsLevel(str, Enum):
 
 STRICTNESS = (TermsLevel.OPEN, TermsLevel.RESTRICTED, TermsLevel.NON_COMMERCIAL, TermsLevel.NO_RIGHTS)
 _CONFIDENT = 0.8
+
+
+def governs(match: LicenceMatch) -> bool:
+    """Whether a licence file's match is evidence enough to govern what it covers: its text matched
+    (confidently), or its own title named a licence whose markers are in its body. A mention, a
+    pointer or a quoted title is not."""
+    if match.kind is not LicenceKind.LICENCE:
+        return False
+    return match.method is MatchMethod.TITLE or match.confidence >= _CONFIDENT
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,7 @@ def assess_licences(
     policies = tuple(m for m in known if m.kind is LicenceKind.POLICY)
     grants = [m for m in known if m.kind is LicenceKind.LICENCE]
     card = [m for m in grants if _scope(m.source) == "card"]
-    files = [m for m in grants if _scope(m.source) == "release" and m.confidence >= _CONFIDENT]
+    files = [m for m in grants if _scope(m.source) == "release" and governs(m)]
     code = [m for m in grants if _scope(m.source) == "code"]
     references = [m for m in known if m.kind is LicenceKind.REFERENCE]
     alternatives = bool(card_expression and re.search(r"\bor\b", card_expression, re.I))

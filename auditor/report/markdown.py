@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
+from auditor.model import AuditResult, ComponentName, LicenceSummary, MatchMethod, Openness
 from auditor.report.escape import markdown_code as _code
 from auditor.report.escape import markdown_text as _md
 from auditor.report.interface import Outcomes, Renderer
@@ -78,6 +78,9 @@ def _scan_facts(facts: dict) -> str:
 
 def _yes(flag: bool | None) -> str:
     return {True: "yes", False: "no", None: "not verified"}[flag]
+
+
+_METHOD_WORDS = {MatchMethod.TITLE: "identified by its title and clauses"}
 
 
 class MarkdownRenderer(Renderer):
@@ -196,7 +199,8 @@ class MarkdownRenderer(Renderer):
             where = _md(match.source) + (f" (lines {match.span[0]}–{match.span[1]})" if match.span else "")
             name = _md(match.name) + (" — **modified**" if match.modified else "")
             spdx = f" {_code(match.spdx)}" if match.spdx else ""
-            lines.append(f"| {name}{spdx} | {match.kind.value} | {where} | {match.method.value} | {match.confidence:.2f} |")
+            how = _METHOD_WORDS.get(match.method, match.method.value)
+            lines.append(f"| {name}{spdx} | {match.kind.value} | {where} | {how} | {match.confidence:.2f} |")
         lines.append("")
         for match in result.licences:
             if match.modified and match.changes:

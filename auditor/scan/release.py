@@ -113,6 +113,6 @@ def scan_summary(scan: ReleaseScan) -> dict[str, Any]:
 
 
 def _reportable(facts: Mapping[str, Any]) -> dict[str, Any]:
-    # Metadata key lists and raw headers are noise in a report; counts and names are not.
-    return {k: v for k, v in facts.items() if k not in ("metadata_keys",)}
+    # Metadata key lists, raw headers and a GGUF's strings (chat templates) are noise in a report; counts and names are not.
+    return {k: v for k, v in facts.items() if k not in ("metadata_keys", "metadata")}
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from auditor.cli import audit_model
 from auditor.identify import identify_text, load_knowledge_base
-from auditor.judge.licences import assess_licences, profile_level
+from auditor.judge.licences import assess_licences, file_scopes, profile_level
 from auditor.model import LicenceKind, MatchMethod
 
 KB = load_knowledge_base()
@@ -121,3 +121,35 @@ def test_a_title_identified_licence_governs_through_the_cli(fake_hub, local_chec
         markdown = CliRunner().invoke(audit_model, [target, "--format", "markdown"]).stdout
         assert "| MODEL_LICENSE (lines 1–18) | identified by its title and clauses |" in markdown
         assert "the licence could not be identified" not in markdown
+
+
+# Scopes from file names: a model licence file governs the weights, a plain LICENSE beside it the code.
+
+@pytest.mark.parametrize(("path", "scope"), [
+    ("MODEL_LICENSE", "weights"), ("LICENSE-MODEL", "weights"), ("WEIGHTS_LICENSE", "weights"), ("Model License.md", "weights"),
+    ("model_license.txt", "weights"), ("LICENSE_WEIGHTS.txt", "weights"), ("LICENSE-CODE", "code"), ("CODE_LICENSE", "code"),
+    ("NOTICE", "notice"), ("THIRD_PARTY_NOTICES.md", "notice"), ("LICENSE", "release"), ("LICENSE.txt", "release"),
+    ("card:license", "card"), ("models/LICENSE", "release"),
+])
+def test_a_licence_file_is_scoped_by_its_name(path, scope):
+    assert file_scopes([path], {})[path] == scope
+
+
+def test_a_plain_licence_beside_a_model_licence_covers_the_code_unless_it_says_it_covers_the_model():
+    apache = (Path(__file__).parents[1] / "licences" / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
+    assert file_scopes(["LICENSE", "MODEL_LICENSE"], {"LICENSE": apache})["LICENSE"] == "code"
+    says = "Foo Model Weights Licence\n\nThese terms cover the model weights.\n" + apache
+    assert file_scopes(["LICENSE", "MODEL_LICENSE"], {"LICENSE": says})["LICENSE"] == "release"
+    assert file_scopes(["LICENSE"], {"LICENSE": apache})["LICENSE"] == "release"  # alone, it covers the release
+
+
+def test_the_model_licence_file_governs_the_weights_and_the_plain_licence_the_code_through_the_cli(fake_hub, local_checkout):
+    case = "model-licence-beside-licence"
+    for target in (_repo_id(case), str(local_checkout(case))):
+        result = CliRunner().invoke(audit_model, [target, "--format", "json"])
+        assert result.exit_code == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["verdict"]["openness"] == "restricted-weights"
+        assert report["components"]["weights"]["licence"] == "LicenseRef-cogvideox"
+        assert report["components"]["code"]["licence"] == "Apache-2.0"
+        assert report["terms"]["commercial_use"]["value"] == "capped"

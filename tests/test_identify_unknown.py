@@ -177,7 +177,7 @@ def test_a_licence_read_from_an_unknown_text_is_weighed_against_its_base_model()
 
 
 def test_facts_read_from_a_licence_of_unsettled_category_are_still_reported() -> None:
-    from auditor.audit import summarise_licences
+    from auditor.judge.summaries import summarise_licences
     from auditor.identify.unknown import with_read_licences
 
     text = ("ACME MODEL LICENSE\n\nAcme grants you a worldwide, royalty-free license to use, copy, modify and share the "

@@ -10,6 +10,7 @@ from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT
 
 if TYPE_CHECKING:
     from auditor.judge.policy import Policy
+    from auditor.target_run import RunSettings
 
 DEFAULT_JOBS = 8  # concurrent targets: well inside the Hub's anonymous rate limits
 
@@ -40,6 +41,15 @@ class BatchOptions:
     policy: Policy | None = None  # the policy the flags give, or None
     config_file: Path | None = None  # --config: the policy file, else the current directory's
     config_from_target: bool = False  # --config-from-target: a local target's own policy file
+    hub_repo: str | None = None  # --hub-repo: the Hub repo the local targets mirror
+
+    def run_settings(self) -> RunSettings:
+        """What each target of the census is audited with: the settings a single run has."""
+        from auditor.target_run import PolicyFiles, RunSettings
+
+        return RunSettings(revision=self.revision, token=self.token, licence_engine=self.licence_engine, flags=self.policy,
+                           scan_weights=self.scan_weights, check_links=self.check_links,
+                           config=PolicyFiles(self.config_file, self.config_from_target), hub_repo=self.hub_repo)
 
     @property
     def lists_targets(self) -> bool:

@@ -153,6 +153,22 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
     return (english or found)[0] if english or found else None
 
 
+def heading_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str, bool]]:
+    """(line, text, whether it reads as a licence title) of the short lines among the first non-empty
+    `lines`: where a text names itself ("CodeML OpenRAIL-M 0.1" has no licence word, yet is a name)."""
+    table = clause_table()
+    seen = 0
+    for n in lines:
+        marker = _marker(norm, n)
+        if not marker:
+            continue
+        seen += 1
+        if seen > table.title_lines:
+            return
+        if len(marker.split()) <= table.title_words and not re.search(r"[.;,:]$", marker):
+            yield n, _title_text(norm, n), _is_title(marker)
+
+
 def _english_titles(norm: Normalised, lines: Iterable[int]) -> Iterable[int]:
     """Lines further down that read as an English licence title: the English half of a bilingual text."""
     ending = clause_table().english_title_end

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
 from auditor.judge.tables import rule_table
-from auditor.model import Finding, LicenceKind, LicenceMatch
+from auditor.model import Finding, LicenceKind, LicenceMatch, MatchMethod
 
 if TYPE_CHECKING:
     from auditor.identify.kb import KnowledgeBase, LicenceProfile
@@ -36,6 +36,15 @@ class TermsLevel(str, Enum):
 
 STRICTNESS = (TermsLevel.OPEN, TermsLevel.RESTRICTED, TermsLevel.NON_COMMERCIAL, TermsLevel.NO_RIGHTS)
 _CONFIDENT = 0.8
+
+
+def governs(match: LicenceMatch) -> bool:
+    """Whether a licence file's match is evidence enough to govern what it covers: its text matched
+    (confidently), or its own title named a licence whose markers are in its body. A mention, a
+    pointer or a quoted title is not."""
+    if match.kind is not LicenceKind.LICENCE:
+        return False
+    return match.method is MatchMethod.TITLE or match.confidence >= _CONFIDENT
 
 
 @dataclass(frozen=True)
@@ -106,16 +115,36 @@ def _value(enum_or_str: Any) -> str:
     return getattr(enum_or_str, "value", enum_or_str)
 
 
+_WEIGHTS_FILE = re.compile(r"(?:^|[^a-z])(?:model|weights?)(?:[^a-z]|$)", re.I)  # MODEL_LICENSE, LICENSE-MODEL, WEIGHTS_LICENSE
+_SAYS_WEIGHTS = re.compile(r"\b(?:models?|weights|parameters)\b|模型", re.I)
+_HEAD_LINES = 10  # a LICENSE says it covers the model in its first lines, if at all
+
+
 def _scope(source: str) -> str:
-    """'card', 'code', 'notice' or 'release' for where a match was found."""
+    """'card', 'code', 'notice', 'weights' or 'release' for where a match was found, by its file's name."""
     if source.startswith("card:"):
         return "card"
-    name = posixpath.basename(source).upper()
-    if "CODE" in name:
+    name = posixpath.basename(source)
+    upper = name.upper()
+    if "CODE" in upper:
         return "code"
-    if name.startswith("NOTICE") or "THIRD" in name:
+    if upper.startswith("NOTICE") or "THIRD" in upper:
         return "notice"
+    if _WEIGHTS_FILE.search(name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name):
+        return "weights"
     return "release"
+
+
+def file_scopes(paths: Iterable[str], texts: Mapping[str, str]) -> dict[str, str]:
+    """Each licence file's scope: by its name, and a plain LICENSE beside a model licence file
+    (MODEL_LICENSE, LICENSE-MODEL, WEIGHTS_LICENSE) covers the code, unless its first lines say it covers a model."""
+    scopes = {path: _scope(path) for path in paths}
+    if "weights" in scopes.values():
+        for path, scope in scopes.items():
+            head = "\n".join(line for line in texts.get(path, "").splitlines() if line.strip())
+            if scope == "release" and not _SAYS_WEIGHTS.search("\n".join(head.splitlines()[:_HEAD_LINES])):
+                scopes[path] = "code"
+    return scopes
 
 
 def _families(matches: Iterable[LicenceMatch], kb: KnowledgeBase) -> set[str]:
@@ -184,9 +213,10 @@ def assess_licences(
     known = [m for m in matches if kb.get(m.id) is not None]
     policies = tuple(m for m in known if m.kind is LicenceKind.POLICY)
     grants = [m for m in known if m.kind is LicenceKind.LICENCE]
-    card = [m for m in grants if _scope(m.source) == "card"]
-    files = [m for m in grants if _scope(m.source) == "release" and m.confidence >= _CONFIDENT]
-    code = [m for m in grants if _scope(m.source) == "code"]
+    scopes = file_scopes(dict.fromkeys([*licence_files, *(m.source for m in matches)]), texts)
+    card = [m for m in grants if scopes[m.source] == "card"]
+    files = [m for m in grants if scopes[m.source] in ("release", "weights") and governs(m)]
+    code = [m for m in grants if scopes[m.source] == "code"]
     references = [m for m in known if m.kind is LicenceKind.REFERENCE]
     alternatives = bool(card_expression and re.search(r"\bor\b", card_expression, re.I))
 
@@ -236,7 +266,8 @@ def _read_licence_message(match: LicenceMatch) -> str:
 def _unidentified_files(matches: Iterable[LicenceMatch], kb: KnowledgeBase, licence_files: Iterable[str], texts: Mapping[str, str]) -> list[str]:
     """Release licence files no known licence was found in."""
     identified = {m.source for m in matches if kb.get(m.id) is not None}
-    return [p for p in licence_files if p in texts and p not in identified and _scope(p) == "release"]
+    scopes = file_scopes(licence_files, texts)
+    return [p for p in licence_files if p in texts and p not in identified and scopes[p] in ("release", "weights")]
 
 
 def _read_custom_files(paths: list[str], texts: Mapping[str, str], findings: list[Finding]) -> tuple[list[TermsLevel], list[str]]:

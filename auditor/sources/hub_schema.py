@@ -30,6 +30,7 @@ class ListedFile:
     size: int | None
     lfs_size: int | None = None
     lfs_sha256: str | None = None
+    blob_id: str | None = None  # the git blob id, when the answer lists it (`blobs=true`)
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,12 @@ def _listed_file(sibling: Any, at: int) -> ListedFile:
     if not isinstance(sibling, dict):
         raise BadAnswer(f"{where} is {_kind(sibling)}, not an object")
     size = _size(sibling.get("size"), f"{where}.size")
+    blob_id = sibling.get("blobId")
+    if blob_id is not None and not (isinstance(blob_id, str) and _SHA.fullmatch(blob_id)):
+        raise BadAnswer(f"{where}.blobId is not a git object id")
     lfs = sibling.get("lfs")
     if lfs is None:
-        return ListedFile(sibling.get("rfilename"), size)
+        return ListedFile(sibling.get("rfilename"), size, blob_id=blob_id)
     if not isinstance(lfs, dict):
         raise BadAnswer(f"{where}.lfs is {_kind(lfs)}, not an object")
     lfs_size = _size(lfs.get("size"), f"{where}.lfs.size")
@@ -90,7 +94,7 @@ def _listed_file(sibling: Any, at: int) -> ListedFile:
     sha256 = lfs.get("sha256")
     if not (isinstance(sha256, str) and _LFS_SHA.fullmatch(sha256)):
         raise BadAnswer(f"{where}.lfs.sha256 is not a SHA-256 digest")
-    return ListedFile(sibling.get("rfilename"), size, lfs_size, sha256)
+    return ListedFile(sibling.get("rfilename"), size, lfs_size, sha256, blob_id)
 
 
 def _security(status: dict[str, Any] | None) -> dict[str, Any] | None:

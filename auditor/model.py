@@ -419,6 +419,7 @@ class AuditResult:
     lineage: tuple[Ancestor, ...] = ()
     terms: Mapping[str, TermFact] = field(default_factory=dict)  # fact key -> the effective term
     hub_endpoint: str = PUBLIC_HUB  # the snapshot's: where reports link the repo, its card and its datasets
+    history: History | None = None  # --history: the licence-bearing state at each revision that changed it
 
 
 @dataclass(frozen=True)
@@ -480,3 +481,44 @@ class TermFact:
     because: tuple[str, ...] = ()
     clause: str | None = None
     names: tuple[str, ...] = ()  # the licences' names, in the order of `sources`
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit of a repository's history: its id, its date (ISO 8601) and its title."""
+
+    commit: str
+    date: str
+    title: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """The licence-bearing state from one revision on: what governed the weights and what that allowed.
+
+    `changed` are the licence-bearing files this revision added, edited or deleted; `baseline`
+    marks the state in force at `--since` (not necessarily a change of its own).
+    """
+
+    revision: Revision
+    governing: str  # the weights' licence expression ("" when none was found)
+    licences: tuple[str, ...]  # every licence id found
+    commercial_use: str  # the effective term ("" when unsaid)
+    verdict: Openness
+    terms: Mapping[str, TermFact] = field(default_factory=dict)
+    changed: tuple[str, ...] = ()
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """A repository's licence history: one entry per revision that changed it, oldest first.
+
+    `listed` is how many commits the listing gave (within `since`); `findings` the changes
+    between consecutive entries (licence-changed, terms-narrowed, terms-widened, licence-text-edited).
+    """
+
+    entries: tuple[HistoryEntry, ...]
+    listed: int
+    since: str | None = None
+    findings: tuple[Finding, ...] = ()

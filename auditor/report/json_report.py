@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.model import AuditResult, Verdict
 from auditor.report.escape import dump_json
+from auditor.report.history_section import history_dict
 from auditor.report.interface import Outcomes, Renderer, outcome_at
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
         "facts": facts_dict(result),
         "terms": terms_dict(result),
         "lineage": lineage_list(result),
+        **({"history": history_dict(result.history)} if result.history is not None else {}),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from auditor.model import AuditResult, ComponentName, LicenceSummary, MatchMethod, Openness
 from auditor.report.escape import markdown_code as _code
 from auditor.report.escape import markdown_text as _md
+from auditor.report.history_section import history_section
 from auditor.report.interface import Outcomes, Renderer
 from auditor.report.policy_section import with_markdown_section
 from auditor.report.terms_section import commercial_words, lineage_section, what_may_i_do
@@ -130,6 +131,7 @@ class MarkdownRenderer(Renderer):
         lines += self._reasons(result)
         lines += self._components(result)
         lines += lineage_section(result)
+        lines += history_section(result.history)
         lines += self._licences(result)
         lines += self._findings(result)
         lines += self._weight_scan(result)

@@ -11,7 +11,6 @@ restrictions on, a non-commercial base cannot become commercial.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from auditor.bounded import load_json, load_yaml
 from auditor.findings import finding
 from auditor.judge.licences import TermsLevel, profile_level, strictest
 from auditor.judge.tables import rule_table
@@ -159,7 +159,7 @@ def release_links(
         name = path.rsplit("/", 1)[-1].lower()
         if name == "adapter_config.json":
             try:
-                config = json.loads(text)
+                config = load_json(text)
             except ValueError:
                 continue
             repo_id = hub_repo_id(config.get("base_model_name_or_path")) if isinstance(config, dict) else None
@@ -182,7 +182,7 @@ def release_links(
 def _mergekit_models(text: str) -> list[str]:
     """The models a mergekit config merges: `base_model`, `models[].model`, `slices[].sources[].model`."""
     try:
-        config = yaml.safe_load(text)
+        config = load_yaml(text)
     except yaml.YAMLError:
         return []
     if not isinstance(config, dict):

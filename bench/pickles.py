@@ -26,56 +26,19 @@ per-file scan times inside each worker, start-up excluded; ratios are against ou
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from fixtures.pickles.samples import SAMPLES  # noqa: E402
+from peers import PEERS, scan_peer  # noqa: E402
 
 from auditor.model import Severity  # noqa: E402
 from auditor.scan import scan_weight_file  # noqa: E402
-
-# Run in the peers' environment: scans each file with one tool, prints one JSON line per file.
-WORKER = r"""
-import json, os, sys, time, logging
-logging.disable(logging.CRITICAL)
-tool, files = sys.argv[1], sys.argv[2:]
-if tool == "picklescan":
-    from picklescan.scanner import scan_file_path
-    def scan(path):
-        r = scan_file_path(path)
-        return r.infected_files > 0 or r.scan_err, r.infected_files > 0 or r.scan_err or r.suspicious_count > 0, [f"{g.module}.{g.name}" for g in r.globals][:4]
-elif tool == "fickling":
-    import fickling
-    from fickling.analysis import Severity
-    def scan(path):
-        r = fickling.scan_file(path, graceful=True)
-        level = r.severity.value[0] if hasattr(r.severity, "value") else 0
-        errors = len(r.errors) if isinstance(r.errors, (list, tuple)) else int(r.errors or 0)
-        return level >= Severity.LIKELY_UNSAFE.value[0], level > 0 or errors > 0, [str(r.severity)]
-elif tool == "modelaudit":
-    from modelaudit.core import scan_model_directory_or_file
-    def scan(path):
-        r = scan_model_directory_or_file(path)
-        levels = [str(getattr(i.severity, "value", i.severity)).lower() for i in r.issues]
-        return "critical" in levels, "critical" in levels or "warning" in levels, [i.message[:60] for i in r.issues if str(getattr(i.severity, "value", "")).lower() in ("critical", "warning")][:2]
-for path in files:
-    start = time.perf_counter()
-    try:
-        error, alarm, detail = scan(path)
-    except Exception as exc:  # a crash is reported, not counted as a detection
-        error, alarm, detail = False, False, [f"crashed: {type(exc).__name__}: {str(exc)[:60]}"]
-    print(json.dumps({"file": os.path.basename(path), "error": bool(error), "alarm": bool(alarm), "seconds": time.perf_counter() - start, "detail": detail}), flush=True)
-"""
-PEERS = ("picklescan", "fickling", "modelaudit")
-PEER_MODULES = {"picklescan": "picklescan", "fickling": "fickling", "modelaudit": "modelaudit"}
 
 
 def scan_ours(directory: Path) -> dict[str, dict]:
@@ -94,31 +57,10 @@ def scan_ours(directory: Path) -> dict[str, dict]:
     return results
 
 
-def peer_installed(python: str, tool: str) -> bool:
-    """Whether the peers' python can import the tool."""
-    probe = subprocess.run([python, "-c", f"import {PEER_MODULES[tool]}"], capture_output=True, env=_peer_env())
-    return probe.returncode == 0
-
-
-def _peer_env() -> dict[str, str]:
-    # No telemetry from the peers during a benchmark.
-    return {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "NO_ANALYTICS": "1", "DO_NOT_TRACK": "1"}
-
-
-def scan_peer(python: str, tool: str, directory: Path) -> dict[str, dict] | None:
-    """One worker process scanning every sample with one peer; None when the peer is not installed."""
-    if not Path(python).exists() or not peer_installed(python, tool):
-        return None
-    files = [str(directory / sample.name) for sample in SAMPLES]
-    run = subprocess.run([python, "-c", WORKER, tool, *files], capture_output=True, text=True, env=_peer_env(), cwd=directory)
-    results = {}
-    for line in run.stdout.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            results[row["file"]] = row
-    for sample in SAMPLES:  # a worker that died part-way leaves the rest unscanned, not clean
-        results.setdefault(sample.name, {"error": False, "alarm": False, "seconds": 0.0, "detail": ["not scanned: the worker stopped"]})
-    return results
+def scan_peer_samples(python: str, tool: str, directory: Path) -> dict[str, dict] | None:
+    """One peer on every sample file, by sample name; None when the peer is not installed."""
+    found = scan_peer(python, tool, [directory / sample.name for sample in SAMPLES], directory)
+    return None if found is None else {path.name: row for path, row in found.items()}
 
 
 def main() -> int:
@@ -133,7 +75,7 @@ def main() -> int:
             (directory / sample.name).write_bytes(sample.build())
         tools = {"ours": scan_ours(directory)}
         for peer in PEERS:
-            found = scan_peer(args.python_peers, peer, directory)
+            found = scan_peer_samples(args.python_peers, peer, directory)
             if found is None:
                 print(f"{peer}: NOT INSTALLED in {args.python_peers} - skipped")
             else:

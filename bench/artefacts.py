@@ -26,42 +26,17 @@ licence, classification and scan); the peers' is their scan of the file alone.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from artefact_repos import repo_folder  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
 from fixtures.artefacts.samples import SAMPLES  # noqa: E402
+from ours import audit_ours  # noqa: E402
 from peers import PEERS, scan_peer  # noqa: E402
-
-from auditor.cli import audit_model  # noqa: E402
-from auditor.scan.release import SCAN_FINDINGS  # noqa: E402
-
-
-def audit_ours(folders: dict[str, Path]) -> dict[str, dict]:
-    """The CLI on each sample's repo folder: its weight-scan findings on that file."""
-    results = {}
-    runner = CliRunner()
-    for name, folder in folders.items():
-        start = time.perf_counter()
-        run = runner.invoke(audit_model, [str(folder), "--no-check-links", "--format", "json"])
-        seconds = time.perf_counter() - start
-        report = json.loads(run.stdout)
-        mine = [f for f in report["findings"] if f["code"] in SCAN_FINDINGS and name in f["evidence"]]
-        scanned = name in (report["facts"].get("weight_scan") or {}).get("per_file", {})
-        results[name] = {
-            "error": any(f["severity"] == "error" for f in mine),
-            "alarm": any(f["severity"] in ("error", "warning") for f in mine),
-            "seconds": seconds,
-            "detail": [f"{f['code']}: {f['message'][:70]}" for f in mine][:2] or ["clean" if scanned else "not scanned"],
-        }
-    return results
 
 
 def main() -> int:

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Benchmark the pickle scanner against picklescan, fickling and modelaudit on one sample set.
+"""Benchmark pickle scanning through the audit path against picklescan, fickling, modelaudit and modelscan.
 
 The samples are tests/fixtures/pickles/samples.py: the peers' own test samples rebuilt as our
-opcodes, and our realistic checkpoints (README.md there gives provenance). They are written
-to a scratch directory; every tool scans every file in the same run, and nothing is loaded.
+opcodes, and our realistic checkpoints (README.md there gives provenance). Each is written
+alone into a model repo folder and audited with the CLI (bench/ours.py), so a sample counts
+only when a real audit scans it; every peer scans the same files in the same run, and
+nothing is loaded.
 
 Usage:
     python bench/pickles.py [--python-peers /work/venv-peers/bin/python] [--details]
@@ -11,7 +13,7 @@ Usage:
 Peers run in their own environment (never this project's), one worker process per tool
 (`python -c WORKER tool files...`), e.g.:
     python -m venv /work/venv-peers
-    /work/venv-peers/bin/pip install picklescan fickling modelaudit
+    /work/venv-peers/bin/pip install picklescan fickling modelaudit modelscan
 A peer that is not installed is reported as such; the others still run.
 
 Scoring. A malicious sample is *caught* when the tool raises it at its error level: ours an
@@ -20,7 +22,8 @@ LIKELY_UNSAFE or above; modelaudit a CRITICAL issue. The "any alarm" column coun
 levels too (ours: a warning; picklescan: suspicious; fickling: above LIKELY_SAFE;
 modelaudit: WARNING). A benign sample is a *false alarm* when the tool raises anything above
 its info level (ours: warning or error; peers: their "any alarm"). Times are the sum of
-per-file scan times inside each worker, start-up excluded; ratios are against ours.
+per-file scan times inside each worker, start-up excluded (ours: each whole audit, run
+in-process); ratios are against ours.
 """
 
 from __future__ import annotations
@@ -28,39 +31,22 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
+from artefact_repos import repo_folder  # noqa: E402
 from fixtures.pickles.samples import SAMPLES  # noqa: E402
+from ours import audit_ours  # noqa: E402
 from peers import PEERS, scan_peer  # noqa: E402
 
-from auditor.model import Severity  # noqa: E402
-from auditor.scan import scan_weight_file  # noqa: E402
 
-
-def scan_ours(directory: Path) -> dict[str, dict]:
-    """Our scanner on every file, through the same Reader the Hub and local sources use."""
-    results = {}
-    for sample in SAMPLES:
-        data = (directory / sample.name).read_bytes()
-        start = time.perf_counter()
-        scan = scan_weight_file(sample.name, len(data), lambda at, size, data=data: data[at:at + size])
-        seconds = time.perf_counter() - start
-        findings = scan.findings if scan else ()
-        error = any(f.severity is Severity.ERROR for f in findings)
-        alarm = any(f.severity in (Severity.ERROR, Severity.WARNING) for f in findings)
-        detail = [f.message.split(": ", 1)[-1][:70] for f in findings][:2] or ["not a pickle" if scan is None else "clean"]
-        results[sample.name] = {"error": error, "alarm": alarm, "seconds": seconds, "detail": detail}
-    return results
-
-
-def scan_peer_samples(python: str, tool: str, directory: Path) -> dict[str, dict] | None:
+def scan_peer_samples(python: str, tool: str, folders: dict[str, Path], scratch: Path) -> dict[str, dict] | None:
     """One peer on every sample file, by sample name; None when the peer is not installed."""
-    found = scan_peer(python, tool, [directory / sample.name for sample in SAMPLES], directory)
-    return None if found is None else {path.name: row for path, row in found.items()}
+    paths = {folders[name] / name: name for name in folders}
+    found = scan_peer(python, tool, list(paths), scratch)
+    return None if found is None else {paths[path]: row for path, row in found.items()}
 
 
 def main() -> int:
@@ -70,12 +56,10 @@ def main() -> int:
     parser.add_argument("--details", action="store_true", help="print every sample's outcome per tool")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        for sample in SAMPLES:
-            (directory / sample.name).write_bytes(sample.build())
-        tools = {"ours": scan_ours(directory)}
+        folders = {s.name: repo_folder(Path(scratch) / f"repo{i}", s.name, s.build()) for i, s in enumerate(SAMPLES)}
+        tools = {"ours": audit_ours(folders)}
         for peer in PEERS:
-            found = scan_peer_samples(args.python_peers, peer, directory)
+            found = scan_peer_samples(args.python_peers, peer, folders, Path(scratch))
             if found is None:
                 print(f"{peer}: NOT INSTALLED in {args.python_peers} - skipped")
             else:

@@ -39,16 +39,19 @@ _MAX_DEPTH = 3  # archives inside archives followed this deep
 Scanner = Callable[[str, RangeReader, int], "WeightScan | None"]
 
 
-def _member_scanner(depth: int) -> Callable[[str, str, RangeReader], WeightScan | None]:
+def _member_scanner(depth: int, sniff_unknown: bool = True) -> Callable[[str, str, RangeReader], WeightScan | None]:
+    """Scans an archive member through the same table; `sniff_unknown` also looks at members whose names say nothing."""
     def scan_member(where: str, name: str, ranges: RangeReader) -> WeightScan | None:
-        if depth >= _MAX_DEPTH:
+        name_format = rule_for(name).format
+        if depth >= _MAX_DEPTH or (name_format not in SCANNERS and not sniff_unknown):
             return None
-        return _scan(where, rule_for(name).format, name, ranges, depth + 1)
+        return _scan(where, name_format, name, ranges, depth + 1)
     return scan_member
 
 
 def _pickle(path: str, ranges: RangeReader, depth: int) -> WeightScan | None:
-    return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle", ".joblib")), scan_member=_member_scanner(depth))
+    # A checkpoint's own members (version, byteorder, TorchScript code) are not files to sniff: a read each, for nothing.
+    return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle", ".joblib")), scan_member=_member_scanner(depth, sniff_unknown=False))
 
 
 def _zip(path: str, ranges: RangeReader, depth: int) -> WeightScan | None:

@@ -61,7 +61,8 @@ _MAX_DATASETS = 20  # each named dataset costs one Hub request
 class AuditOptions:
     """How one audit reads a release: the licence identifier, and whether weight files are scanned.
 
-    `scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests.
+    `scan_weights` None scans local checkouts (free) and a Hub repo's pickle-based files (they run
+    code when loaded), not its other headers, where each costs requests.
     """
 
     identify: LicenceIdentifier = identify_text
@@ -151,10 +152,15 @@ class Auditor:
 
     def _scan_weights(self, snapshot: RepoSnapshot, artefacts: tuple[Artefact, ...], weight_sets: tuple[WeightSet, ...],
                       card_licence_ids: list[str]) -> tuple[tuple[WeightSet, ...], list[Finding], dict[str, Any]]:
-        """Header and pickle scans through the source, when asked (by default: local checkouts only)."""
-        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL
-        if not scan:
+        """Header and pickle scans through the source, unless turned off (by default a Hub repo's pickles only)."""
+        if self.scan_weights is False:
             return weight_sets, hub_security_findings(snapshot.security), {}
+        if self.scan_weights is None and snapshot.target.kind is TargetKind.HUB:
+            # by default a Hub repo's pickle-based files are scanned (they run code when loaded;
+            # each costs its zip directory and pickle, ~130 KB), not its safetensors or GGUF headers
+            artefacts = tuple(a for a in artefacts if a.format == "pickle")
+            if not artefacts:
+                return weight_sets, hub_security_findings(snapshot.security), {}
         scanned = scan_release(self.source, snapshot, artefacts, card_licence_ids)
         return with_parameters(weight_sets, scanned.scans), list(scanned.findings), {"weight_scan": scan_summary(scanned)}
 

@@ -21,6 +21,7 @@ from auditor.model import AuditResult, RepoSnapshot, Target, TargetKind
 from auditor.once import OncePerKey
 
 if TYPE_CHECKING:
+    from auditor.audit import Auditor
     from auditor.identify import KnowledgeBase
     from auditor.judge.policy import Policy, PolicyOutcome
     from auditor.sources.hub import HubSource
@@ -56,6 +57,8 @@ class RunSettings:
     check_links: bool = True
     config: PolicyFiles = field(default_factory=PolicyFiles)
     hub_repo: str | None = None  # --hub-repo: the Hub repo a local checkout mirrors
+    history: bool = False  # --history: also audit every revision that changed the licence-bearing files
+    since: str | None = None  # --since DATE or REV: where the history starts
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,17 @@ class TargetRun:
         auditor = Auditor(self.source_for(plan.target), self.kb, registry=self.registry_for(plan.target),
                           code_hosts=self.code_hosts, options=options)
         result = auditor.audit_snapshot(snapshot) if snapshot is not None else auditor.run(plan.target)
+        if self.settings.history:
+            result = self._with_history(plan.target, result, auditor)
         return self.decide(plan, result)
+
+    def _with_history(self, target: Target, result: AuditResult, auditor: Auditor) -> AuditResult:
+        """The result with its licence history, each revision audited by the same auditor (auditor.history)."""
+        from auditor.history import parse_since, read_history, with_history
+
+        since = parse_since(self.settings.since) if self.settings.since else None
+        source = self._hub() if target.kind is TargetKind.HUB else self._local_source()
+        return with_history(result, read_history(target, source, result.sha, since), auditor, since)
 
     def decide(self, plan: TargetPlan, result: AuditResult) -> TargetDecision:
         """The policy's outcome for `result` and the exit code it gives. With no policy, a file

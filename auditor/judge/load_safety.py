@@ -70,7 +70,7 @@ def load_warnings(result: AuditResult) -> tuple[LoadWarning, ...]:
             unsafe.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=True))
         else:
             unchecked.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=False))
-    if "weight_scan" not in result.facts:  # scanning was turned off: say which files could run code
+    if result.weight_scan is None:  # scanning was turned off: say which files could run code
         unchecked += [LoadWarning(a.path, "weights-not-scanned", "weights not scanned: --scan-weights scans them", unsafe=False)
                       for a in result.artefacts if a.format == "pickle" and a.category in (Category.WEIGHTS, Category.OTHER)]
     seen: set[tuple[str, str]] = set()

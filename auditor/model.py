@@ -27,7 +27,11 @@ class TargetKind(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path."""
+    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path.
+
+    A single weight file is a target too (a release of one file): a local file's path, or a Hub
+    target whose `path` names one file of the repo.
+    """
 
     kind: TargetKind
     repo_id: str | None = None
@@ -36,9 +40,10 @@ class Target:
 
     @property
     def label(self) -> str:
-        """How reports name the target: its repo id (with @revision) or its path."""
+        """How reports name the target: its repo id (with @revision) or its path; one file of a Hub repo as org/name[@rev]/path."""
         name = self.repo_id if self.kind is TargetKind.HUB else self.path
-        return f"{name}@{self.revision}" if self.revision else str(name)
+        label = f"{name}@{self.revision}" if self.revision else str(name)
+        return f"{label}/{self.path}" if self.kind is TargetKind.HUB and self.path else label
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,14 @@ from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
 from auditor.identify.similarity import Region, find_regions
-from auditor.identify.unknown import heading_lines, licence_named, names_another_licence, read_unknown, title_above
+from auditor.identify.unknown import (
+    heading_lines,
+    licence_named,
+    names_another_licence,
+    read_unknown,
+    title_above,
+    title_at,
+)
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
 _SETTLED_CONFIDENCE = 0.85  # family found by similarity, version by markers
@@ -107,7 +114,34 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
         read = read_unknown(norm, free_lines, source, derived_from)
         if read is not None:
             matches.append(read)
+    else:
+        matches.extend(_following_licences(norm, source, [n for n in free_lines if n not in adapted_lines], matches))
     return matches
+
+
+def _following_licences(norm: Normalised, source: str, free_lines: list[int], matches: list[LicenceMatch]) -> list[LicenceMatch]:
+    """Licences the knowledge base does not know that follow another licence in the same file, each
+    under its own title: read as licences of their own, not as terms added to the one before."""
+    taken = {n for m in matches if m.span is not None and m.kind is not LicenceKind.REFERENCE for n in range(m.span[0], m.span[1] + 1)}
+    found = []
+    for run in _runs(free_lines):
+        if not run or any(n in taken for n in run) or not any(m.span and m.span[1] < run[0] for m in matches):
+            continue
+        read = read_unknown(norm, run, source)
+        if read is not None and title_at(norm, run) is not None:
+            found.append(read)
+    return found
+
+
+def _runs(lines: list[int]) -> list[list[int]]:
+    """`lines` cut where they are not consecutive."""
+    runs: list[list[int]] = []
+    for n in lines:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
 
 
 def _own_titles_respected(regions: list[Region], norm: Normalised, kb: KnowledgeBase) -> tuple[list[Region], dict, str | None, set[int]]:

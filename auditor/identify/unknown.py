@@ -22,7 +22,7 @@ from importlib import resources
 
 from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile
 from auditor.identify.names import title_licence_ref
-from auditor.identify.normalise import CJK, Normalised, marker_form
+from auditor.identify.normalise import CJK, Normalised, marker_form, normalise
 from auditor.model import LicenceFact, LicenceKind, LicenceMatch, MatchMethod
 from auditor.yamlfile import load_yaml
 
@@ -296,6 +296,12 @@ def read_facts(sentences: list[str]) -> tuple[LicenceFact, ...]:
     return tuple(facts.values())
 
 
+def read_text_facts(text: str) -> tuple[LicenceFact, ...]:
+    """The facts the sentences of a whole text state (terms added to a known licence, a card's section)."""
+    norm = normalise(text)
+    return read_facts(_sentences(norm, _leading(norm, list(range(1, len(norm.marker_lines) + 1)))))
+
+
 def _leading(norm: Normalised, lines: list[int]) -> list[int]:
     """The first of `lines` up to READ_CHARS characters: a licence states its terms well within that."""
     kept, size = [], 0
@@ -348,7 +354,8 @@ def read_category(facts: Iterable[LicenceFact]) -> LicenceCategory | None:
     commercial = values.get("commercial_use")
     if commercial == "no":
         return LicenceCategory.NON_COMMERCIAL
-    if commercial in ("capped", "conditional") or any(values.get(name) == "yes" for name in _RESTRICTING):
+    if commercial in ("capped", "conditional", "yes") or any(values.get(name) == "yes" for name in _RESTRICTING):
+        # a licence read as allowing commercial use is still a custom one: its other terms were not all read
         return LicenceCategory.CUSTOM_COMMUNITY
     return None
 

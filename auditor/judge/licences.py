@@ -16,6 +16,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
+from auditor.identify.unknown import read_text_facts
 from auditor.judge.tables import rule_table
 from auditor.model import Finding, LicenceKind, LicenceMatch, MatchMethod
 
@@ -95,14 +96,24 @@ def profile_level(profile: LicenceProfile) -> TermsLevel:
     return level
 
 
+_READ_COMMERCIAL = {"no": (TermsLevel.NON_COMMERCIAL, "non-commercial use only"), "capped": (TermsLevel.RESTRICTED, "user cap"),
+                    "conditional": (TermsLevel.RESTRICTED, "commercial use on conditions")}
+
+
 def custom_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
-    """The level an unknown licence text implies, and the clauses that imply it."""
+    """The level an unknown licence text implies, and the clauses that imply it: its tell-tale phrases
+    (terms.yaml), and the commercial-use clause the clause reader finds in its sentences (clauses.yaml)."""
     flat = re.sub(r"\s+", " ", text.lower())
     found = [
         (TermsLevel(row["level"]), row["label"])
         for row in rule_table("terms.yaml")["custom_clauses"]
         if any(re.search(pattern, flat) for pattern in row["patterns"])
     ]
+    commercial = next((f for f in read_text_facts(text) if f.name == "commercial_use"), None)
+    if commercial is not None and commercial.value in _READ_COMMERCIAL:
+        level, label = _READ_COMMERCIAL[commercial.value]
+        if label not in (known for _, known in found):
+            found.append((level, label))
     restrictive = [(level, label) for level, label in found if level is not TermsLevel.OPEN]
     if restrictive:
         return strictest(level for level, _ in restrictive), tuple(label for _, label in restrictive)

@@ -266,9 +266,9 @@ def _open_file(path: Path) -> _Opened:
     name = path.name
 
     def read(wanted: str, start: int, length: int | None) -> bytes | None:
-        return _read_file(real, start, length) if wanted == name else None
+        return _read_file(real, real, start, length) if wanted == name else None
 
-    return _Opened((_entry(name, _read_file(real, 0, POINTER_MAX) if size < POINTER_MAX else None, size),), [], read, None)
+    return _Opened((_entry(name, _read_file(real, real, 0, POINTER_MAX) if size < POINTER_MAX else None, size),), [], read, None)
 
 
 def _open_folder(root: Path, boundary: Path, skip: tuple[str, ...] = (), ignore: _Ignore | None = None) -> _Opened:

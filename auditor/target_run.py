@@ -224,12 +224,19 @@ class TargetRun:
         return with_history(result, read_history(target, source, result.sha, since), auditor, since)
 
     def decide(self, plan: TargetPlan, result: AuditResult) -> TargetDecision:
-        """The policy's outcome for `result` and the exit code it gives."""
+        """The policy's outcome for `result` and the exit code it gives. With no policy, a file
+        unsafe to load fails the run, as a security scanner fails on what it finds; a policy
+        given replaces that default (name `unsafe-pickle` or `error` in it to keep the gate)."""
+        from auditor.judge.load_safety import unsafe_to_load
         from auditor.judge.policy import evaluate
 
-        outcome = evaluate(plan.policy, result, self.kb) if plan.policy else None
-        failed = outcome is not None and not outcome.passed
-        return TargetDecision(result, outcome, EXIT_POLICY if failed else EXIT_OK)
+        if plan.policy:
+            outcome = evaluate(plan.policy, result, self.kb)
+            return TargetDecision(result, outcome, EXIT_OK if outcome.passed else EXIT_POLICY)
+        unsafe = unsafe_to_load(result)
+        for warning in unsafe:
+            log.warning("%s: %s", result.target.label, warning.line)
+        return TargetDecision(result, None, EXIT_POLICY if unsafe else EXIT_OK)
 
 
 def _code_hosts() -> CodeHosts:

@@ -47,6 +47,15 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
     }
 
 
+def load_safety_dict(result: AuditResult) -> dict[str, Any]:
+    """The files not to load (`unsafe_to_load`) and those not checked (`load_unchecked`), as the first screen says them."""
+    from auditor.judge.load_safety import load_warnings
+
+    warnings = load_warnings(result)
+    return {"unsafe_to_load": [w.to_dict() for w in warnings if w.unsafe],
+            "load_unchecked": [w.to_dict() for w in warnings if not w.unsafe]}
+
+
 def terms_dict(result: AuditResult) -> dict[str, Any]:
     """The effective terms of the weights: one entry per fact key, with the licences and places they come from."""
     terms: dict[str, dict[str, Any]] = {
@@ -123,7 +132,7 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
                              for f in s.facts}}
             for s in result.licence_summaries
         },
-        "verdict": verdict_dict(verdict),
+        "verdict": {**verdict_dict(verdict), **load_safety_dict(result)},
         "findings": [
             {"severity": f.severity.value, "code": f.code, "message": f.message, "evidence": list(f.evidence)}
             for f in result.findings

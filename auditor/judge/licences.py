@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
 from auditor.identify.unknown import read_text_facts
+from auditor.judge.card_scopes import MODEL_LICENCE_FILE, card_scopes
 from auditor.judge.tables import rule_table
 from auditor.model import Finding, LicenceKind, LicenceMatch, MatchMethod
 
@@ -217,17 +218,21 @@ def assess_licences(
     licence_files: Iterable[str],
     texts: Mapping[str, str],
     card_expression: str | None = None,
+    card_body: str = "",
 ) -> LicenceAssessment:
-    """Weights and code terms from all matches; `licence_files` are the paths classified as licences."""
+    """Weights and code terms from all matches; `licence_files` are the paths classified as licences.
+    The card's sentences that assign licences to the code and the weights (card_scopes.py) set the
+    scopes of the files and card fields that hold those licences."""
     matches, licence_files = tuple(matches), tuple(licence_files)
     findings: list[Finding] = []
     known = [m for m in matches if kb.get(m.id) is not None]
     policies = tuple(m for m in known if m.kind is LicenceKind.POLICY)
     grants = [m for m in known if m.kind is LicenceKind.LICENCE]
     scopes = file_scopes(dict.fromkeys([*licence_files, *(m.source for m in matches)]), texts)
-    card = [m for m in grants if scopes[m.source] == "card"]
-    files = [m for m in grants if scopes[m.source] in ("release", "weights") and governs(m)]
-    code = [m for m in grants if scopes[m.source] == "code"]
+    to_code = _card_code_scopes(card_body, kb, grants, scopes, findings)
+    card = [m for m in grants if scopes[m.source] == "card" and m.id not in to_code]
+    files = [m for m in grants if scopes[m.source] in ("release", "weights") and governs(m) and m.id not in to_code]
+    code = [m for m in grants if scopes[m.source] == "code" or m.id in to_code]
     references = [m for m in known if m.kind is LicenceKind.REFERENCE]
     alternatives = bool(card_expression and re.search(r"\bor\b", card_expression, re.I))
 
@@ -264,6 +269,25 @@ def assess_licences(
 
     code_terms = _terms_of(code, kb, alternatives=False) if code else Terms(TermsLevel.NONE)
     return LicenceAssessment(weights=weights, code=code_terms, policies=policies, findings=tuple(findings))
+
+
+def _card_code_scopes(card_body: str, kb: KnowledgeBase, grants: list[LicenceMatch], scopes: dict[str, str],
+                      findings: list[Finding]) -> set[str]:
+    """The licence ids the card's own sentences assign to the code, in a sentence that assigns another
+    licence (or the model licence file) to the weights, which the release holds: those cover the code only.
+    Files whose licence the card assigns to the weights are scoped to the weights."""
+    assigned = card_scopes(card_body, kb)
+    held = {m.id for m in grants}
+    weights_named = {a.sentence for a in assigned if a.scope == "weights" and (a.licence_id in held or (
+        a.licence_id == MODEL_LICENCE_FILE and "weights" in scopes.values()))}
+    to_code = {a.licence_id for a in assigned if a.scope == "code" and a.sentence in weights_named and a.licence_id in held}
+    weights_ids = {a.licence_id for a in assigned if a.scope == "weights" and a.sentence in weights_named} - to_code
+    for match in grants:
+        if match.id in weights_ids and scopes.get(match.source) in ("release", "code"):
+            scopes[match.source] = "weights"
+    for sentence in dict.fromkeys(a.sentence for a in assigned if a.sentence in weights_named):
+        findings.append(finding("licence-scope-from-card", f"the card assigns the licences of the code and the weights: “{sentence}”", ["card:body"]))
+    return to_code
 
 
 def _read_licence_message(match: LicenceMatch) -> str:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from auditor.identify import diskcache
 from auditor.identify.changes import describe
-from auditor.identify.index import SHINGLE, Index, digest, index_for, raw_digest
+from auditor.identify.index import SHINGLE, Index, build_index, decode_index, digest, encode_index, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.markers import settle, title_hits
 from auditor.identify.names import match_from_profile
@@ -192,6 +193,16 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
     if not norm.tokens and not any(norm.marker_lines):  # a text in Chinese alone has no tokens, but titles
         return ()
     return _dedupe(identify_normalised(norm, source, kb))
+
+
+def index_for(kb: KnowledgeBase) -> Index:
+    """The matcher's index of `kb`, built (or read from the disk cache) on first use and kept with the KB."""
+    return kb.derived("licence_index", _cached_index)
+
+
+def _cached_index(kb: KnowledgeBase) -> Index:
+    return diskcache.cached(kb.fingerprint, "index", lambda: build_index(kb, verbatim_answers), encode_index,
+                            lambda data: decode_index(data, kb))
 
 
 def verbatim_answers(kb: KnowledgeBase, index: Index, normalised: Sequence[Normalised]) -> dict[str, tuple[int, int, int]]:

@@ -13,12 +13,12 @@ Version 2.0" all find the same profile.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar, cast
 
 import yaml
 
@@ -28,9 +28,7 @@ from auditor.identify.names import name_key  # noqa: F401 - also imported from h
 from auditor.model import LicenceKind
 from auditor.yamlfile import load_yaml
 
-if TYPE_CHECKING:
-    from auditor.identify.index import Index
-    from auditor.identify.markers import MarkerTables
+_T = TypeVar("_T")
 
 
 class LicenceCategory(str, Enum):
@@ -108,6 +106,7 @@ class KnowledgeBase:
                     if name:
                         self._by_key.setdefault(name_key(name), profile)
         self._base = self  # whose derived structures (the matcher's index, the lookup tables) this one uses
+        self._derived: dict[str, object] = {}
 
     def extended(self, profiles: list[LicenceProfile]) -> KnowledgeBase:
         """This knowledge base and `profiles` (licences read from unknown texts), sharing its derived structures."""
@@ -115,37 +114,14 @@ class KnowledgeBase:
         wider._base = self._base
         return wider
 
-    # Derived structures, each built once per knowledge base on first use (an extended one uses its base's).
-    @cached_property
-    def licence_index(self) -> Index:
-        """The matcher's index of the reference texts, built or read from the disk cache (identify/index.py)."""
-        if self._base is not self:
-            return self._base.licence_index
-        from auditor.identify.index import build_index
-
-        return diskcache.cached_index(self, build_index)
-
-    @cached_property
-    def marker_tables(self) -> MarkerTables:
-        """The profiles with version markers, and the profiles of each family (identify/markers.py)."""
-        if self._base is not self:
-            return self._base.marker_tables
-        from auditor.identify.markers import MarkerTables
-
-        families: dict[str, list[LicenceProfile]] = {}
-        for profile in self:
-            if profile.family:
-                families.setdefault(profile.family, []).append(profile)
-        return MarkerTables(tuple(p for p in self if p.compiled_markers), families)
-
-    @cached_property
-    def by_url(self) -> dict[str, LicenceProfile]:
-        """Profiles by the normalised form of each of their URLs (identify/phrases.py's url_key)."""
-        if self._base is not self:
-            return self._base.by_url
-        from auditor.identify.phrases import url_key
-
-        return {url_key(u): p for p in self for u in p.urls}
+    def derived(self, name: str, build: Callable[[KnowledgeBase], _T]) -> _T:
+        """The structure `name` derived from the profiles (the matcher's index, the marker and URL tables), built by
+        `build` on first use; a knowledge base extended from this one shares it. The modules that own each structure
+        pass their builder, so the knowledge base imports none of them."""
+        base = self._base
+        if name not in base._derived:
+            base._derived[name] = build(base)
+        return cast("_T", base._derived[name])
 
     @cached_property
     def by_scancode_key(self) -> dict[str, LicenceProfile]:

@@ -176,17 +176,16 @@ def _parse_facts(raw: Any, where: str) -> Mapping[str, Fact]:
     facts = {}
     for name, entry in raw.items():
         if isinstance(entry, dict):
-            value = entry.get("value")
-            facts[str(name)] = Fact(value=_fact_value(value), clause=entry.get("clause"))
+            facts[str(name)] = Fact(value=_fact_value(entry.get("value"), where, name), clause=entry.get("clause"))
         else:
-            facts[str(name)] = Fact(value=_fact_value(entry))
+            facts[str(name)] = Fact(value=_fact_value(entry, where, name))
     return facts
 
 
-def _fact_value(value: Any) -> str:
-    # YAML reads a bare yes/no as a boolean; the profile meant the word.
+def _fact_value(value: Any, where: str, name: Any) -> str:
+    # YAML 1.1 reads a bare yes/no as a boolean: one spelling, the quoted word, keeps the two from meaning different things.
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        raise KnowledgeBaseError(f'{where}: fact `{name}` is a YAML boolean; write "yes" or "no" in quotes')
     return "" if value is None else str(value)
 
 

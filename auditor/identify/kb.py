@@ -25,7 +25,7 @@ import yaml
 from auditor.errors import KnowledgeBaseError
 from auditor.identify import diskcache
 from auditor.identify.names import name_key  # noqa: F401 - also imported from here
-from auditor.model import LicenceKind
+from auditor.model import LicenceFact, LicenceKind
 from auditor.yamlfile import load_yaml
 
 _T = TypeVar("_T")
@@ -47,18 +47,6 @@ class LicenceCategory(str, Enum):
 
 
 @dataclass(frozen=True)
-class Fact:
-    """One fact as the profile writes it ("yes", "no", "capped", or the cap text) and its clause.
-
-    `confidence` is None for facts written by hand; facts read from an unknown text carry one.
-    """
-
-    value: str
-    clause: str | None = None
-    confidence: float | None = None
-
-
-@dataclass(frozen=True)
 class LicenceProfile:
     """One licence, policy or reference as the knowledge base knows it: names, texts, markers and facts."""
 
@@ -77,7 +65,7 @@ class LicenceProfile:
     text_source: str | None
     policy: str | None
     markers: tuple[str, ...]
-    facts: Mapping[str, Fact]
+    facts: Mapping[str, LicenceFact]  # by name; a hand-written fact has no confidence
     compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
     unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
 
@@ -170,15 +158,15 @@ def _as_tuple(value: Any, where: str, field_name: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _parse_facts(raw: Any, where: str) -> Mapping[str, Fact]:
+def _parse_facts(raw: Any, where: str) -> Mapping[str, LicenceFact]:
     if not isinstance(raw, dict):
         raise KnowledgeBaseError(f"{where}: `facts` must be a mapping")
     facts = {}
     for name, entry in raw.items():
         if isinstance(entry, dict):
-            facts[str(name)] = Fact(value=_fact_value(entry.get("value"), where, name), clause=entry.get("clause"))
+            facts[str(name)] = LicenceFact(str(name), _fact_value(entry.get("value"), where, name), entry.get("clause"))
         else:
-            facts[str(name)] = Fact(value=_fact_value(entry, where, name))
+            facts[str(name)] = LicenceFact(str(name), _fact_value(entry, where, name))
     return facts
 
 

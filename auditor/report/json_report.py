@@ -15,6 +15,7 @@ from auditor.model import AuditResult, Verdict
 from auditor.report.escape import dump_json
 from auditor.report.history_section import history_dict
 from auditor.report.interface import Outcomes, Renderer, outcome_at
+from auditor.report.terms_section import commercial_qualifier
 
 if TYPE_CHECKING:
     from auditor.judge.policy import PolicyOutcome
@@ -57,10 +58,17 @@ def load_safety_dict(result: AuditResult) -> dict[str, Any]:
 
 def terms_dict(result: AuditResult) -> dict[str, Any]:
     """The effective terms of the weights: one entry per fact key, with the licences and places they come from."""
-    return {
+    terms: dict[str, dict[str, Any]] = {
         key: {"value": fact.value, "from": list(fact.sources), "because": list(fact.because), "clause": fact.clause}
         for key, fact in result.terms.items()
     }
+    for key, fact in result.terms.items():
+        if fact.listed:
+            terms[key]["listed"] = list(fact.listed)
+    qualifier = commercial_qualifier(result)
+    if qualifier and "commercial_use" in terms:  # the answer stands only as far as what was checked
+        terms["commercial_use"].update(provisional=True, qualifier=qualifier.strip())
+    return terms
 
 
 def lineage_list(result: AuditResult) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """`audit-model`: argument wiring, the error table, and exit codes. No audit logic lives here.
 
 Exit codes (documented in the README, in --help, and tested):
-  0 audited (and the policy, if any, passed)   1 audited, policy failed
+  0 audited (and the policy, if any, passed)   1 audited, policy failed (no policy: a file unsafe to load)
   2 usage error                                3 repo, revision or path not found
   4 access denied                              5 network or Hub failure after retries
   70 internal error (a bug: set AUDITOR_DEBUG=1 for the traceback)
@@ -72,7 +72,10 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None) -
     def hub_source() -> HubSource:
         """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""
         if not hub:
-            hub.append(HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=settings.token))
+            from auditor.sources.hub_history import HubHistorySource
+
+            kind = HubHistorySource if settings.history else HubSource  # --history reads many revisions, each blob once
+            hub.append(kind(endpoint=os.environ.get("HF_ENDPOINT") or None, token=settings.token))
         return hub[0]
 
     run = TargetRun(settings, hub_source, parse_target)
@@ -167,7 +170,8 @@ Examples:
 \b
 Exit codes:
   0    audited, and the policy (if any) passed
-  1    audited, and the policy failed
+  1    audited, and the policy failed; with no policy given, a weight file
+       is unsafe to load ("Do not load FILE" above "What may I do?")
   2    usage error (bad option, unknown name, -o into a missing directory)
   3    repo, revision or path not found
   4    access denied: a private or gated repo, or a token the Hub refused
@@ -191,9 +195,11 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES (e.g. cc-by-nc-*).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="Read the policy from FILE (.auditor.toml, or pyproject.toml's [tool.auditor]); default: the current directory's.")
 @click.option("--config-from-target", is_flag=True, help="Read the policy from a local target's own .auditor.toml or pyproject.toml (for a publisher auditing their own repo).")
-@click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
+@click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; for Hub repos the pickle-based files only, each costing ranged reads of about 130 KB).")
 @click.option("--hub-repo", "hub_repo", metavar="ORG/NAME", callback=lambda ctx, param, value: _hub_repo_option(value), help="The Hub repo a local checkout mirrors: its Git LFS pointers are scanned through Hub range reads at the checkout's commit (default: the checkout's origin, when it is a Hub repo).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
+@click.option("--history", is_flag=True, help="Also audit every revision that changed the card, a licence or notice file or a lineage signal, and report when the terms changed (a timeline, and the findings licence-changed, terms-narrowed, terms-widened, licence-text-edited).")
+@click.option("--since", metavar="DATE|REV", help="Start the history at DATE (2024-06-01) or at revision REV (e.g. the commit you pinned): the terms in force then are the baseline. Implies --history.")
 @click.option("--sarif-info", is_flag=True, help="Include info findings in SARIF output (left out by default: code scanning shows each result as an alert).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and policy failures on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Log every request and file read on stderr.")
@@ -213,7 +219,7 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],
                 allow_licences: tuple[str, ...], deny_licences: tuple[str, ...], config_file: str | None,
                 config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
-                sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
+                history: bool, since: str | None, sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
                 filters: tuple[str, ...], limit: int | None, shard: str | None, jobs: int | None, resume: bool,
                 use_cache: bool, cache_dir: str | None, target_timeout: float) -> None:
     """Audit AI model repositories: what was released, under which licences, and how open it is.
@@ -235,7 +241,12 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
         destination = choose(output_format, output)
         config = PolicyFiles(Path(config_file) if config_file else None, config_from_target)
         flags = _policy_flags(fail_on, allow_licences, deny_licences, config)
+        history = history or since is not None
         if author or search or filters or shard or jobs or resume or destination.format.value in STREAMED_ONLY:
+            if history:
+                from auditor.errors import UsageError
+
+                raise UsageError("--history and --since audit single runs, not a census (--author, --search, --filter, --shard, --jobs, --resume, jsonl or csv)")
             from auditor.batch import DEFAULT_JOBS, BatchOptions, parse_shard, run_census
 
             code = run_census(BatchOptions(
@@ -248,7 +259,8 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
             ), parse_target)
         else:
             settings = RunSettings(revision=revision, token=token, licence_engine=licence_engine, flags=flags,
-                                   scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo)
+                                   scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo,
+                                   history=history, since=since)
             code = _run(targets, destination, settings, sarif_info)
     except KeyboardInterrupt:
         log.error("interrupted")

@@ -30,7 +30,11 @@ class TargetKind(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path."""
+    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path.
+
+    A single weight file is a target too (a release of one file): a local file's path, or a Hub
+    target whose `path` names one file of the repo.
+    """
 
     kind: TargetKind
     repo_id: str | None = None
@@ -39,9 +43,10 @@ class Target:
 
     @property
     def label(self) -> str:
-        """How reports name the target: its repo id (with @revision) or its path."""
+        """How reports name the target: its repo id (with @revision) or its path; one file of a Hub repo as org/name[@rev]/path."""
         name = self.repo_id if self.kind is TargetKind.HUB else self.path
-        return f"{name}@{self.revision}" if self.revision else str(name)
+        label = f"{name}@{self.revision}" if self.revision else str(name)
+        return f"{label}/{self.path}" if self.kind is TargetKind.HUB and self.path else label
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,7 @@ class MatchMethod(str, Enum):
     EXACT = "exact"  # normalised text identical to the reference
     SIMILARITY = "similarity"  # token similarity to the reference text
     PHRASE = "phrase"  # a short notice or key phrase rule
+    TITLE = "title"  # a licence known without a text: its own title names it, its markers are in its body
     REFERENCE = "reference"  # the text only points to a licence
     SCANCODE = "scancode"  # the optional deep engine
     READ = "read"  # no known licence: named from its own title, its clauses read into facts
@@ -268,6 +274,7 @@ class LicenceFact:
     value: str
     clause: str | None = None
     confidence: float | None = None
+    applies_to: str | None = None  # a regex over the model's names: the fact concerns only the models it matches
 
 
 @dataclass(frozen=True)
@@ -416,6 +423,7 @@ class AuditResult:
     lineage: tuple[Ancestor, ...] = ()
     terms: Mapping[str, TermFact] = field(default_factory=dict)  # fact key -> the effective term
     hub_endpoint: str = PUBLIC_HUB  # the snapshot's: where reports link the repo, its card and its datasets
+    history: History | None = None  # --history: the licence-bearing state at each revision that changed it
 
 
 @dataclass(frozen=True)
@@ -477,3 +485,45 @@ class TermFact:
     because: tuple[str, ...] = ()
     clause: str | None = None
     names: tuple[str, ...] = ()  # the licences' names, in the order of `sources`
+    listed: tuple[str, ...] = ()  # what the licences list under it (use_restrictions: their prohibited uses)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit of a repository's history: its id, its date (ISO 8601) and its title."""
+
+    commit: str
+    date: str
+    title: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """The licence-bearing state from one revision on: what governed the weights and what that allowed.
+
+    `changed` are the licence-bearing files this revision added, edited or deleted; `baseline`
+    marks the state in force at `--since` (not necessarily a change of its own).
+    """
+
+    revision: Revision
+    governing: str  # the weights' licence expression ("" when none was found)
+    licences: tuple[str, ...]  # every licence id found
+    commercial_use: str  # the effective term ("" when unsaid)
+    verdict: Openness
+    terms: Mapping[str, TermFact] = field(default_factory=dict)
+    changed: tuple[str, ...] = ()
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """A repository's licence history: one entry per revision that changed it, oldest first.
+
+    `listed` is how many commits the listing gave (within `since`); `findings` the changes
+    between consecutive entries (licence-changed, terms-narrowed, terms-widened, licence-text-edited).
+    """
+
+    entries: tuple[HistoryEntry, ...]
+    listed: int
+    since: str | None = None
+    findings: tuple[Finding, ...] = ()

@@ -21,6 +21,7 @@ from auditor.model import AuditResult, RepoSnapshot, Target, TargetKind
 from auditor.once import OncePerKey
 
 if TYPE_CHECKING:
+    from auditor.audit import Auditor
     from auditor.identify import KnowledgeBase
     from auditor.judge.policy import Policy, PolicyOutcome
     from auditor.sources.hub import HubSource
@@ -56,6 +57,9 @@ class RunSettings:
     check_links: bool = True
     config: PolicyFiles = field(default_factory=PolicyFiles)
     hub_repo: str | None = None  # --hub-repo: the Hub repo a local checkout mirrors
+    history: bool = False  # --history: also audit every revision that changed the licence-bearing files
+    since: str | None = None  # --since DATE or REV: where the history starts
+    default_policy: Policy | None = None  # the policy when neither flags nor a file give one (the Action's)
 
 
 @dataclass(frozen=True)
@@ -163,8 +167,10 @@ class TargetRun:
 
         config = self.settings.config
         if config.from_target and target.kind is TargetKind.LOCAL:
-            return policy_for(target, self.settings.flags or Policy(), config_file=config.file, from_target=True, kb=self.kb)
-        return self.shared_policy()
+            policy = policy_for(target, self.settings.flags or Policy(), config_file=config.file, from_target=True, kb=self.kb)
+        else:
+            policy = self.shared_policy()
+        return policy or self.settings.default_policy or policy
 
     def plan(self, text: str) -> TargetPlan:
         """What auditing `text` needs; a bad target or a policy that cannot be met raises."""
@@ -208,15 +214,32 @@ class TargetRun:
         auditor = Auditor(self.source_for(plan.target), self.kb, registry=self.registry_for(plan.target),
                           code_hosts=self.code_hosts, options=options)
         result = auditor.audit_snapshot(snapshot) if snapshot is not None else auditor.run(plan.target)
+        if self.settings.history:
+            result = self._with_history(plan.target, result, auditor)
         return self.decide(plan, result)
 
+    def _with_history(self, target: Target, result: AuditResult, auditor: Auditor) -> AuditResult:
+        """The result with its licence history, each revision audited by the same auditor (auditor.history)."""
+        from auditor.history import parse_since, read_history, with_history
+
+        since = parse_since(self.settings.since) if self.settings.since else None
+        source = self._hub() if target.kind is TargetKind.HUB else self._local_source()
+        return with_history(result, read_history(target, source, result.sha, since), auditor, since)
+
     def decide(self, plan: TargetPlan, result: AuditResult) -> TargetDecision:
-        """The policy's outcome for `result` and the exit code it gives."""
+        """The policy's outcome for `result` and the exit code it gives. With no policy, a file
+        unsafe to load fails the run, as a security scanner fails on what it finds; a policy
+        given replaces that default (name `unsafe-to-load` in its fail-on to keep the gate)."""
+        from auditor.judge.load_safety import unsafe_to_load
         from auditor.judge.policy import evaluate
 
-        outcome = evaluate(plan.policy, result, self.kb) if plan.policy else None
-        failed = outcome is not None and not outcome.passed
-        return TargetDecision(result, outcome, EXIT_POLICY if failed else EXIT_OK)
+        if plan.policy:
+            outcome = evaluate(plan.policy, result, self.kb)
+            return TargetDecision(result, outcome, EXIT_OK if outcome.passed else EXIT_POLICY)
+        unsafe = unsafe_to_load(result)
+        for warning in unsafe:
+            log.warning("%s: %s", result.target.label, warning.line)
+        return TargetDecision(result, None, EXIT_POLICY if unsafe else EXIT_OK)
 
 
 def _code_hosts() -> CodeHosts:

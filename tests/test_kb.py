@@ -142,7 +142,7 @@ class TestProfile:
         facts = profile["facts"]
         assert set(facts) == set(SCHEMA["facts"]), f"facts differ from the schema: {set(facts) ^ set(SCHEMA['facts'])}"
         for name, fact in facts.items():
-            assert isinstance(fact, dict) and set(fact) <= {"value", "clause"} and "value" in fact, name
+            assert isinstance(fact, dict) and set(fact) <= {"value", "clause", "applies_to"} and "value" in fact, name
             value = fact["value"]
             # One spelling of yes and no: the quoted word (YAML 1.1 reads a bare yes/no as a boolean).
             assert not isinstance(value, bool), f'{name}: {value!r} is a YAML boolean; write "yes" or "no" in quotes'

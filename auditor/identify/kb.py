@@ -66,6 +66,8 @@ class LicenceProfile:
     policy: str | None
     markers: tuple[str, ...]
     facts: Mapping[str, LicenceFact]  # by name; a hand-written fact has no confidence
+    models: tuple[str, ...] = ()  # Hub repo ids (regexes) of the models released under it
+    prohibited_uses: tuple[str, ...] = ()  # what it (as a use policy) prohibits, in a few words each
     compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
     unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
 
@@ -118,6 +120,21 @@ class KnowledgeBase:
             return self._base.by_scancode_key
         return {p.scancode_key: p for p in self if p.scancode_key}
 
+    @cached_property
+    def model_patterns(self) -> tuple[tuple[re.Pattern[str], LicenceProfile], ...]:
+        """(pattern, profile) for every model a profile says it is the licence of (`models`)."""
+        if self._base is not self:
+            return self._base.model_patterns
+        return tuple((re.compile(pattern, re.IGNORECASE), p) for p in self for pattern in p.models)
+
+    def licences_of_model(self, repo_id: str) -> list[LicenceProfile]:
+        """The profiles whose `models` patterns match the whole repo id (several when patterns overlap)."""
+        found: dict[str, LicenceProfile] = {}
+        for pattern, profile in self.model_patterns:
+            if pattern.fullmatch(repo_id):
+                found.setdefault(profile.id, profile)
+        return list(found.values())
+
     def get(self, licence_id: str) -> LicenceProfile | None:
         """The profile of `licence_id`, or None when the knowledge base does not know it."""
         return self._by_id.get(licence_id)
@@ -164,7 +181,14 @@ def _parse_facts(raw: Any, where: str) -> Mapping[str, LicenceFact]:
     facts = {}
     for name, entry in raw.items():
         if isinstance(entry, dict):
-            facts[str(name)] = LicenceFact(str(name), _fact_value(entry.get("value"), where, name), entry.get("clause"))
+            applies_to = entry.get("applies_to")
+            if applies_to is not None:
+                try:
+                    re.compile(str(applies_to))
+                except re.error as error:
+                    raise KnowledgeBaseError(f"{where}: facts.{name}.applies_to does not compile: {error}") from None
+            facts[str(name)] = LicenceFact(str(name), _fact_value(entry.get("value"), where, name), entry.get("clause"),
+                                           applies_to=None if applies_to is None else str(applies_to))
         else:
             facts[str(name)] = LicenceFact(str(name), _fact_value(entry, where, name))
     return facts
@@ -192,10 +216,13 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
     if kind is LicenceKind.REFERENCE:
         raise KnowledgeBaseError(f"{where}: kind must be licence or policy")
     markers = _as_tuple(raw.get("markers"), where, "markers")
+    models = _as_tuple(raw.get("models"), where, "models")
     try:
         compiled = tuple(re.compile(m, re.IGNORECASE) for m in markers)
+        for pattern in models:
+            re.compile(pattern)
     except re.error as error:
-        raise KnowledgeBaseError(f"{where}: marker does not compile: {error}") from None
+        raise KnowledgeBaseError(f"{where}: a marker or model pattern does not compile: {error}") from None
     text_path = None
     if raw.get("text"):
         text_path = root / str(raw["text"])
@@ -218,6 +245,8 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
         policy=raw.get("policy"),
         markers=markers,
         facts=_parse_facts(raw["facts"], where),
+        models=models,
+        prohibited_uses=_as_tuple(raw.get("prohibited_uses"), where, "prohibited_uses"),
         compiled_markers=compiled,
     )
 

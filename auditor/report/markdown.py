@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
+from auditor.model import AuditResult, ComponentName, LicenceSummary, MatchMethod, Openness
 from auditor.report.escape import markdown_code as _code
 from auditor.report.escape import markdown_text as _md
+from auditor.report.history_section import history_section
 from auditor.report.interface import Outcomes, Renderer
 from auditor.report.policy_section import with_markdown_section
 from auditor.report.terms_section import commercial_words, lineage_section, what_may_i_do
@@ -81,6 +82,9 @@ def _yes(flag: bool | None) -> str:
     return {True: "yes", False: "no", None: "not verified"}[flag]
 
 
+_METHOD_WORDS = {MatchMethod.TITLE: "identified by its title and clauses"}
+
+
 class MarkdownRenderer(Renderer):
     """The audit as Markdown, its first screen the verdict and what to act on."""
 
@@ -123,10 +127,12 @@ class MarkdownRenderer(Renderer):
         lines: list[str] = []
         lines += self._headline(result)
         lines += self._checkout(result)
+        lines += self._load_safety(result)
         lines += what_may_i_do(result)
         lines += self._reasons(result)
         lines += self._components(result)
         lines += lineage_section(result)
+        lines += history_section(result.history)
         lines += self._licences(result)
         lines += self._findings(result)
         lines += self._weight_scan(result)
@@ -145,6 +151,15 @@ class MarkdownRenderer(Renderer):
             f"**Verdict: {_VERDICT_WORDS[verdict.openness]}**{' (provisional)' if verdict.provisional else ''} · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
             "",
         ]
+
+    def _load_safety(self, result: AuditResult) -> list[str]:
+        """Files not to load, and pickle-based files nobody checked, before anything else is done with them."""
+        from auditor.judge.load_safety import load_warnings
+
+        warnings = load_warnings(result)
+        if not warnings:
+            return []
+        return [f"- **{_md(w.line)}**" if w.unsafe else f"- {_md(w.line)}" for w in warnings] + [""]
 
     def _reasons(self, result: AuditResult) -> list[str]:
         """Why the verdict is what it is (it follows the effective terms, so their sources are named here)."""
@@ -197,7 +212,8 @@ class MarkdownRenderer(Renderer):
             where = _md(match.source) + (f" (lines {match.span[0]}–{match.span[1]})" if match.span else "")
             name = _md(match.name) + (" — **modified**" if match.modified else "")
             spdx = f" {_code(match.spdx)}" if match.spdx else ""
-            lines.append(f"| {name}{spdx} | {match.kind.value} | {where} | {match.method.value} | {match.confidence:.2f} |")
+            how = _METHOD_WORDS.get(match.method, match.method.value)
+            lines.append(f"| {name}{spdx} | {match.kind.value} | {where} | {how} | {match.confidence:.2f} |")
         lines.append("")
         for match in result.licences:
             if match.modified and match.changes:

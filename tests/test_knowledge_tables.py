@@ -77,7 +77,9 @@ def test_effective_terms_use_the_schemas_fact_keys_and_values():
         assert key == "default" or key in FACT_KEYS, key
         allowed = FACT_VALUES.get(key) or {"yes", "no"}
         assert set(values) == allowed, f"order of {key}: {values} is not every value of {sorted(allowed)}"
-    labels = {clause["label"] for clause in rule_table("terms.yaml")["custom_clauses"]}
+    from auditor.judge.licences import _READ_COMMERCIAL  # the labels of commercial-use clauses the clause reader finds
+
+    labels = {clause["label"] for clause in rule_table("terms.yaml")["custom_clauses"]} | {label for _, label in _READ_COMMERCIAL.values()}
     for label, fact in table["clause_facts"].items():
         assert label in labels, f"clause_facts: no custom clause labelled {label!r}"
         assert fact["key"] in FACT_KEYS and fact["value"] in FACT_VALUES[fact["key"]], label
@@ -108,6 +110,8 @@ def _raised_codes() -> tuple[set[str], list[str]]:
                     raised.add(node.args[0].value)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):  # a helper's default code
                 raised.update(d.value for d in node.args.defaults if isinstance(d, ast.Constant) and d.value in codes)
+            elif isinstance(node, ast.For):  # codes a loop raises in turn: for code, ... in (("code", ...), ...)
+                raised.update(c.value for c in ast.walk(node.iter) if isinstance(c, ast.Constant) and c.value in codes)
     return raised, sorted(codes)
 
 

@@ -153,3 +153,48 @@ def test_a_4_gib_small_file_costs_its_first_bytes(tmp_path, where):
         handle.truncate(4 << 30)
     outcome = run_cli(str(target), "--no-check-links")
     assert_clean(outcome, code)
+
+
+def _loads_many(inner: bytes, calls: int) -> bytes:
+    """A pickle calling pickle.loads(inner) `calls` times, `inner` and the import held once in the memo."""
+    head = b"\x80\x04" + b"cpickle\nloads\nq\x01" + b"B" + len(inner).to_bytes(4, "little") + inner + b"q\x00"
+    return head + b"h\x01h\x00\x85R0" * calls + b"N."
+
+
+def test_nested_loads_of_the_same_bytes_end_out_of_budget(tmp_path):
+    bomb = b"\x80\x04K\x01."
+    for _ in range(3):  # 3000 ** 3 nested walks if nothing stopped them
+        bomb = _loads_many(bomb, 3000)
+    report = audit_json(repo(tmp_path, **{"model.pkl": bomb}), code=1)
+    assert any("step budget" in m for m in findings(report)["pickle-unscannable"]), findings(report)
+
+
+def test_a_small_zip_member_inflating_to_300_mb_of_opcodes_ends_out_of_budget(tmp_path):
+    import zipfile
+
+    root = repo(tmp_path)
+    with zipfile.ZipFile(root / "pytorch_model.bin", "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("archive/data.pkl", "w", force_zip64=True) as member:
+            member.write(b"\x80\x02")
+            chunk = b"N0" * (1 << 20)
+            for _ in range(150):
+                member.write(chunk)
+            member.write(b"N.")
+    assert (root / "pytorch_model.bin").stat().st_size < 2 << 20
+    report = audit_json(root)  # exit 0: unscannable is a warning (a policy failing unsafe-pickle fails it too)
+    assert any("step budget" in m for m in findings(report)["pickle-unscannable"]), findings(report)
+
+
+def test_a_card_naming_10000_base_models_costs_at_most_50_look_ups(tmp_path):
+    from hostile.scriptedhub import ScriptedHub
+
+    bases = "".join(f"  - base-org/model-{i}\n" for i in range(10_000))
+    root = repo(tmp_path, "---\nlicense: mit\nbase_model:\n" + bases + "---\n# a merge of everything\n")
+    with ScriptedHub() as hub:
+        outcome = run_cli(str(root), "--format", "json", env={"HF_ENDPOINT": hub.endpoint, "AUDITOR_HTTP_RETRIES": "0"})
+        looked_up = sum(count for path, count in hub.hits.items() if path.startswith("/api/models/"))
+    assert_clean(outcome, outcome.code)
+    assert outcome.code in (0, 1), outcome.stderr
+    assert 0 < looked_up <= 50
+    messages = findings(json.loads(outcome.stdout))["ancestor-unreadable"]
+    assert any("9950 more base models named were not looked up" in m for m in messages), messages[:3]

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from auditor.cli import audit_model
 from auditor.identify import identify_text, load_knowledge_base
-from auditor.judge.card_scopes import MODEL_LICENCE_FILE, card_scopes
 from auditor.judge.licences import assess_licences
+from auditor.judge.scopes import MODEL_LICENCE_FILE, card_scopes
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
 KB = load_knowledge_base()

@@ -91,7 +91,7 @@ def test_a_checkout_cloned_from_the_hub_scans_its_pointers_by_range_reads(fake_h
 def test_hub_repo_flag_reads_pointers_of_a_checkout_without_a_hub_origin(fake_hub, local_checkout):
     root = local_checkout(UNSAFE)
     code, report, _ = run(str(root), "--hub-repo", fixture_id(UNSAFE))
-    assert code == 0 and "unsafe-pickle" in codes(report)
+    assert code == 1 and "unsafe-pickle" in codes(report)  # with no policy, a file unsafe to load fails the run
     assert report["facts"]["checkout"]["hub_repo"] == fixture_id(UNSAFE)
     code, report, _ = run(str(root), "--hub-repo", "fixture-threat/no-such-repo", "--fail-on", "unsafe-pickle")
     assert code == 1 and "pickle-unscanned" in codes(report)  # the Hub could not serve it: not scanned, gate fails

@@ -17,6 +17,9 @@ It also keeps dicts, tuples and (once a loader is imported) small bytes, to foll
 an attack does: BUILD rewriting an imported module's or class's attributes (later imports of
 those attributes resolve to the values written), pickles nested in bytes handed to a loader
 (walked in turn), and opcodes straddling a FRAME end, where CPython's loaders disagree.
+
+Over 400 lines: the opcode walk and the abstract stack machine it drives are one algorithm;
+split, the stack's invariants would span modules.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pickle  # for its HIGHEST_PROTOCOL constant only: nothing is ever unpickl
 import pickletools
 import re
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +41,27 @@ _MAX_NAME = 4096  # a string argument longer than this is data, never a module o
 _MAX_NESTED = 64 * 1024  # bytes payloads up to this size are kept, to walk a pickle hidden in them
 _MAX_DEPTH = 4  # pickles nested in pickles followed this deep
 _RESYNC_OFFSETS = 16  # where in a payload straddling a FRAME end a hidden walk is tried
+# One walk, with every pickle nested in it and every resynchronised walk, shares these: a
+# crafted pickle (many nested loads of the same bytes, FRAMEs ending inside nested payloads,
+# a small zip member inflating to hundreds of MB of opcodes) must end as out of budget.
+MAX_STEPS = 2_000_000  # opcodes: a real checkpoint's pickle has a few hundred thousand at most
+MAX_SECONDS = 20.0  # wall clock per walk
+_CLOCK_EVERY = 1024  # steps between two looks at the clock
+
+
+class _Steps:
+    """The opcode and wall-clock budget one walk and its nested walks draw on."""
+
+    def __init__(self) -> None:
+        self.left = MAX_STEPS
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def take(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise BudgetExceeded(f"step budget of {MAX_STEPS} opcodes exhausted (nested pickles included)")
+        if self.left % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"time budget of {MAX_SECONDS:g} s exhausted (nested pickles included)")
 
 
 class _Mark:
@@ -170,8 +195,9 @@ class _Machine:
     values), so that the imports written after the damage are still listed.
     """
 
-    def __init__(self, walk: PickleWalk, depth: int = 0):
+    def __init__(self, walk: PickleWalk, depth: int = 0, steps: _Steps | None = None):
         self.walk = walk
+        self.steps = steps or _Steps()
         self.stack: list[Any] = []
         self.memo: dict[int, Any] = {}
         self.lenient = False
@@ -263,7 +289,8 @@ class _Machine:
         if self.depth >= _MAX_DEPTH:
             self.hazard(f"pickles nested more than {_MAX_DEPTH} deep were not followed")
             return
-        inner = _walk_bytes(data, self.depth + 1)
+        inner = _walk_bytes(data, self.depth + 1, self.steps)
+        _raise_if_out_of_budget(inner)
         self.hazard(f"{loader} unpickles a nested pickle of {len(data)} bytes")
         self.merge(inner)
         for message in inner.hazards:
@@ -272,7 +299,8 @@ class _Machine:
     def hidden(self, payload: bytes, frame_offset: int) -> None:
         """Imports in a payload that straddles a FRAME end, walked from where a loader may resume."""
         for offset in dict.fromkeys([frame_offset, *range(min(_RESYNC_OFFSETS, len(payload)))]):
-            inner = _walk_bytes(payload[offset:], _MAX_DEPTH)
+            inner = _walk_bytes(payload[offset:], _MAX_DEPTH, self.steps)
+            _raise_if_out_of_budget(inner)
             if inner.imports:
                 self.merge(inner)
                 return
@@ -551,7 +579,8 @@ def _dtype(spec: str) -> _Instance:
 def _pass_inline(stream: Stream, inline: InlineArray, machine: _Machine, depth: int) -> str | None:
     """Move past a joblib array's bytes as joblib's unpickler reads them; what went wrong, if anything."""
     if inline.pickled:  # an object array: pickled in turn, and run on load like the rest
-        inner = walk(stream, depth + 1)
+        inner = walk(stream, depth + 1, machine.steps)
+        _raise_if_out_of_budget(inner)
         machine.merge(inner)
         for message in inner.hazards:
             machine.hazard(message)
@@ -569,12 +598,18 @@ def _pass_inline(stream: Stream, inline: InlineArray, machine: _Machine, depth: 
     return None
 
 
-def _walk_bytes(data: bytes, depth: int) -> PickleWalk:
+def _walk_bytes(data: bytes, depth: int, steps: _Steps) -> PickleWalk:
     """Walk a pickle held in bytes the walk already read."""
-    return walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), depth)
+    return walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), depth, steps)
 
 
-def walk(stream: Stream, depth: int = 0) -> PickleWalk:
+def _raise_if_out_of_budget(inner: PickleWalk) -> None:
+    """A nested walk that ran out of budget ends the walk it is part of, out of budget too."""
+    if inner.out_of_budget:
+        raise BudgetExceeded(inner.error or "budget exhausted in a nested pickle")
+
+
+def walk(stream: Stream, depth: int = 0, steps: _Steps | None = None) -> PickleWalk:
     """Walk one pickle from the stream's position to its STOP; `error` says what went wrong on the way.
 
     Opcodes are followed across FRAME boundaries as the unpickler reads them; an opcode that
@@ -582,12 +617,13 @@ def walk(stream: Stream, depth: int = 0) -> PickleWalk:
     writes one, and CPython's loaders disagree on what such bytes mean.
     """
     result = PickleWalk()
-    machine = _Machine(result, depth)
+    machine = _Machine(result, depth, steps)
     start = stream.tell()
     frame_end: int | None = None
     while True:
         at = stream.tell()
         try:
+            machine.steps.take()
             code = stream.read_byte()
             if code < 0:
                 result.error = f"pickle truncated at byte {at - start}: no STOP opcode"

@@ -46,6 +46,11 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         raise UsageError("--resume continues a JSONL file: give --format jsonl and --output FILE")
     hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token,
                     workers=max(4, options.jobs), api_slots=max(4, options.jobs))
+    if options.cache:
+        from auditor.batch.cache import cache_directory
+        from auditor.sources.blobs import BlobStore
+
+        hub.blobs = BlobStore(cache_directory(options) / "blobs")
     targets = list(options.targets)
     if options.lists_targets:
         targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
 from auditor.audit import AuditOptions, Auditor
-from auditor.batch.cache import ResultCache
+from auditor.batch.cache import ResultCache, cache_directory
+from auditor.batch.memo import IdentificationMemo
 from auditor.batch.options import BatchOptions
 from auditor.errors import AuditorError, explain
 from auditor.model import Target, TargetKind
@@ -69,7 +70,10 @@ class TargetWork:
         self._kb_lock = threading.Lock()
         # a Hub target's policy comes from the flags and the current directory: the same for all
         self.hub_policy = self._policy(Target(TargetKind.HUB))
-        self.audit_options = AuditOptions(identify=licence_engine(options.licence_engine), scan_weights=options.scan_weights)
+        # each distinct text is identified once per run (and kept with the cache for the next)
+        self.memo = IdentificationMemo(cache_directory(options) / "memo" if options.cache else None)
+        self.audit_options = AuditOptions(identify=self.memo.identifier(licence_engine(options.licence_engine)),
+                                          scan_weights=options.scan_weights)
         self.local = LocalSource()
         self.code_hosts = SharedLinks(_code_hosts()) if options.check_links and not offline() else None
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links, self.hub_policy)))

@@ -63,6 +63,7 @@ from auditor.errors import (
 )
 from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
 from auditor.once import OncePerKey
+from auditor.sources.blobs import BlobStore
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT, RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
@@ -197,6 +198,7 @@ class HubSource(RepoSource):
         self._ancestors = OncePerKey()
         self._unreachable = False
         self.retries_total = 0  # over the whole run, for progress displays
+        self.blobs: BlobStore | None = None  # texts by blob id, kept across targets and runs (a census's)
 
     # --- RepoSource
     def fetch(self, target: Target) -> RepoSnapshot:
@@ -226,7 +228,7 @@ class HubSource(RepoSource):
         entries, odd = _file_entries(info.siblings or ())
         files = tuple(sorted(entries, key=lambda f: f.path))
         selection = select(files)
-        texts, failed = collect(self._download_all(repo_id, sha, selection.read))
+        texts, failed = collect(self._read_texts(repo_id, sha, selection.read, info.siblings or ()))
         card_data = info.card_data.to_dict() if info.card_data is not None else None
         return RepoSnapshot(
             target=target,
@@ -296,7 +298,7 @@ class HubSource(RepoSource):
         entries, _ = _file_entries(info.siblings or ())
         files = tuple(entry.path for entry in entries)
         wanted = tuple(p for p in files if "/" not in p and _ANCESTOR_TEXT.match(p))[:_ANCESTOR_TEXTS]
-        texts, _ = collect(self._download_all(repo_id, info.sha or "main", wanted))
+        texts, _ = collect(self._read_texts(repo_id, info.sha or "main", wanted, info.siblings or ()))
         return AncestorRecord(
             repo_id, readable=True,
             card=info.card_data.to_dict() if info.card_data is not None else {},
@@ -460,6 +462,30 @@ class HubSource(RepoSource):
         return SourceUnavailable(f"reading {what} from {self.endpoint} failed {tries}: {_describe(failure)}")
 
     # --- file reads
+    def _read_texts(self, repo_id: str, sha: str, paths: tuple[str, ...], siblings: Iterable[Any]) -> list[tuple[str, bytes | Skipped]]:
+        """The chosen files' bytes: from the blob store when their blob was read before, else downloaded (and kept)."""
+        if self.blobs is None:
+            return self._download_all(repo_id, sha, paths)
+        blob_ids = {s.rfilename: s.blob_id for s in siblings if isinstance(getattr(s, "rfilename", None), str)
+                    and isinstance(getattr(s, "blob_id", None), str) and getattr(s, "lfs", None) is None}
+        blobs = self.blobs
+        known = {path: blobs.get(blob_ids.get(path)) for path in paths}
+        mine = tuple(path for path in paths if known[path] is None and blobs.claim(blob_ids.get(path)))
+        try:
+            downloaded = dict(self._download_all(repo_id, sha, mine))
+            for path, data in downloaded.items():
+                if isinstance(data, bytes):
+                    blobs.put(blob_ids.get(path), data)
+        finally:
+            for path in mine:
+                blobs.release(blob_ids.get(path))
+        theirs = tuple(path for path in paths if known[path] is None and path not in downloaded)
+        for path in theirs:  # another target was reading the same blob: its bytes, once read
+            known[path] = blobs.wait(blob_ids[path], self._wait_limit())
+        late = tuple(path for path in theirs if known[path] is None)
+        downloaded.update(self._download_all(repo_id, sha, late))  # its read failed: this target's own
+        return [(path, found if (found := known[path]) is not None else downloaded[path]) for path in paths]
+
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
         if not paths:
             return []

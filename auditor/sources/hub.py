@@ -474,7 +474,7 @@ class HubSource(RepoSource):
         try:
             downloaded = dict(self._download_all(repo_id, sha, mine))
             for path, data in downloaded.items():
-                if isinstance(data, bytes):
+                if isinstance(data, bytes) and path != "README.md":  # a card is its own repo's: never shared
                     blobs.put(blob_ids.get(path), data)
         finally:
             for path in mine:

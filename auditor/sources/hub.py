@@ -10,60 +10,46 @@ trickling one byte at a time never ends a read timeout), reads capped by the byt
 received (not by the size the listing claims), retries with jitter on every request, a
 bounded `Retry-After`, and nothing written to disk.
 
-Every request has a connect and a read timeout, and gives up at the deadline of the
-`request_scope` it runs in (one per target in a batch). Hub failures become the auditor's
-errors (NotFound, AccessDenied, SourceUnavailable and its kinds), except a gated repo
-without access: its files are listed and named in `unread`, and the audit goes on. File
-names the Hub lists are checked; odd ones (`..`, absolute, backslashes, a NUL byte,
-overlong) are never requested and are listed as unread.
-
-Limits come from the constructor, else from the environment (AUDITOR_HTTP_CONNECT_TIMEOUT,
-AUDITOR_HTTP_READ_TIMEOUT, AUDITOR_HTTP_REQUEST_TIMEOUT, AUDITOR_HTTP_RETRIES,
-AUDITOR_HTTP_RETRY_WAIT, AUDITOR_RETRY_AFTER_CAP; seconds), else from the defaults below.
-A fetch outside any scope gets one of AUDITOR_TARGET_TIMEOUT seconds (default 120).
+Requests go through auditor.sources.http (timeouts, retries, the deadline of the
+`request_scope` they run in: one per target in a batch). Hub failures become the auditor's
+errors (auditor.sources.hub_errors), except a gated repo without access: its files are
+listed and named in `unread`, and the audit goes on. File names the Hub lists are checked;
+odd ones (`..`, absolute, backslashes, a NUL byte, overlong) are never requested and are
+listed as unread. A fetch outside any scope gets one of AUDITOR_TARGET_TIMEOUT seconds
+(default 120).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import random
 import re
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx2
-from huggingface_hub import constants, get_token, hf_hub_url
-from huggingface_hub.errors import (
-    DisabledRepoError,
-    GatedRepoError,
-    HfHubHTTPError,
-    HFValidationError,
-    RemoteEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, validate_repo_id
+from huggingface_hub import constants, hf_hub_url
+from huggingface_hub.errors import GatedRepoError, HFValidationError, RemoteEntryNotFoundError
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, validate_repo_id
 
-from auditor.errors import (
-    AccessDenied,
-    AuditorError,
-    DeadlineExceeded,
-    HubUnreachable,
-    NotFound,
-    SourceError,
-    SourceUnavailable,
-    UsageError,
-)
+from auditor.errors import AuditorError, DeadlineExceeded, HubUnreachable, SourceError, UsageError
 from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
 from auditor.once import OncePerKey
 from auditor.sources.blobs import BlobStore
+from auditor.sources.http import (
+    HttpClient,
+    Malformed,
+    Params,
+    RequestScope,
+    current_scope,
+    env_number,
+    first_line,
+    in_scope,
+    request_scope,
+)
+from auditor.sources.hub_errors import HubErrors, lookup_failure, status_of
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT, RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
@@ -71,88 +57,11 @@ from auditor.sources.texts import collect
 if TYPE_CHECKING:  # huggingface_hub's API module costs a tenth of a second to import: only when a reply is parsed
     from huggingface_hub.hf_api import ModelInfo
 
-_Params = Mapping[str, str] | None  # a request's query parameters
-
-_TOKEN_HELP = "--token, HF_TOKEN or `hf auth login`"
-_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _INFO_CAP = 64 << 20  # a model-info answer for a repo of 100,000 files is about 20 MB
-_ERROR_BODY_CAP = 64 << 10
 _MAX_NAME = 1024  # the Hub's own limit on a path in a repo is well below this
-_MAX_WAIT = 60.0  # backoff between attempts never grows beyond this
 _ANCESTOR_TEXT = re.compile(r"^(licen[cs]e|copying|notice)", re.I)  # an ancestor's licence and notice files
 _ANCESTOR_TEXTS = 4
-
-
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    try:
-        return float(value) if value not in (None, "") else default
-    except ValueError:
-        return default
-
-
-@dataclass
-class RequestScope:
-    """What the requests of one target share: their deadline, and the retries and notes they gave."""
-
-    deadline: float | None = None  # time.monotonic() value; None: no deadline
-    retries: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def remaining(self) -> float | None:
-        """Seconds left before the target's deadline; None without one."""
-        return None if self.deadline is None else self.deadline - time.monotonic()
-
-    def check(self, what: str) -> None:
-        """Raise DeadlineExceeded when the target's time has run out."""
-        remaining = self.remaining()
-        if remaining is not None and remaining <= 0:
-            raise DeadlineExceeded(f"{what}: the target's time ran out (--target-timeout)")
-
-    def note(self, text: str) -> None:
-        """Keep a note for the target's record, once."""
-        if text not in self.notes:
-            self.notes.append(text)
-
-
-_local = threading.local()
-
-
-def current_scope() -> RequestScope:
-    """The scope of the running thread's target (a scope without deadline outside any)."""
-    scope = getattr(_local, "scope", None)
-    return scope if scope is not None else RequestScope()
-
-
-@contextmanager
-def request_scope(seconds: float | None = None) -> Iterator[RequestScope]:
-    """Every Hub request this thread makes inside gives up `seconds` from now (None: never)."""
-    previous = getattr(_local, "scope", None)
-    scope = RequestScope(deadline=time.monotonic() + seconds if seconds else None)
-    _local.scope = scope
-    try:
-        yield scope
-    finally:
-        _local.scope = previous
-
-
-class _Stalled(Exception):
-    """A body that kept trickling past the request's time limit."""
-
-
-class _Malformed(Exception):
-    """A 2xx answer whose body is not what the API promises."""
-
-
-@dataclass
-class _Answer:
-    response: httpx2.Response  # carries the (capped) body as its content
-    truncated: bool = False  # the body went on beyond the cap
-    parsed: Any = None  # what the caller's parser made of a 2xx body
-
-    @property
-    def status(self) -> int:
-        return self.response.status_code
+__all__ = ["HubSource", "RequestScope", "escaped_name", "odd_file_name", "request_scope"]
 
 
 class HubSource(RepoSource):
@@ -182,12 +91,11 @@ class HubSource(RepoSource):
     ):
         self.endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
         self.token = token
-        self.connect_timeout = timeout if timeout is not None else _env_number("AUDITOR_HTTP_CONNECT_TIMEOUT", 10.0)
-        self.timeout = timeout if timeout is not None else _env_number("AUDITOR_HTTP_READ_TIMEOUT", 30.0)
-        self.request_timeout = request_timeout if request_timeout is not None else _env_number("AUDITOR_HTTP_REQUEST_TIMEOUT", 60.0)
-        self.retries = max(0, int(retries if retries is not None else _env_number("AUDITOR_HTTP_RETRIES", 2)))
-        self.retry_wait = max(0.0, retry_wait if retry_wait is not None else _env_number("AUDITOR_HTTP_RETRY_WAIT", 1.0))
-        self.retry_after_cap = retry_after_cap if retry_after_cap is not None else _env_number("AUDITOR_RETRY_AFTER_CAP", 30.0)
+        self.http = HttpClient(
+            self.endpoint, timeout=timeout, retries=retries, retry_wait=retry_wait,
+            request_timeout=request_timeout, retry_after_cap=retry_after_cap,
+        )
+        self.errors = HubErrors(self.endpoint, token)
         self.workers = max(1, workers)
         self._api_slots = threading.BoundedSemaphore(max(1, api_slots))
         self._pool: ThreadPoolExecutor | None = None
@@ -197,16 +105,25 @@ class HubSource(RepoSource):
         self._lookup_errors: dict[tuple[str, str], str] = {}
         self._ancestors = OncePerKey()
         self._unreachable = False
-        self.retries_total = 0  # over the whole run, for progress displays
         self.blobs: BlobStore | None = None  # texts by blob id, kept across targets and runs (a census's)
+
+    @property
+    def retries_total(self) -> int:
+        """Requests asked again over the whole run, for progress displays."""
+        return self.http.retries_total
+
+    @property
+    def request_timeout(self) -> float:
+        """The limit on one whole request, seconds."""
+        return self.http.request_timeout
 
     # --- RepoSource
     def fetch(self, target: Target) -> RepoSnapshot:
         """The snapshot of `target`: its model info, then its chosen small files."""
-        if getattr(_local, "scope", None) is not None:
+        if in_scope():
             return self.snapshot(target, self.model_info(target))
         # outside a census's per-target scope, the fetch still has a deadline of its own
-        with request_scope(_env_number("AUDITOR_TARGET_TIMEOUT", DEFAULT_TARGET_TIMEOUT)):
+        with request_scope(env_number("AUDITOR_TARGET_TIMEOUT", DEFAULT_TARGET_TIMEOUT)):
             return self.snapshot(target, self.model_info(target))
 
     def model_info(self, target: Target) -> ModelInfo:
@@ -260,14 +177,14 @@ class HubSource(RepoSource):
         headers["Accept-Encoding"] = "identity"  # a compressed body would not be the bytes asked for
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
         try:
-            answer = self._get(url, None, headers, length, current_scope(), f"{repo_id}/{path}")
+            answer = self.http.get(url, None, headers, length, current_scope(), f"{repo_id}/{path}")
             if answer.status == 416:
                 return b""
             hf_raise_for_status(answer.response)
         except AuditorError:
             raise
         except Exception as error:
-            raise self._error(error, repo_id, revision, path) from error
+            raise self.errors.error(error, repo_id, revision, path) from error
         if answer.status == 200 and start > 0:
             # the server ignored Range: skipping to `start` would mean downloading what we must not
             raise SourceError(f"{url}: the server ignored the byte range asked for")
@@ -314,7 +231,7 @@ class HubSource(RepoSource):
             models = api.list_models(author=author or None, search=search or None, filter=list(filters) or None, limit=limit)
             return [model.id for model in models if isinstance(getattr(model, "id", None), str)]
         except Exception as error:  # noqa: BLE001 - the listing's failure, mapped to the auditor's error for its cause
-            raise self._error(error, author or search or "the model listing", None) from error
+            raise self.errors.error(error, author or search or "the model listing", None) from error
 
     def close(self) -> None:
         """Stop the file-read pool (threads end once their reads do)."""
@@ -350,17 +267,17 @@ class HubSource(RepoSource):
             raise
         except HubUnreachable as error:
             self._unreachable = True
-            self._lookup_errors[(repo_type, repo_id)] = _lookup_failure(error)
+            self._lookup_errors[(repo_type, repo_id)] = lookup_failure(error)
             return None
         except AuditorError as error:
-            self._lookup_errors[(repo_type, repo_id)] = _lookup_failure(error)
+            self._lookup_errors[(repo_type, repo_id)] = lookup_failure(error)
             return None
         except Exception as error:  # noqa: BLE001 - an invalid or malformed repo is simply not looked up
-            self._lookup_errors[(repo_type, repo_id)] = _first_line(error)
+            self._lookup_errors[(repo_type, repo_id)] = first_line(error)
             return None
 
     # --- requests
-    def _api(self, url: str, params: _Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
+    def _api(self, url: str, params: Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
              retries: int | None = None, *, retry_refused: bool = True) -> Any:
         """A JSON API answer, parsed; a malformed one is asked again like a failed request."""
         headers = build_hf_headers(token=self.token)
@@ -370,96 +287,17 @@ class HubSource(RepoSource):
             try:
                 return parse(json.loads(response.content))
             except (ValueError, TypeError, KeyError, AttributeError) as error:
-                raise _Malformed(f"not valid JSON of the expected shape ({type(error).__name__})") from error
+                raise Malformed(f"not valid JSON of the expected shape ({type(error).__name__})") from error
 
         try:
             with self._api_slots:
-                answer = self._get(url, params, headers, _INFO_CAP, scope, what, parse=parsed, retries=retries, retry_refused=retry_refused)
+                answer = self.http.get(url, params, headers, _INFO_CAP, scope, what, parse=parsed, retries=retries, retry_refused=retry_refused)
             hf_raise_for_status(answer.response)
             return answer.parsed
         except AuditorError:
             raise
         except Exception as error:
-            raise self._error(error, repo_id, revision) from error
-
-    def _get(self, url: str, params: _Params, headers: dict[str, str], max_bytes: int, scope: RequestScope, what: str, *,
-             parse: Callable[[httpx2.Response], Any] | None = None, retries: int | None = None,
-             retry_refused: bool = True) -> _Answer:
-        """GET with retries; returns the last answer (an error status included) with its body capped at `max_bytes`.
-
-        `retry_refused=False`: a connection that cannot be made at all (offline, refused) is not
-        asked again, for look-ups that only enrich a report."""
-        retries = self.retries if retries is None else retries
-        attempt = 0
-        while True:
-            scope.check(what)
-            try:
-                answer = self._get_once(url, params, headers, max_bytes, scope)
-                if answer.status not in _RETRY_STATUS:
-                    if parse is not None and answer.status < 300:
-                        if answer.truncated:
-                            raise _Malformed(f"larger than {max_bytes} bytes")
-                        answer.parsed = parse(answer.response)
-                    return answer
-                failure: Exception | _Answer = answer
-            except (httpx2.TransportError, _Stalled, _Malformed) as error:
-                failure = error
-            if attempt >= retries or (not retry_refused and isinstance(failure, httpx2.ConnectError)):
-                raise self._gave_up(failure, what, attempt + 1)
-            wait = self._backoff(attempt)
-            if isinstance(failure, _Answer):
-                asked = _retry_after(failure.response.headers)
-                if asked is not None:
-                    wait = min(asked, self.retry_after_cap)
-                    if asked > self.retry_after_cap:
-                        scope.note(f"{what}: the Hub asked to retry after {asked:g} s; waited {wait:g} s (the cap)")
-            remaining = scope.remaining()
-            if remaining is not None and wait >= remaining:
-                raise DeadlineExceeded(f"{what}: {_describe(failure)}; the target's time ran out before the next attempt")
-            scope.retries += 1
-            with self._lock:
-                self.retries_total += 1
-            if wait > 0:
-                time.sleep(wait)
-            attempt += 1
-
-    def _get_once(self, url: str, params: _Params, headers: dict[str, str], max_bytes: int, scope: RequestScope) -> _Answer:
-        remaining = scope.remaining()
-        limit = self.request_timeout if remaining is None else max(0.01, min(self.request_timeout, remaining))
-        stop = time.monotonic() + limit
-        timeout = httpx2.Timeout(min(self.timeout, limit), connect=min(self.connect_timeout, limit))
-        with get_session().stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
-            cap = max_bytes if response.status_code < 400 else _ERROR_BODY_CAP
-            body = bytearray()
-            truncated = False
-            for chunk in response.iter_raw() if headers.get("Accept-Encoding") == "identity" else response.iter_bytes():
-                body += chunk
-                if len(body) > cap:
-                    truncated = True
-                    break
-                if time.monotonic() > stop:
-                    raise _Stalled(f"no complete answer within {limit:g} s")
-            copy = httpx2.Response(
-                response.status_code, headers=response.headers, content=bytes(body[:cap]), request=response.request
-            )
-        return _Answer(copy, truncated)
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, so concurrent targets do not retry in step."""
-        return min(_MAX_WAIT, self.retry_wait * 2**attempt) * random.uniform(0.5, 1.0)
-
-    def _gave_up(self, failure: Exception | _Answer, what: str, attempts: int) -> AuditorError | Exception:
-        """The error for a request that failed on every attempt."""
-        tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
-        if isinstance(failure, _Answer):
-            asked = _retry_after(failure.response.headers)
-            after = f"; it asked to retry after {asked:g} s (waits are capped at {self.retry_after_cap:g} s)" if asked else ""
-            return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}{after}")
-        if isinstance(failure, httpx2.ConnectError):
-            return HubUnreachable(f"could not connect to {self.endpoint} for {what}, {tries}: {_first_line(failure)}")
-        if isinstance(failure, _Malformed):
-            return SourceUnavailable(f"{self.endpoint}'s answer for {what} is {failure}, {tries}")
-        return SourceUnavailable(f"reading {what} from {self.endpoint} failed {tries}: {_describe(failure)}")
+            raise self.errors.error(error, repo_id, revision) from error
 
     # --- file reads
     def _read_texts(self, repo_id: str, sha: str, paths: tuple[str, ...], siblings: Iterable[Any]) -> list[tuple[str, bytes | Skipped]]:
@@ -508,77 +346,21 @@ class HubSource(RepoSource):
         headers = build_hf_headers(token=self.token)
         headers["Accept-Encoding"] = "identity"  # the cap counts the bytes received, not inflated ones
         try:
-            answer = self._get(url, None, headers, FILE_CAP, scope, f"{repo_id}/{path}")
+            answer = self.http.get(url, None, headers, FILE_CAP, scope, f"{repo_id}/{path}")
             hf_raise_for_status(answer.response)
         except GatedRepoError:
-            return Skipped(path, self._gated_reason(repo_id), SkipKind.GATED)
+            return Skipped(path, self.errors.gated_reason(repo_id), SkipKind.GATED)
         except RemoteEntryNotFoundError:
             return Skipped(path, f"listed by the Hub but missing at {sha}")
         except AuditorError:
             raise
         except Exception as error:
-            if _status(error) == 404:
+            if status_of(error) == 404:
                 return Skipped(path, f"listed by the Hub but not found at {sha} (404)")
-            raise self._error(error, repo_id, sha, path) from error
+            raise self.errors.error(error, repo_id, sha, path) from error
         if answer.truncated:
             return Skipped(path, f"larger than {FILE_CAP >> 20} MiB as served (stopped reading there)", SkipKind.TOO_LARGE)
         return answer.response.content
-
-    # --- errors
-    def _has_token(self) -> bool:
-        if isinstance(self.token, str):
-            return bool(self.token)
-        return self.token is None and get_token() is not None
-
-    def _gated_reason(self, repo_id: str) -> str:
-        reason = f"gated: request access at {self.endpoint}/{repo_id}"
-        if self._has_token():
-            return reason + " (the token given has not been granted access)"
-        return reason + f", then pass a token ({_TOKEN_HELP})"
-
-    def _denied(self, repo_id: str) -> AccessDenied:
-        if self._has_token():
-            return AccessDenied(
-                f"{self.endpoint} refused the token for {repo_id}: check it is valid and has access ({_TOKEN_HELP})"
-            )
-        return AccessDenied(
-            f"{repo_id} is private or does not exist on {self.endpoint}: if you have access, pass a token ({_TOKEN_HELP})"
-        )
-
-    def _error(self, error: Exception, repo_id: str, revision: str | None, path: str | None = None) -> AuditorError:
-        """The auditor's error for a huggingface_hub or network failure (returned, for the caller to raise)."""
-        where = f"{repo_id}/{path}" if path else repo_id
-        if isinstance(error, AuditorError):
-            return error
-        if isinstance(error, GatedRepoError):
-            return AccessDenied(f"{where}: {self._gated_reason(repo_id)}")
-        if isinstance(error, RevisionNotFoundError):
-            return NotFound(f"revision {revision} not found in {repo_id} on {self.endpoint}", repo=repo_id, revision=revision)
-        if isinstance(error, RemoteEntryNotFoundError):
-            return NotFound(f"{path} not found in {repo_id} at {revision} on {self.endpoint}", repo=repo_id, path=path)
-        if isinstance(error, RepositoryNotFoundError):
-            if _status(error) == 404:
-                return NotFound(f"repository {repo_id} not found on {self.endpoint}", repo=repo_id)
-            return self._denied(repo_id)
-        if isinstance(error, DisabledRepoError):
-            return AccessDenied(f"{repo_id} is disabled on {self.endpoint}")
-        if isinstance(error, HfHubHTTPError):
-            status = _status(error)
-            if status in (401, 403) and path:  # the repo was listed, but this file was refused
-                return AccessDenied(f"{self.endpoint} refused {where} ({status}): a token with access may help ({_TOKEN_HELP})")
-            if status in (401, 403):
-                return self._denied(repo_id)
-            if status == 404:  # a mirror's plain 404, without the Hub's error headers
-                what = f"{path} in {repo_id}" if path else f"repository {repo_id}"
-                return NotFound(f"{what} not found on {self.endpoint} (404)", repo=repo_id, path=path)
-            if status in _RETRY_STATUS:
-                return SourceUnavailable(f"{self.endpoint} answered {status} for {where}, also after retries")
-            return SourceError(f"{self.endpoint} answered {status} for {where}: {_first_line(error)}")
-        if isinstance(error, HFValidationError):
-            return UsageError(f"{repo_id!r} is not a valid Hub repo id: {_first_line(error)}")
-        if isinstance(error, httpx2.TransportError):
-            return SourceUnavailable(f"could not read {where} from {self.endpoint}: {_first_line(error)}")
-        raise error
 
 
 def _repo_id(target: Target) -> str:
@@ -587,7 +369,7 @@ def _repo_id(target: Target) -> str:
     try:
         validate_repo_id(target.repo_id)
     except HFValidationError as error:
-        raise UsageError(f"{target.repo_id!r} is not a valid Hub repo id: {_first_line(error)}") from error
+        raise UsageError(f"{target.repo_id!r} is not a valid Hub repo id: {first_line(error)}") from error
     return target.repo_id
 
 
@@ -635,47 +417,10 @@ def _file_entries(siblings: Iterable[Any]) -> tuple[list[FileEntry], list[Skippe
     return entries, odd
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
-
-
-def _status(error: Exception) -> int | None:
-    response = getattr(error, "response", None)
-    return response.status_code if response is not None else None
-
-
-def _describe(failure: Exception | _Answer) -> str:
-    if isinstance(failure, _Answer):
-        return f"answered {failure.status}"
-    if isinstance(failure, httpx2.TimeoutException):
-        return f"no answer in time ({type(failure).__name__})"
-    return _first_line(failure)
-
-
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def _lookup_failure(error: AuditorError) -> str:
-    """Why a registry look-up failed, in a few words for the report."""
-    if isinstance(error, SourceUnavailable):
-        return "the Hub could not be reached"
-    if isinstance(error, NotFound):
-        return "not found on the Hub"
-    if isinstance(error, AccessDenied):
-        return "private or gated: access denied"
-    return _first_line(error) or type(error).__name__
 
 
 def _declared(info: Any) -> tuple[str, ...] | None:

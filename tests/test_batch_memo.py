@@ -97,3 +97,18 @@ def test_an_identification_is_computed_once_and_kept_under_the_knowledge_base(tm
     for entry in tmp_path.rglob("*.json"):
         entry.write_text("[{\"broken\": 1}]")
     assert tuple(IdentificationMemo(tmp_path).identifier(counting)(text, "LICENSE", kb)) == direct  # a damaged entry is a miss
+
+
+def test_a_gated_repo_is_never_read_from_another_repos_copy_of_a_blob(fake_hub, tmp_path):
+    # fetch-lab/big-weights and the gated fetch-lab/gated-3b list the same config.json blob
+    assert (FIXTURES / "fetch-big-weights" / "files" / "config.json").read_bytes() == (
+        FIXTURES / "fetch-gated" / "files" / "config.json").read_bytes()
+    runner = CliRunner()
+    reports = {}
+    for name, extra in (("memo", []), ("none", ["--no-cache"])):
+        out = tmp_path / f"{name}.jsonl"
+        runner.invoke(audit_model, ["fetch-lab/big-weights", "fetch-lab/gated-3b", "--jobs", "1", "--format", "jsonl", "-o", str(out),
+                                    "-q", "--cache-dir", str(tmp_path / "cache"), *extra])
+        reports[name] = {r["target"]: r["report"] for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert reports["memo"] == reports["none"]
+    assert "gated-files-unread" in {f["code"] for f in reports["memo"]["fetch-lab/gated-3b"]["findings"]}

@@ -44,6 +44,8 @@ class IdentificationMemo:
         engine = f"{getattr(identify, '__module__', '')}.{getattr(identify, '__qualname__', repr(identify))}"
 
         def memoised(text: str, source: str, kb: KnowledgeBase, /) -> Iterable[LicenceMatch]:
+            if kb.is_extended:  # it holds one target's own read licences: its answers are that target's
+                return identify(text, source, kb)
             fingerprint = getattr(kb, "fingerprint", None) or f"memory-{id(kb)}"
             key = hashlib.sha256("\0".join((_FORMAT, __version__, engine, fingerprint, source, text)).encode(
                 "utf-8", "surrogatepass")).hexdigest()

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from auditor.judge.policy import Policy
 
 DEFAULT_JOBS = 8  # concurrent targets: well inside the Hub's anonymous rate limits
+PROCESSES_FROM = 200  # with --processes unsaid, a census of this many targets uses a worker process per core
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class BatchOptions:
     policy: Policy | None = None  # the policy the flags give, or None
     config_file: Path | None = None  # --config: the policy file, else the current directory's
     config_from_target: bool = False  # --config-from-target: a local target's own policy file
+    processes: int = 1  # worker processes auditing the targets (1: all in this process; 0: chosen by the run's size)
+    scheduler: str | None = None  # a Dask scheduler's address: the cluster's workers audit the targets
+    max_rate: float | None = None  # requests per second for the whole run
 
     @property
     def lists_targets(self) -> bool:

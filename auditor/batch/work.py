@@ -145,7 +145,8 @@ class TargetWork:
 
 
 def _extra(scope: RequestScope) -> dict[str, Any]:
-    return {"retries": scope.retries, "notes": list(scope.notes)}
+    waited = {"waited": round(scope.waited, 3)} if scope.waited > 0 else {}  # on rate limits: the summary adds it up
+    return {"retries": scope.retries, "notes": list(scope.notes), **waited}
 
 
 def _code_hosts() -> CodeHosts:

@@ -115,6 +115,11 @@ class KnowledgeBase:
         wider._base = self._base
         return wider
 
+    @property
+    def is_extended(self) -> bool:
+        """Whether this knowledge base holds licences read from unknown texts beyond its files' (see `extended`)."""
+        return self._base is not self
+
     # Derived structures, each built once per knowledge base on first use (an extended one uses its base's).
     @cached_property
     def licence_index(self) -> Index:

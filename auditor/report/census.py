@@ -32,9 +32,12 @@ class Census:
         self.derivatives = 0
         self.relabelling = 0
         self.with_errors = 0
+        self.waited = 0.0  # seconds targets waited on rate limits
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one record."""
+        waited = record.get("waited")
+        self.waited += float(waited) if isinstance(waited, int | float) and waited > 0 else 0.0
         if record.get("status") != AUDITED:
             self.failed += 1
             return
@@ -61,6 +64,8 @@ def render_census(records: Callable[[], Iterable[dict[str, Any]]]) -> Iterator[s
     yield f"# Census of {census.total} repositories\n\n"
     yield f"{census.audited} audited, {census.failed} could not be audited"
     yield f", {census.with_errors} with error findings.\n\n" if census.with_errors else ".\n\n"
+    if census.waited:
+        yield f"Requests waited {census.waited:.1f} s in all on rate limits (--max-rate, or a pause after the Hub's 429).\n\n"
     yield from _counts("Verdicts", "verdict", census.verdicts, census.audited)
     if census.verdicts:
         yield "\n".join(pie("Verdicts", census.verdicts.most_common())) + "\n\n"

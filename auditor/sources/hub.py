@@ -145,7 +145,8 @@ class HubSource(RepoSource):
         entries, odd = _file_entries(info.siblings or ())
         files = tuple(sorted(entries, key=lambda f: f.path))
         selection = select(files)
-        texts, failed = collect(self._read_texts(repo_id, sha, selection.read, info.siblings or ()))
+        # a gated repo's files are read only with access granted, never from another repo's copy
+        texts, failed = collect(self._read_texts(repo_id, sha, selection.read, () if info.gated else info.siblings or ()))
         card_data = info.card_data.to_dict() if info.card_data is not None else None
         return RepoSnapshot(
             target=target,
@@ -215,7 +216,7 @@ class HubSource(RepoSource):
         entries, _ = _file_entries(info.siblings or ())
         files = tuple(entry.path for entry in entries)
         wanted = tuple(p for p in files if "/" not in p and _ANCESTOR_TEXT.match(p))[:_ANCESTOR_TEXTS]
-        texts, _ = collect(self._read_texts(repo_id, info.sha or "main", wanted, info.siblings or ()))
+        texts, _ = collect(self._read_texts(repo_id, info.sha or "main", wanted, () if info.gated else info.siblings or ()))
         return AncestorRecord(
             repo_id, readable=True,
             card=info.card_data.to_dict() if info.card_data is not None else {},

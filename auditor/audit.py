@@ -1,4 +1,4 @@
-"""Run the pipeline for one target: fetch -> classify -> identify -> judge, into an AuditResult.
+"""Run the pipeline for one target: fetch -> classify -> identify -> scan -> judge, into an AuditResult.
 
 The source is injected, so the same Auditor audits Hub repos and local checkouts, and tests
 can hand it any RepoSource. Only the source does I/O.
@@ -7,53 +7,38 @@ can hand it any RepoSource. Only the source does I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
-from auditor.findings import finding
+from auditor.errors import NotFound
 from auditor.identify import (
-    Fact,
     KnowledgeBase,
     LicenceIdentifier,
-    LicenceProfile,
     identify_card_licences,
+    identify_gguf_licences,
     identify_readme_sections,
     identify_text,
-    spdx_expression,
 )
-from auditor.identify.unknown import with_read_licences
-from auditor.judge.checks import release_findings
-from auditor.judge.components import ReleaseContents, build_components, code_evidence
-from auditor.judge.duties import Release, check_duties
-from auditor.judge.effective import effective_terms
-from auditor.judge.licences import assess_licences, card_section_terms, card_terms_findings
-from auditor.judge.lineage import check_lineage, release_links, trace_lineage
-from auditor.judge.openness import judge, mof_items, unchecked_bases, unverified_evidence, with_effective_terms
+from auditor.judge.judgement import ReleaseReading, judge_release
+from auditor.judge.lineage import release_links, trace_lineage
 from auditor.model import (
     Ancestor,
     Artefact,
     AuditResult,
     Category,
-    ComponentName,
     Finding,
-    LicenceFact,
     LicenceMatch,
-    LicenceSummary,
     ModelCard,
     ReleaseEvidence,
     RepoSnapshot,
-    Severity,
     Target,
     TargetKind,
-    WeightSet,
+    WeightScanSummary,
 )
-from auditor.scan.release import hub_security_findings, scan_release, scan_summary, with_parameters
+from auditor.scan.release import ReleaseScan, scan_release, scan_summary, with_parameters
 from auditor.sources.interface import CodeHosts, NoLookups, Registry, RepoSource
 
-_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _MAX_DATASETS = 20  # each named dataset costs one Hub request
 
 
@@ -87,76 +72,65 @@ class Auditor:
     def run(self, target: Target) -> AuditResult:
         """Fetch `target` through the source and audit what it holds."""
         snapshot = self.source.fetch(target)
+        if target.kind is TargetKind.HUB and target.path:
+            snapshot = one_file_release(snapshot, target.path)
         return self.audit_snapshot(snapshot)
 
     def audit_snapshot(self, snapshot: RepoSnapshot) -> AuditResult:
-        """The audit of a snapshot already fetched: classify, identify, judge, scan."""
+        """The audit of a snapshot already fetched: classify, identify, scan, trace, then judge once."""
         card = card_from_snapshot(snapshot)
         artefacts = classify(snapshot.files)
-        weight_sets = group_weights(artefacts)
         evidence = self._look_up_links(gather_evidence(card, snapshot.texts))
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
-        kb = with_read_licences(self.kb, matches)  # licences read from unknown texts weigh like known ones
-        weight_sets, scan_findings, facts = self._scan_weights(snapshot, artefacts, weight_sets, _card_licence_ids(card, matches))
-        own = assess_licences(matches, kb, licence_files, snapshot.texts, _card_expression(card))
-        lineage, lineage_findings = self._trace(snapshot, card, facts)
-        effective = effective_terms(own.weights, own.policies, lineage, card_section_terms(card.body if card else ""),
-                                    (card.path if card else None) or "README.md", kb)
-        licences = replace(own, weights=effective.terms)  # the verdict and components follow the effective terms
-        code = code_evidence(artefacts, evidence, card)
-        release = ReleaseContents(snapshot, card, artefacts, weight_sets, evidence, code)
-        components = build_components(release, licences, spdx_expression, kb)
-        weights = components[ComponentName.WEIGHTS]
-        components[ComponentName.WEIGHTS] = replace(weights, notes=weights.notes + effective.notes)
-        items = mof_items(release, components)
-        unverified = unverified_evidence(lineage, evidence)
-        verdict = judge(components, licences, code, items, gated=bool(snapshot.gated), derived_from=evidence.base_models)
-        verdict = with_effective_terms(verdict, effective.notes, unverified, self._checks_on, unchecked_bases(lineage))
-        findings = list(own.findings)
-        if card is not None:
-            findings += card_terms_findings(card.body, card.path or "README.md", own.weights)
-        findings += release_findings(release, components)
-        findings += scan_findings
-        findings += lineage_findings
-        if verdict.provisional:
-            findings.append(finding("verdict-provisional", "not checked: " + "; ".join(verdict.unverified), list(verdict.unverified)))
-        findings += check_duties(_release(snapshot, card, licence_files, matches), effective.bindings, lineage, evidence, kb)
-        findings += check_lineage({a.repo_id: a.licences for a in lineage if a.licences}, [m.id for m in own.weights.matches], kb)
-        findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
+        scan = self._scan_weights(snapshot, artefacts, _card_licence_ids(card, matches))
+        if not matches and scan is not None:  # no card or licence file names a licence: the GGUF headers' own word is left
+            matches = tuple(m for s in scan.scans if s.format == "gguf" for m in identify_gguf_licences(s.path, s.facts, self.kb))
+        summary = scan_summary(scan) if scan is not None else None
+        weight_sets = group_weights(artefacts)
+        if scan is not None:
+            weight_sets = with_parameters(weight_sets, scan.scans)
+        lineage, lineage_findings = self._trace(snapshot, card, summary)
+        judgement = judge_release(
+            ReleaseReading(snapshot, card, artefacts, weight_sets, evidence, matches, scan, lineage, tuple(lineage_findings)),
+            self.kb, lookups_verified=self._checks_on,
+        )
         return AuditResult(
             target=snapshot.target,
             sha=snapshot.sha,
             artefacts=artefacts,
             weight_sets=weight_sets,
-            components=components,
+            components=judgement.components,
             licences=matches,
-            verdict=verdict,
-            findings=tuple(findings),
+            verdict=judgement.verdict,
+            findings=judgement.findings,
             card=card,
             evidence=evidence,
             unread=snapshot.unread,
-            licence_summaries=summarise_licences(matches, kb),
-            facts={**facts, "mof_items": [(i.mof_class.value, i.label, i.met) for i in items], **_checkout_facts(snapshot)},
+            licence_summaries=judgement.licence_summaries,
+            weight_scan=summary,
+            mof_items=judgement.mof_items,
+            checkout=snapshot.checkout,
             lineage=lineage,
-            terms=effective.facts,
+            terms=judgement.terms,
             hub_endpoint=snapshot.hub_endpoint,
         )
 
-    def _trace(self, snapshot: RepoSnapshot, card: ModelCard | None, facts: dict[str, Any]) -> tuple[tuple[Ancestor, ...], list[Finding]]:
+    def _trace(self, snapshot: RepoSnapshot, card: ModelCard | None,
+               scan: WeightScanSummary | None) -> tuple[tuple[Ancestor, ...], list[Finding]]:
         """The chain of ancestors from every signal the release gives, looked up through the registry."""
-        gguf = [f for f in (facts.get("weight_scan") or {}).get("per_file", {}).values() if f.get("format") == "gguf"]
+        gguf = [f for f in (scan.per_file.values() if scan is not None else ()) if f.get("format") == "gguf"]
         links = release_links(card.metadata if card else {}, snapshot.texts, gguf, snapshot.tags)
         return trace_lineage(snapshot.target.label, links, self.registry.ancestor, self._identify_text, self.kb)
 
-    def _scan_weights(self, snapshot: RepoSnapshot, artefacts: tuple[Artefact, ...], weight_sets: tuple[WeightSet, ...],
-                      card_licence_ids: list[str]) -> tuple[tuple[WeightSet, ...], list[Finding], dict[str, Any]]:
-        """Header and pickle scans through the source, when asked (by default: local checkouts only)."""
-        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL
+    def _scan_weights(self, snapshot: RepoSnapshot, artefacts: tuple[Artefact, ...], card_licence_ids: list[str]) -> ReleaseScan | None:
+        """Header and pickle scans through the source, when asked (by default: local checkouts only); None when not scanned."""
+        # by default: local folders, and a single file (its header is all there is to read of it)
+        one_file = snapshot.target.kind is TargetKind.HUB and bool(snapshot.target.path)
+        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL or one_file
         if not scan:
-            return weight_sets, hub_security_findings(snapshot.security), {}
-        scanned = scan_release(self.source, snapshot, artefacts, card_licence_ids)
-        return with_parameters(weight_sets, scanned.scans), list(scanned.findings), {"weight_scan": scan_summary(scanned)}
+            return None
+        return scan_release(self.source, snapshot, artefacts, card_licence_ids)
 
     def _look_up_links(self, evidence: ReleaseEvidence) -> ReleaseEvidence:
         """The licences of what the card links: its code repositories and its named datasets."""
@@ -181,53 +155,15 @@ class Auditor:
         return tuple(matches)
 
 
-def _release(snapshot: RepoSnapshot, card: ModelCard | None, licence_files: tuple[str, ...], matches: tuple[LicenceMatch, ...]) -> Release:
-    """What the duty checks read of the release: its name, files, licence texts and card."""
-    target = snapshot.target
-    name = (target.repo_id or "").rsplit("/", 1)[-1] or Path(target.path or ".").resolve().name
-    return Release(
-        name=name, files=tuple(f.path for f in snapshot.files), licence_files=licence_files, texts=snapshot.texts,
-        matches=matches, card_text=card.body if card else "",
-    )
-
-
-def _card_expression(card: ModelCard | None) -> str | None:
-    if card is None:
-        return None
-    value = card.metadata.get("license")
-    if isinstance(value, list):
-        return " AND ".join(str(v) for v in value)
-    return str(value) if value is not None else None
-
-
-def summarise_licences(matches: tuple[LicenceMatch, ...], kb: KnowledgeBase) -> tuple[LicenceSummary, ...]:
-    """The knowledge base's facts for every known licence found, in order of first appearance."""
-    summaries = []
-    read = {m.id: m for m in matches if m.unidentified}
-    for licence_id in dict.fromkeys(m.id for m in matches):
-        profile = kb.get(licence_id)
-        if profile is None:
-            if licence_id in read:  # read from an unknown text, its facts settling no category
-                match = read[licence_id]
-                summaries.append(LicenceSummary(id=match.id, name=match.name, spdx=match.spdx, category="unknown",
-                                                osi_approved=False, facts=match.facts, unidentified=True))
-            continue
-        facts = tuple(
-            LicenceFact(name=name, value=str(fact.value), clause=fact.clause, confidence=fact.confidence)
-            for name, fact in profile.facts.items()
-            if _worth_saying(profile, name, fact)
-        )
-        summaries.append(LicenceSummary(
-            id=profile.id,
-            name=profile.name,
-            spdx=profile.spdx,
-            category=getattr(profile.category, "value", profile.category),
-            osi_approved=bool(profile.osi_approved),
-            facts=facts,
-            url=(profile.urls[0] if profile.urls else None),
-            unidentified=profile.unidentified,
-        ))
-    return tuple(summaries)
+def one_file_release(snapshot: RepoSnapshot, path: str) -> RepoSnapshot:
+    """One file of a repo audited as a release of its own: the file, with the repo's card and licence
+    files beside it (their terms are the file's); NotFound when the repo has no such file."""
+    if snapshot.file(path) is None:
+        raise NotFound(f"{snapshot.target.repo_id} has no file {path}")
+    kept = {path} | {a.path for a in classify(snapshot.files) if "/" not in a.path and a.category is Category.LICENCE}
+    kept |= {f.path for f in snapshot.files if f.path.lower() == "readme.md"}
+    return replace(snapshot, files=tuple(f for f in snapshot.files if f.path in kept),
+                   texts={p: t for p, t in snapshot.texts.items() if p in kept})
 
 
 def _card_licence_ids(card: ModelCard | None, matches: tuple[LicenceMatch, ...]) -> list[str]:
@@ -237,17 +173,3 @@ def _card_licence_ids(card: ModelCard | None, matches: tuple[LicenceMatch, ...])
         value = card.metadata.get("license")
         ids += [str(v) for v in (value if isinstance(value, list) else [value]) if v]
     return list(dict.fromkeys(ids))
-
-
-def _checkout_facts(snapshot: RepoSnapshot) -> dict[str, Any]:
-    """What kind of local folder was read (and whether its work tree was dirty), for the report."""
-    return {"checkout": dict(snapshot.checkout)} if snapshot.checkout else {}
-
-
-def _worth_saying(profile: LicenceProfile, name: str, fact: Fact | None) -> bool:
-    """Empty facts say nothing; a policy grants nothing, so only its restrictions are facts about it."""
-    if fact is None or fact.value in (None, "", "None"):
-        return False
-    if getattr(profile.kind, "value", profile.kind) == "policy":
-        return str(fact.value).lower() not in ("no", "false") and name != "commercial_use"
-    return True

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -25,74 +24,18 @@ from auditor import __version__
 from auditor.logs import log
 from auditor.report import OutputFormat
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT
+from auditor.target_run import PolicyFiles, RunSettings
 from auditor.targets import parse_target  # also imported from here by older callers
 
 if TYPE_CHECKING:
     from auditor.judge.policy import Policy, PolicyOutcome
-    from auditor.model import AuditResult, Target
+    from auditor.model import AuditResult
     from auditor.output import Destination
     from auditor.report.interface import Renderer
-    from auditor.sources.github import GitHubLicences
-    from auditor.sources.hub import HubSource
-    from auditor.sources.interface import Registry, RepoSource
-    from auditor.sources.local import LocalSource
 
 STREAMED_ONLY = ("jsonl", "csv")  # formats only a census writes (auditor.batch)
 # Codes 2-5 belong to the errors that cause them (auditor.errors, `exit_code`); these are the rest.
 EXIT_OK, EXIT_POLICY, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
-
-
-class _Sources:
-    """Builds each kind of source once per run, and only when a target needs it."""
-
-    def __init__(self, token: str | None, hub_repo: str | None = None):
-        self.token = token
-        self.hub_repo = hub_repo  # the Hub repo a local checkout mirrors (--hub-repo), for its LFS pointers
-        self._hub: HubSource | None = None
-        self._local: LocalSource | None = None
-
-    def code_hosts(self) -> GitHubLicences:
-        """Looks up the licences of linked code repositories; AUDITOR_GITHUB_API points it elsewhere."""
-        from auditor.sources.github import github_from_env
-
-        return github_from_env()
-
-    def hub(self) -> HubSource:
-        """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""
-        if self._hub is None:
-            from auditor.sources.hub import HubSource
-
-            self._hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=self.token)
-        return self._hub
-
-    def registry_for(self, target: Target, check_links: bool) -> Registry | None:
-        """Where base models and datasets are looked up: the Hub, also for a local checkout."""
-        from auditor.model import TargetKind
-        from auditor.sources.interface import lookups
-
-        refused = lookups(check_links, None)  # NoLookups when told not to look up, else None
-        if refused is not None or target.kind is not TargetKind.LOCAL:
-            return refused  # a Hub target's own source is its registry
-        return self.hub()  # built only when a look-up will be made: importing it costs a tenth of a second
-
-    def for_target(self, target: Target) -> RepoSource:
-        """The source that reads `target`; it logs every read when --verbose asks for it."""
-        import logging
-
-        from auditor.logs import LoggedSource
-        from auditor.model import TargetKind
-
-        source: RepoSource
-        if target.kind is TargetKind.HUB:
-            source = self.hub()
-        else:
-            if self._local is None:
-                from auditor.sources.local import LocalSource
-
-                endpoint = os.environ.get("HF_ENDPOINT")
-                self._local = LocalSource(hub=self.hub, hub_repo=self.hub_repo, hub_endpoints=(endpoint,) if endpoint else ())
-            source = self._local
-        return LoggedSource(source) if log.isEnabledFor(logging.DEBUG) else source
 
 
 class Batch:
@@ -102,6 +45,7 @@ class Batch:
         self.results: list[AuditResult] = []
         self.failures: list[tuple[str, str]] = []
         self.outcomes: list[PolicyOutcome | None] = []
+        self.exit_codes: list[int] = []  # each audited target's own, as auditor.target_run decided it
         self.exit_code = EXIT_OK
         self.interrupted = False  # Ctrl-C stopped the batch; the results so far are kept
 
@@ -111,64 +55,45 @@ class Batch:
         return renderer.render_batch(self.results, self.failures, self.outcomes)
 
 
-class PolicyFiles:
-    """Where policy files come from: `--config FILE`, else the current directory; the audited
-    repo's own file only with `--config-from-target`."""
-
-    def __init__(self, file: str | Path | None = None, from_target: bool = False):
-        self.file = Path(file) if file else None
-        self.from_target = from_target
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What a single (non-census) run was asked: which revision, with what token, engine, policy and look-ups."""
-
-    revision: str | None = None
-    token: str | None = None
-    licence_engine: str = "builtin"
-    flags: Policy | None = None  # the policy the flags give, merged with the policy file
-    scan_weights: bool | None = None
-    check_links: bool = True
-    config: PolicyFiles = field(default_factory=PolicyFiles)
-    hub_repo: str | None = None  # --hub-repo: the Hub repo a local checkout mirrors
-
-
-def audit_targets(targets: Sequence[str], settings: RunSettings = RunSettings()) -> Batch:
-    """Audit every target and check the policy (flags merged with the policy file, see PolicyFiles).
+def audit_targets(targets: Sequence[str], settings: RunSettings | None = None) -> Batch:
+    """Audit every target and check the policy (flags merged with the policy file, see PolicyFiles),
+    each through the one per-target run (auditor.target_run) a census and the Action use too.
 
     Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
-    from auditor.audit import AuditOptions, Auditor
     from auditor.errors import AuditorError, explain
-    from auditor.identify import licence_engine, load_knowledge_base
-    from auditor.judge.policy import Policy, evaluate, policy_for
     from auditor.model import TargetKind
-    from auditor.sources.interface import offline
+    from auditor.sources.hub import HubSource
+    from auditor.target_run import TargetRun
 
-    identify = licence_engine(settings.licence_engine)
-    kb = load_knowledge_base()
-    sources = _Sources(settings.token, settings.hub_repo)
-    # HF_HUB_OFFLINE=1 turns off GitHub too
-    code_hosts = sources.code_hosts() if settings.check_links and not offline() else None
+    settings = settings or RunSettings()
+    hub: list[HubSource] = []
+
+    def hub_source() -> HubSource:
+        """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""
+        if not hub:
+            from auditor.sources.hub_history import HubHistorySource
+
+            kind = HubHistorySource if settings.history else HubSource  # --history reads many revisions, each blob once
+            hub.append(kind(endpoint=os.environ.get("HF_ENDPOINT") or None, token=settings.token))
+        return hub[0]
+
+    run = TargetRun(settings, hub_source, parse_target)
     batch = Batch()
-    config = settings.config
     token_given = bool(settings.token or os.environ.get("HF_TOKEN"))
     announced: set[str] = set()
     for text in targets:
         target = None
         try:
-            target = parse_target(text, settings.revision)
-            policy = policy_for(target, settings.flags or Policy(), config_file=config.file, from_target=config.from_target, kb=kb)
-            if policy.origin and policy.origin not in announced:
-                announced.add(policy.origin)
-                log.info("policy from %s", policy.origin)
+            plan = run.plan(text)
+            target = plan.target
+            if plan.policy.origin and plan.policy.origin not in announced:
+                announced.add(plan.policy.origin)
+                log.info("policy from %s", plan.policy.origin)
             log.info("auditing %s ...", target.label)
-            options = AuditOptions(identify=identify, scan_weights=_scan_for_policy(settings.scan_weights, policy))
-            auditor = Auditor(sources.for_target(target), kb, registry=sources.registry_for(target, settings.check_links),
-                              code_hosts=code_hosts, options=options)
-            result = auditor.run(target)
-            batch.results.append(result)
-            batch.outcomes.append(evaluate(policy, result, kb) if policy else None)
+            decision = run.audit(plan)
+            batch.results.append(decision.result)
+            batch.outcomes.append(decision.outcome)
+            batch.exit_codes.append(decision.exit_code)
         except AuditorError as error:
             message = explain(error, text, target is not None and target.kind is TargetKind.HUB, token_given)
             log.error("error: %s: %s", text, message)
@@ -186,25 +111,12 @@ def audit_targets(targets: Sequence[str], settings: RunSettings = RunSettings())
             log.error("error: %s: %s", text, message)
             batch.failures.append((text, message))
             batch.exit_code = max(batch.exit_code, EXIT_INTERNAL)
-    for result, outcome in zip(batch.results, batch.outcomes, strict=True):
+    for result, outcome, code in zip(batch.results, batch.outcomes, batch.exit_codes, strict=True):
         if outcome is not None and not outcome.passed:
             log.warning("policy failed for %s: %s", result.target.label, "; ".join(f.rule for f in outcome.failures))
-            if not batch.interrupted:
-                batch.exit_code = max(batch.exit_code, EXIT_POLICY)
+        if not batch.interrupted:
+            batch.exit_code = max(batch.exit_code, code)
     return batch
-
-
-def _scan_for_policy(scan_weights: bool | None, policy: Policy) -> bool | None:
-    """A gate on what only the weight scan finds turns the scan on; turned off explicitly, it cannot pass."""
-    from auditor.errors import UsageError
-    from auditor.scan.release import SCAN_FINDINGS
-
-    gated = [name for name in policy.fail_on if name in SCAN_FINDINGS]
-    if not gated:
-        return scan_weights
-    if scan_weights is False:
-        raise UsageError(f"--no-scan-weights leaves --fail-on {', '.join(gated)} nothing to check: drop one of them")
-    return True
 
 
 def _run(targets: Sequence[str], destination: Destination, settings: RunSettings, sarif_info: bool = False) -> int:
@@ -284,6 +196,8 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
 @click.option("--hub-repo", "hub_repo", metavar="ORG/NAME", callback=lambda ctx, param, value: _hub_repo_option(value), help="The Hub repo a local checkout mirrors: its Git LFS pointers are scanned through Hub range reads at the checkout's commit (default: the checkout's origin, when it is a Hub repo).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
+@click.option("--history", is_flag=True, help="Also audit every revision that changed the card, a licence or notice file or a lineage signal, and report when the terms changed (a timeline, and the findings licence-changed, terms-narrowed, terms-widened, licence-text-edited).")
+@click.option("--since", metavar="DATE|REV", help="Start the history at DATE (2024-06-01) or at revision REV (e.g. the commit you pinned): the terms in force then are the baseline. Implies --history.")
 @click.option("--sarif-info", is_flag=True, help="Include info findings in SARIF output (left out by default: code scanning shows each result as an alert).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and policy failures on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Log every request and file read on stderr.")
@@ -306,7 +220,7 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],
                 allow_licences: tuple[str, ...], deny_licences: tuple[str, ...], config_file: str | None,
                 config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
-                sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
+                history: bool, since: str | None, sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
                 filters: tuple[str, ...], limit: int | None, shard: str | None, jobs: int | None, resume: bool,
                 use_cache: bool, cache_dir: str | None, target_timeout: float, processes: int | None,
                 scheduler: str | None, max_rate: float | None) -> None:
@@ -327,10 +241,15 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
         from auditor.output import choose
 
         destination = choose(output_format, output)
-        config = PolicyFiles(config_file, config_from_target)
+        config = PolicyFiles(Path(config_file) if config_file else None, config_from_target)
         flags = _policy_flags(fail_on, allow_licences, deny_licences, config)
+        history = history or since is not None
         census_only = processes or scheduler or max_rate
         if author or search or filters or shard or jobs or resume or census_only or destination.format.value in STREAMED_ONLY:
+            if history:
+                from auditor.errors import UsageError
+
+                raise UsageError("--history and --since audit single runs, not a census (--author, --search, --filter, --shard, --jobs, --resume, jsonl or csv)")
             from auditor.batch import DEFAULT_JOBS, BatchOptions, parse_shard, run_census
 
             code = run_census(BatchOptions(
@@ -339,12 +258,13 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 output_format=destination.format.value, output=str(destination.path) if destination.path else None,
                 resume=resume, cache=use_cache, cache_dir=cache_dir, quiet=quiet, revision=revision, token=token,
                 licence_engine=licence_engine, scan_weights=scan_weights, check_links=check_links, policy=flags,
-                config_file=config.file, config_from_target=config.from_target,
+                config_file=config.file, config_from_target=config.from_target, hub_repo=hub_repo,
                 processes=processes or 0, scheduler=scheduler, max_rate=max_rate,
             ), parse_target)
         else:
             settings = RunSettings(revision=revision, token=token, licence_engine=licence_engine, flags=flags,
-                                   scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo)
+                                   scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo,
+                                   history=history, since=since)
             code = _run(targets, destination, settings, sarif_info)
     except KeyboardInterrupt:
         log.error("interrupted")

@@ -27,7 +27,11 @@ class TargetKind(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path."""
+    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path.
+
+    A single weight file is a target too (a release of one file): a local file's path, or a Hub
+    target whose `path` names one file of the repo.
+    """
 
     kind: TargetKind
     repo_id: str | None = None
@@ -36,9 +40,10 @@ class Target:
 
     @property
     def label(self) -> str:
-        """How reports name the target: its repo id (with @revision) or its path."""
+        """How reports name the target: its repo id (with @revision) or its path; one file of a Hub repo as org/name[@rev]/path."""
         name = self.repo_id if self.kind is TargetKind.HUB else self.path
-        return f"{name}@{self.revision}" if self.revision else str(name)
+        label = f"{name}@{self.revision}" if self.revision else str(name)
+        return f"{label}/{self.path}" if self.kind is TargetKind.HUB and self.path else label
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,7 @@ class MatchMethod(str, Enum):
     EXACT = "exact"  # normalised text identical to the reference
     SIMILARITY = "similarity"  # token similarity to the reference text
     PHRASE = "phrase"  # a short notice or key phrase rule
+    TITLE = "title"  # a licence known without a text: its own title names it, its markers are in its body
     REFERENCE = "reference"  # the text only points to a licence
     SCANCODE = "scancode"  # the optional deep engine
     READ = "read"  # no known licence: named from its own title, its clauses read into facts
@@ -366,6 +372,32 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class MofItem:
+    """One Model Openness Framework component: which class first needs it, and whether it is met."""
+
+    mof_class: MofClass
+    label: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class WeightScanSummary:
+    """What the report says of a weight scan: files read, bytes transferred, and per-file facts.
+
+    `per_file` maps each scanned path to its format, bytes read, budget and what its header or
+    pickle said (open-ended: each format reports its own facts). `read_from_hub` names the Git
+    LFS pointers of a local checkout read through `hub_mirror`.
+    """
+
+    files: int
+    bytes_read: int
+    not_checked_out: tuple[str, ...] = ()
+    hub_mirror: str | None = None
+    read_from_hub: tuple[str, ...] = ()
+    per_file: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AuditResult:
     """Everything one audit found: the one thing every renderer consumes."""
 
@@ -381,10 +413,13 @@ class AuditResult:
     evidence: ReleaseEvidence = field(default_factory=ReleaseEvidence)
     licence_summaries: tuple[LicenceSummary, ...] = ()
     unread: tuple[Skipped, ...] = ()
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    weight_scan: WeightScanSummary | None = None  # None: the weight files were not scanned
+    mof_items: tuple[MofItem, ...] = ()
+    checkout: Mapping[str, Any] | None = None  # the snapshot's: what kind of local folder was read
     lineage: tuple[Ancestor, ...] = ()
     terms: Mapping[str, TermFact] = field(default_factory=dict)  # fact key -> the effective term
     hub_endpoint: str = PUBLIC_HUB  # the snapshot's: where reports link the repo, its card and its datasets
+    history: History | None = None  # --history: the licence-bearing state at each revision that changed it
 
 
 @dataclass(frozen=True)
@@ -446,3 +481,44 @@ class TermFact:
     because: tuple[str, ...] = ()
     clause: str | None = None
     names: tuple[str, ...] = ()  # the licences' names, in the order of `sources`
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit of a repository's history: its id, its date (ISO 8601) and its title."""
+
+    commit: str
+    date: str
+    title: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """The licence-bearing state from one revision on: what governed the weights and what that allowed.
+
+    `changed` are the licence-bearing files this revision added, edited or deleted; `baseline`
+    marks the state in force at `--since` (not necessarily a change of its own).
+    """
+
+    revision: Revision
+    governing: str  # the weights' licence expression ("" when none was found)
+    licences: tuple[str, ...]  # every licence id found
+    commercial_use: str  # the effective term ("" when unsaid)
+    verdict: Openness
+    terms: Mapping[str, TermFact] = field(default_factory=dict)
+    changed: tuple[str, ...] = ()
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """A repository's licence history: one entry per revision that changed it, oldest first.
+
+    `listed` is how many commits the listing gave (within `since`); `findings` the changes
+    between consecutive entries (licence-changed, terms-narrowed, terms-widened, licence-text-edited).
+    """
+
+    entries: tuple[HistoryEntry, ...]
+    listed: int
+    since: str | None = None
+    findings: tuple[Finding, ...] = ()

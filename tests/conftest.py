@@ -21,6 +21,7 @@ from fakehub import FakeHub, materialise
 
 FIXTURE_REPOS = Path(__file__).parent / "fixtures" / "repos"
 FIXTURE_DATASETS = Path(__file__).parent / "fixtures" / "datasets"  # dataset repos the model cards name
+FIXTURE_HISTORIES = Path(__file__).parent / "fixtures" / "histories"  # repos with a history of commits (history.yaml)
 CORPUS_REPOS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "repos"  # ../shared beside the project
 CORPUS_DERIVATIVES = CORPUS_REPOS.parent / "derivatives"  # derivatives of the corpus repos, and their dataset repos
 ADMIN_TOKEN = "hf_fakehub_admin"  # reads every repo the fake Hub serves, gated or private
@@ -70,7 +71,7 @@ def own_cache_dir(monkeypatch, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fake_hub_server():
-    roots = [FIXTURE_REPOS, FIXTURE_DATASETS] + [root for root in (CORPUS_REPOS, CORPUS_DERIVATIVES) if root.is_dir()]
+    roots = [FIXTURE_REPOS, FIXTURE_DATASETS, FIXTURE_HISTORIES] + [root for root in (CORPUS_REPOS, CORPUS_DERIVATIVES) if root.is_dir()]
     with FakeHub(roots, admin_tokens=[ADMIN_TOKEN]) as hub:
         yield hub
 

@@ -177,8 +177,8 @@ def test_a_licence_read_from_an_unknown_text_is_weighed_against_its_base_model()
 
 
 def test_facts_read_from_a_licence_of_unsettled_category_are_still_reported() -> None:
-    from auditor.audit import summarise_licences
     from auditor.identify.unknown import with_read_licences
+    from auditor.judge.summaries import summarise_licences
 
     text = ("ACME MODEL LICENSE\n\nAcme grants you a worldwide, royalty-free license to use, copy, modify and share the "
             "Acme model weights and their documentation. You must retain this notice in every copy of the weights you "

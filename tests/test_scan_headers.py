@@ -95,7 +95,8 @@ def test_clean_gguf_facts():
     assert (facts["architecture"], facts["name"], facts["basename"], facts["size_label"]) == ("llama", "Tiny Llama", "tiny-llama", "1.1B")
     assert facts["license"] == "apache-2.0" and facts["parameters"] == 1_100_048_384
     assert facts["version"] == 3 and facts["tensors"] == 201 and facts["metadata_keys"] == 11
-    assert facts["metadata_read"] == 9  # stopped at the first tokenizer key
+    assert facts["metadata_read"] == 11  # every key, the tokenizer's too
+    assert facts["metadata"]["tokenizer.ggml.model"] == "llama" and "unscanned" not in facts
     assert check_gguf_licence(scan, ["apache-2.0"]) is None
 
 
@@ -143,11 +144,37 @@ def test_gguf_version_1_and_big_endian():
     assert be.findings == () and be.facts["byte_order"] == "big" and be.facts["license"] == "apache-2.0"
 
 
-def test_tokenizer_arrays_are_not_read():
-    data = gguf(_GENERAL + _TOKENIZER)
-    assert len(data) > 200_000
+def test_numeric_arrays_are_skipped_unread_and_string_arrays_by_their_lengths():
+    scores = ("tokenizer.ggml.scores", ARRAY, (F32, [0.0] * 500_000))  # 2 MB of floats, never read
+    template = ("tokenizer.chat_template", STRING, "{% for m in messages %}{{ m.content }}{% endfor %}")
+    data = gguf(_GENERAL + _TOKENIZER + [scores, template])
+    assert len(data) > 2_000_000
     scan = _scan("m.gguf", data, budget=1 << 20, size=5 * 10**9)
-    assert scan.findings == () and scan.bytes_read <= 64 * 1024
+    assert scan.findings == () and "unscanned" not in scan.facts
+    assert scan.facts["metadata"]["tokenizer.chat_template"].startswith("{% for m in messages %}")
+    assert scan.bytes_read < 400 * 1024  # the 20,000 tokens (about 330 kB) were walked; the floats were not
+
+
+def test_keys_in_any_order_all_read_and_the_base_model_after_the_tokenizer_is_lineage():
+    bases = [("general.base_model.count", U32, 1), ("general.base_model.0.organization", STRING, "Meta Llama"),
+             ("general.base_model.0.name", STRING, "Llama 3.1 8B"),
+             ("general.base_model.0.repo_url", STRING, "https://huggingface.co/meta-llama/Llama-3.1-8B")]
+    scan = _scan("m.gguf", gguf(_TOKENIZER + bases + _GENERAL[4:5]))
+    assert scan.facts["base_models"] == ["https://huggingface.co/meta-llama/Llama-3.1-8B"]
+    assert scan.facts["license"] == "apache-2.0" and scan.facts["metadata_read"] == 7
+
+
+def test_a_string_array_past_the_budget_says_which_key_was_skipped():
+    pairs = _GENERAL[:2] + [("tokenizer.ggml.merges", ARRAY, (STRING, ["a b" * 20] * 5000))] + _GENERAL[4:5]
+    scan = _scan("m.gguf", gguf(pairs), budget=64 * 1024)
+    assert scan.findings == () and scan.facts["metadata_read"] == 2
+    assert "'tokenizer.ggml.merges'" in scan.facts["unscanned"] and "key 3 of 4" in scan.facts["unscanned"]
+    assert "license" not in scan.facts and scan.facts["metadata"]["general.name"] == "Tiny Llama"
+
+
+def test_an_overlong_string_value_is_skipped_and_named():
+    scan = _scan("m.gguf", gguf(_GENERAL[:1] + [("tokenizer.chat_template", STRING, "x" * 300_000)] + _GENERAL[4:5]), budget=4 << 20)
+    assert scan.facts["metadata_skipped"] == ["tokenizer.chat_template"] and scan.facts["license"] == "apache-2.0"
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT
 
 if TYPE_CHECKING:
     from auditor.judge.policy import Policy
+    from auditor.target_run import RunSettings
 
 DEFAULT_JOBS = 8  # concurrent targets: well inside the Hub's anonymous rate limits
 PROCESSES_FROM = 200  # with --processes unsaid, a census of this many targets uses a worker process per core
@@ -44,6 +45,15 @@ class BatchOptions:
     processes: int = 1  # worker processes auditing the targets (1: all in this process; 0: chosen by the run's size)
     scheduler: str | None = None  # a Dask scheduler's address: the cluster's workers audit the targets
     max_rate: float | None = None  # requests per second for the whole run
+    hub_repo: str | None = None  # --hub-repo: the Hub repo the local targets mirror
+
+    def run_settings(self) -> RunSettings:
+        """What each target of the census is audited with: the settings a single run has."""
+        from auditor.target_run import PolicyFiles, RunSettings
+
+        return RunSettings(revision=self.revision, token=self.token, licence_engine=self.licence_engine, flags=self.policy,
+                           scan_weights=self.scan_weights, check_links=self.check_links,
+                           config=PolicyFiles(self.config_file, self.config_from_target), hub_repo=self.hub_repo)
 
     @property
     def lists_targets(self) -> bool:

@@ -8,7 +8,7 @@ from auditor.identify.engine import identify_text
 from auditor.identify.expression import spdx_expression
 from auditor.identify.interface import LicenceIdentifier, licence_engine
 from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile, load_knowledge_base
-from auditor.identify.metadata import identify_card_licences, identify_readme_sections
+from auditor.identify.metadata import identify_card_licences, identify_gguf_licences, identify_readme_sections
 
 __all__ = [
     "Fact",
@@ -17,6 +17,7 @@ __all__ = [
     "LicenceIdentifier",
     "LicenceProfile",
     "identify_card_licences",
+    "identify_gguf_licences",
     "identify_readme_sections",
     "identify_text",
     "licence_engine",

@@ -6,7 +6,9 @@
    markers (markers.py) and checked for alterations (changes.py).
    A region under a title that names another licence, product or organisation than the
    profile (a research licence adapted from another lab's text) is not that licence.
-4. In the lines no region covers: marker titles of licences without a text, official
+4. In the lines no region covers: a licence the knowledge base knows without a text, when
+   the file's own title names it and the profile's markers are in the body below (identified
+   by its title and clauses: it may govern); marker titles of licences without a text, official
    notices and SPDX tags, references ("licensed under X"), and pointers in short files
    (phrases.py).
 5. When no licence was found at all, a licence text is still named from its own title and
@@ -21,16 +23,24 @@ from collections.abc import Sequence
 from auditor.identify.changes import describe
 from auditor.identify.index import SHINGLE, Index, digest, index_for, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
-from auditor.identify.markers import settle, title_hits
+from auditor.identify.markers import marker_count, settle, title_hits
 from auditor.identify.names import match_from_profile
 from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
 from auditor.identify.similarity import Region, find_regions
-from auditor.identify.unknown import licence_named, names_another_licence, read_unknown, title_above
+from auditor.identify.unknown import (
+    heading_lines,
+    licence_named,
+    names_another_licence,
+    read_unknown,
+    title_above,
+    title_at,
+)
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
 _SETTLED_CONFIDENCE = 0.85  # family found by similarity, version by markers
+_OWN_TITLE_CONFIDENCE = 0.85  # a licence without a text, named by the file's own title, its markers in the body
 _TITLE_CONFIDENCE = 0.7
 _REFERENCE_CONFIDENCE = 0.6
 _POINTER_CONFIDENCE = 0.3
@@ -96,12 +106,42 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
     free_lines = _free_lines(norm, [m.span for m in matches if m.span is not None])
     if not free_lines:
         return matches
+    own = _own_title_match(norm, source, kb, [n for n in free_lines if n not in adapted_lines])
+    if own is not None:
+        matches.append(own)
     _phrase_matches(norm, source, kb, [n for n in free_lines if n not in adapted_lines], matches)
     if not any(m.kind is not LicenceKind.REFERENCE for m in matches):
         read = read_unknown(norm, free_lines, source, derived_from)
         if read is not None:
             matches.append(read)
+    else:
+        matches.extend(_following_licences(norm, source, [n for n in free_lines if n not in adapted_lines], matches))
     return matches
+
+
+def _following_licences(norm: Normalised, source: str, free_lines: list[int], matches: list[LicenceMatch]) -> list[LicenceMatch]:
+    """Licences the knowledge base does not know that follow another licence in the same file, each
+    under its own title: read as licences of their own, not as terms added to the one before."""
+    taken = {n for m in matches if m.span is not None and m.kind is not LicenceKind.REFERENCE for n in range(m.span[0], m.span[1] + 1)}
+    found = []
+    for run in _runs(free_lines):
+        if not run or any(n in taken for n in run) or not any(m.span and m.span[1] < run[0] for m in matches):
+            continue
+        read = read_unknown(norm, run, source)
+        if read is not None and title_at(norm, run) is not None:
+            found.append(read)
+    return found
+
+
+def _runs(lines: list[int]) -> list[list[int]]:
+    """`lines` cut where they are not consecutive."""
+    runs: list[list[int]] = []
+    for n in lines:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
 
 
 def _own_titles_respected(regions: list[Region], norm: Normalised, kb: KnowledgeBase) -> tuple[list[Region], dict, str | None, set[int]]:
@@ -136,6 +176,23 @@ def _own_titles_respected(regions: list[Region], norm: Normalised, kb: Knowledge
             continue
         kept.append(region)
     return kept, titled, derived_from, adapted_lines
+
+
+def _own_title_match(norm: Normalised, source: str, kb: KnowledgeBase, free_lines: list[int]) -> LicenceMatch | None:
+    """The licence a text is, when its own title (among its first lines) names a profile known without
+    a text, and that profile's markers are in the body below the title: evidence enough to govern.
+
+    A bare mention, a pointer or a quoted title is no title line; a profile with a reference text
+    would have matched by similarity, so a title naming one over another body proves nothing.
+    """
+    for line, title, licence_title in heading_lines(norm, free_lines):
+        profile = kb.lookup(title) or (licence_named(title, kb) if licence_title else None)
+        if profile is None or profile.text_path is not None or not profile.compiled_markers:
+            continue
+        body = [n for n in free_lines if n > line]
+        if body and marker_count(profile, norm.marker_text(body[0], body[-1])):
+            return match_from_profile(profile, source, _OWN_TITLE_CONFIDENCE, MatchMethod.TITLE, (line, body[-1]))
+    return None
 
 
 def _phrase_matches(norm: Normalised, source: str, kb: KnowledgeBase, free_lines: list[int], matches: list[LicenceMatch]) -> None:

@@ -80,6 +80,7 @@ class LicenceProfile:
     policy: str | None
     markers: tuple[str, ...]
     facts: Mapping[str, Fact]
+    models: tuple[str, ...] = ()  # Hub repo ids (regexes) of the models released under it
     compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
     unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
 
@@ -159,6 +160,21 @@ class KnowledgeBase:
             return self._base.by_scancode_key
         return {p.scancode_key: p for p in self if p.scancode_key}
 
+    @cached_property
+    def model_patterns(self) -> tuple[tuple[re.Pattern[str], LicenceProfile], ...]:
+        """(pattern, profile) for every model a profile says it is the licence of (`models`)."""
+        if self._base is not self:
+            return self._base.model_patterns
+        return tuple((re.compile(pattern, re.IGNORECASE), p) for p in self for pattern in p.models)
+
+    def licences_of_model(self, repo_id: str) -> list[LicenceProfile]:
+        """The profiles whose `models` patterns match the whole repo id (several when patterns overlap)."""
+        found: dict[str, LicenceProfile] = {}
+        for pattern, profile in self.model_patterns:
+            if pattern.fullmatch(repo_id):
+                found.setdefault(profile.id, profile)
+        return list(found.values())
+
     def get(self, licence_id: str) -> LicenceProfile | None:
         """The profile of `licence_id`, or None when the knowledge base does not know it."""
         return self._by_id.get(licence_id)
@@ -234,10 +250,13 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
     if kind is LicenceKind.REFERENCE:
         raise KnowledgeBaseError(f"{where}: kind must be licence or policy")
     markers = _as_tuple(raw.get("markers"), where, "markers")
+    models = _as_tuple(raw.get("models"), where, "models")
     try:
         compiled = tuple(re.compile(m, re.IGNORECASE) for m in markers)
+        for pattern in models:
+            re.compile(pattern)
     except re.error as error:
-        raise KnowledgeBaseError(f"{where}: marker does not compile: {error}") from None
+        raise KnowledgeBaseError(f"{where}: a marker or model pattern does not compile: {error}") from None
     text_path = None
     if raw.get("text"):
         text_path = root / str(raw["text"])
@@ -260,6 +279,7 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
         policy=raw.get("policy"),
         markers=markers,
         facts=_parse_facts(raw["facts"], where),
+        models=models,
         compiled_markers=compiled,
     )
 

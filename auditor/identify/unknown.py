@@ -22,7 +22,7 @@ from importlib import resources
 
 from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile
 from auditor.identify.names import title_licence_ref
-from auditor.identify.normalise import CJK, Normalised, marker_form
+from auditor.identify.normalise import CJK, Normalised, marker_form, normalise
 from auditor.model import LicenceFact, LicenceKind, LicenceMatch, MatchMethod
 from auditor.yamlfile import load_yaml
 
@@ -153,6 +153,22 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
     return (english or found)[0] if english or found else None
 
 
+def heading_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str, bool]]:
+    """(line, text, whether it reads as a licence title) of the short lines among the first non-empty
+    `lines`: where a text names itself ("CodeML OpenRAIL-M 0.1" has no licence word, yet is a name)."""
+    table = clause_table()
+    seen = 0
+    for n in lines:
+        marker = _marker(norm, n)
+        if not marker:
+            continue
+        seen += 1
+        if seen > table.title_lines:
+            return
+        if len(marker.split()) <= table.title_words and not re.search(r"[.;,:]$", marker):
+            yield n, _title_text(norm, n), _is_title(marker)
+
+
 def _english_titles(norm: Normalised, lines: Iterable[int]) -> Iterable[int]:
     """Lines further down that read as an English licence title: the English half of a bilingual text."""
     ending = clause_table().english_title_end
@@ -280,6 +296,12 @@ def read_facts(sentences: list[str]) -> tuple[LicenceFact, ...]:
     return tuple(facts.values())
 
 
+def read_text_facts(text: str) -> tuple[LicenceFact, ...]:
+    """The facts the sentences of a whole text state (terms added to a known licence, a card's section)."""
+    norm = normalise(text)
+    return read_facts(_sentences(norm, _leading(norm, list(range(1, len(norm.marker_lines) + 1)))))
+
+
 def _leading(norm: Normalised, lines: list[int]) -> list[int]:
     """The first of `lines` up to READ_CHARS characters: a licence states its terms well within that."""
     kept, size = [], 0
@@ -332,7 +354,8 @@ def read_category(facts: Iterable[LicenceFact]) -> LicenceCategory | None:
     commercial = values.get("commercial_use")
     if commercial == "no":
         return LicenceCategory.NON_COMMERCIAL
-    if commercial in ("capped", "conditional") or any(values.get(name) == "yes" for name in _RESTRICTING):
+    if commercial in ("capped", "conditional", "yes") or any(values.get(name) == "yes" for name in _RESTRICTING):
+        # a licence read as allowing commercial use is still a custom one: its other terms were not all read
         return LicenceCategory.CUSTOM_COMMUNITY
     return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from auditor.card import find_card_path
 from auditor.findings import finding
 from auditor.judge.components import ReleaseContents
@@ -18,7 +20,7 @@ from auditor.model import (
 _PICKLE_FORMATS = {"pickle"}
 
 
-def release_findings(release: ReleaseContents, components: dict[ComponentName, Component]) -> list[Finding]:
+def release_findings(release: ReleaseContents, components: Mapping[ComponentName, Component]) -> list[Finding]:
     """Stage entry point: the findings about what the release ships or lacks (card, code, data, unread files)."""
     snapshot, card, artefacts, weight_sets = release.snapshot, release.card, release.artefacts, release.weight_sets
     evidence, code = release.evidence, release.code

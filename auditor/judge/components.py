@@ -87,8 +87,12 @@ def build_components(
     licences: LicenceAssessment,
     expression: Callable[[Iterable[Any]], str | None],
     kb: KnowledgeBase,
+    weights_notes: tuple[str, ...] = (),
 ) -> dict[ComponentName, Component]:
-    """Stage entry point: each component (weights, code, data, docs) with its presence and licence."""
+    """Stage entry point: each component (weights, code, data, docs) with its presence and licence.
+
+    `weights_notes` say where the weights' binding terms come from (the effective terms).
+    """
     artefacts, weight_sets, evidence, code = release.artefacts, release.weight_sets, release.evidence, release.code
     linked = linked_code_licences(evidence, kb)
     datasets = dataset_licences(evidence, kb)
@@ -104,7 +108,8 @@ def build_components(
             files=tuple(f for s in weight_sets for f in s.files),
             licence=weights_licence,
             open=_is_open(licences.weights) if weight_sets else None,
-            notes=tuple(f"{s.name}: {s.format}, {len(s.files)} file(s)" + (" (adapter)" if s.adapter else "") for s in weight_sets),
+            notes=tuple(f"{s.name}: {s.format}, {len(s.files)} file(s)" + (" (adapter)" if s.adapter else "") for s in weight_sets)
+            + weights_notes,
         ),
         ComponentName.CODE: Component(
             name=ComponentName.CODE,

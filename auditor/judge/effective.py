@@ -177,6 +177,8 @@ def _no_grant(facts: dict[str, TermFact], level: TermsLevel) -> None:
         spec = _rules()["no_licence"]
     elif level is TermsLevel.UNKNOWN and "commercial_use" not in facts:
         spec = _rules()["unknown_licence"]
+    elif "commercial_use" not in facts:
+        spec = _rules()["commercial_use_unread"]
     else:
         return
     facts["commercial_use"] = TermFact("commercial_use", str(spec["value"]), (), (), spec["clause"])

@@ -11,17 +11,17 @@ restrictions on, a non-commercial base cannot become commercial.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from auditor.bounded import load_json, load_yaml
 from auditor.findings import finding
-from auditor.judge.licences import TermsLevel, profile_level
+from auditor.judge.licences import TermsLevel, profile_level, strictest
 from auditor.judge.tables import rule_table
 from auditor.model import Ancestor, AncestorRecord, AncestorStatus, Finding, LicenceKind
 
@@ -159,7 +159,7 @@ def release_links(
         name = path.rsplit("/", 1)[-1].lower()
         if name == "adapter_config.json":
             try:
-                config = json.loads(text)
+                config = load_json(text)
             except ValueError:
                 continue
             repo_id = hub_repo_id(config.get("base_model_name_or_path")) if isinstance(config, dict) else None
@@ -182,7 +182,7 @@ def release_links(
 def _mergekit_models(text: str) -> list[str]:
     """The models a mergekit config merges: `base_model`, `models[].model`, `slices[].sources[].model`."""
     try:
-        config = yaml.safe_load(text)
+        config = load_yaml(text)
     except yaml.YAMLError:
         return []
     if not isinstance(config, dict):
@@ -210,17 +210,14 @@ def ancestor_licences(record: AncestorRecord, identify: LicenceIdentifier, kb: K
     return tuple(dict.fromkeys(ids)), ("card" if ids else None)
 
 
-@lru_cache(maxsize=1)
-def _known_bases() -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((re.compile(row["pattern"], re.I), row["licence"]) for row in rule_table("known_bases.yaml"))
-
-
 def inferred_licences(repo_id: str, kb: KnowledgeBase) -> tuple[str, ...]:
-    """The licence a well-known base model family is under, inferred from its id (known_bases.yaml)."""
-    for pattern, licence_id in _known_bases():
-        if pattern.fullmatch(repo_id) and kb.get(licence_id) is not None:
-            return (licence_id,)
-    return ()
+    """The licence a well-known base model is under, inferred from its id by the knowledge base's
+    model patterns (each profile's `models`); where patterns overlap, the strictest terms win."""
+    candidates = [p for p in kb.licences_of_model(repo_id) if p.kind is LicenceKind.LICENCE]
+    if not candidates:
+        return ()
+    strictest_level = strictest(profile_level(p) for p in candidates)
+    return (next(p.id for p in candidates if profile_level(p) is strictest_level),)
 
 
 def trace_lineage(

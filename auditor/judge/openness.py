@@ -7,8 +7,8 @@ lower rungs whatever else it ships; gated access is reported beside the verdict,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from auditor.judge.components import CodeEvidence, ReleaseContents
 from auditor.judge.licences import LicenceAssessment, TermsLevel
@@ -19,6 +19,7 @@ from auditor.model import (
     Component,
     ComponentName,
     MofClass,
+    MofItem,
     Openness,
     OsaidStatus,
     ReleaseEvidence,
@@ -34,16 +35,7 @@ _LEVEL_VERDICT = {
 }
 
 
-@dataclass(frozen=True)
-class MofItem:
-    """One Model Openness Framework component: which class first needs it, and whether it is met."""
-
-    mof_class: MofClass
-    label: str
-    met: bool
-
-
-def mof_items(release: ReleaseContents, components: dict[ComponentName, Component]) -> tuple[MofItem, ...]:
+def mof_items(release: ReleaseContents, components: Mapping[ComponentName, Component]) -> tuple[MofItem, ...]:
     """The MOF checklist items, each met or not, from what the release holds."""
     artefacts, evidence, code = release.artefacts, release.evidence, release.code
     weights = components[ComponentName.WEIGHTS]
@@ -79,15 +71,71 @@ def mof_class(items: tuple[MofItem, ...]) -> MofClass | None:
     return achieved
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where the verdict's evidence comes from and how far it was checked.
+
+    `notes` say where the binding terms come from (effective terms); `unverified` what the
+    verdict rests on but could not be checked; `lookups_verified` whether look-ups were on;
+    `bases_unverified` whether an ancestor that may bind the release went unchecked.
+    """
+
+    notes: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()
+    lookups_verified: bool = True
+    bases_unverified: bool = False
+
+
 def judge(
-    components: dict[ComponentName, Component],
+    components: Mapping[ComponentName, Component],
     licences: LicenceAssessment,
     code: CodeEvidence,
     items: tuple[MofItem, ...],
     gated: bool,
     derived_from: tuple[str, ...] = (),
+    provenance: Provenance = Provenance(),
 ) -> Verdict:
-    """Stage entry point: the verdict (taxonomy, OSAID, MOF class) with its reasons."""
+    """Stage entry point: the verdict (taxonomy, OSAID, MOF class) with its reasons, marked provisional when evidence went unchecked.
+
+    Open is never claimed while a base model whose licence may bind the release could not be
+    checked; open source never while look-ups were off.
+    """
+    weights = components[ComponentName.WEIGHTS]
+    openness, reasons, improvements = _standing(components, licences, code, derived_from)
+    osaid = {Openness.OPEN_SOURCE: OsaidStatus.MEETS, Openness.UNKNOWN: OsaidStatus.UNKNOWN}.get(openness, OsaidStatus.FAILS)
+    achieved = mof_class(items) if weights.open else None
+    next_class = [i.label for i in items if not i.met]
+    if achieved is not MofClass.CLASS_I and next_class and weights.open:
+        improvements.append("for a higher MOF class: " + ", ".join(next_class))
+    if gated:
+        reasons.append("access is gated: users must accept terms on the Hub before downloading")
+    reasons[1:1] = provenance.notes  # where the binding terms come from, right after what they are
+    unverified = provenance.unverified
+    if provenance.bases_unverified and openness in (Openness.OPEN_SOURCE, Openness.OPEN_WEIGHTS):
+        openness, osaid = Openness.UNKNOWN, OsaidStatus.UNKNOWN
+        reasons.append("not claimed open: a base model's licence could not be checked, and it may bind this release")
+    elif unverified and openness is Openness.OPEN_SOURCE and not provenance.lookups_verified:
+        openness, osaid = Openness.OPEN_WEIGHTS, OsaidStatus.UNKNOWN
+        reasons.append("open source cannot be claimed on evidence that was not checked")
+    if unverified:
+        shown = "; ".join(unverified[:5]) + (f"; and {len(unverified) - 5} more" if len(unverified) > 5 else "")
+        reasons.append(f"provisional: not checked: {shown}")
+        improvements.append("audit again with look-ups on (online, --check-links) to verify what is marked not checked")
+    return Verdict(
+        openness=openness,
+        mof_class=achieved,
+        osaid=osaid,
+        gated=gated,
+        reasons=tuple(reasons),
+        improvements=tuple(dict.fromkeys(improvements)),
+        unverified=unverified,
+    )
+
+
+def _standing(
+    components: Mapping[ComponentName, Component], licences: LicenceAssessment, code: CodeEvidence, derived_from: tuple[str, ...],
+) -> tuple[Openness, list[str], list[str]]:
+    """Where the release stands on its terms and contents alone: the taxonomy, why, and what would raise it."""
     weights = components[ComponentName.WEIGHTS]
     data = components[ComponentName.TRAINING_DATA]
     reasons: list[str] = []
@@ -128,22 +176,7 @@ def judge(
             improvements.append("add a licence: without one, all rights are reserved")
         else:
             improvements.append("release the weights under an open licence (OSI-approved or open data terms)")
-
-    osaid = {Openness.OPEN_SOURCE: OsaidStatus.MEETS, Openness.UNKNOWN: OsaidStatus.UNKNOWN}.get(openness, OsaidStatus.FAILS)
-    achieved = mof_class(items) if weights.open else None
-    next_class = [i.label for i in items if not i.met]
-    if achieved is not MofClass.CLASS_I and next_class and weights.open:
-        improvements.append("for a higher MOF class: " + ", ".join(next_class))
-    if gated:
-        reasons.append("access is gated: users must accept terms on the Hub before downloading")
-    return Verdict(
-        openness=openness,
-        mof_class=achieved,
-        osaid=osaid,
-        gated=gated,
-        reasons=tuple(reasons),
-        improvements=tuple(dict.fromkeys(improvements)),
-    )
+    return openness, reasons, improvements
 
 
 def _level_reason(level: TermsLevel, names: str, clauses: tuple[str, ...]) -> str:
@@ -170,25 +203,3 @@ def unchecked_bases(lineage: Iterable[Ancestor]) -> bool:
     """Whether an ancestor that may bind the release went unchecked: unreadable or beyond the
     depth followed, with no licence inferred for it."""
     return any(a.status in (AncestorStatus.UNREADABLE, AncestorStatus.TOO_DEEP) and not a.licences for a in lineage)
-
-
-def with_effective_terms(verdict: Verdict, notes: tuple[str, ...], unverified: tuple[str, ...], lookups_verified: bool, bases_unverified: bool = False) -> Verdict:
-    """The verdict with where its binding terms come from, marked provisional when evidence went unchecked.
-
-    Open is never claimed while a base model whose licence may bind the release could not be
-    checked; open source never while look-ups were off.
-    """
-    reasons = list(verdict.reasons[:1]) + list(notes) + list(verdict.reasons[1:])
-    openness, osaid, improvements = verdict.openness, verdict.osaid, list(verdict.improvements)
-    if bases_unverified and openness in (Openness.OPEN_SOURCE, Openness.OPEN_WEIGHTS):
-        openness, osaid = Openness.UNKNOWN, OsaidStatus.UNKNOWN
-        reasons.append("not claimed open: a base model's licence could not be checked, and it may bind this release")
-    elif unverified and openness is Openness.OPEN_SOURCE and not lookups_verified:
-        openness, osaid = Openness.OPEN_WEIGHTS, OsaidStatus.UNKNOWN
-        reasons.append("open source cannot be claimed on evidence that was not checked")
-    if unverified:
-        shown = "; ".join(unverified[:5]) + (f"; and {len(unverified) - 5} more" if len(unverified) > 5 else "")
-        reasons.append(f"provisional: not checked: {shown}")
-        improvements.append("audit again with look-ups on (online, --check-links) to verify what is marked not checked")
-    return replace(verdict, openness=openness, osaid=osaid, reasons=tuple(reasons), improvements=tuple(dict.fromkeys(improvements)),
-                   unverified=unverified)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.model import AuditResult, Verdict
 from auditor.report.escape import dump_json
+from auditor.report.history_section import history_dict
 from auditor.report.interface import Outcomes, Renderer, outcome_at
 
 if TYPE_CHECKING:
@@ -62,6 +63,25 @@ def lineage_list(result: AuditResult) -> list[dict[str, Any]]:
     ]
 
 
+def facts_dict(result: AuditResult) -> dict[str, Any]:
+    """The report's `facts`: the weight scan (when run), the MOF checklist, and what kind of local folder was read."""
+    facts: dict[str, Any] = {}
+    scan = result.weight_scan
+    if scan is not None:
+        facts["weight_scan"] = {
+            "files": scan.files,
+            "bytes_read": scan.bytes_read,
+            "not_checked_out": list(scan.not_checked_out),
+            **({"read_from_hub": {"repo": scan.hub_mirror, "files": list(scan.read_from_hub)}} if scan.read_from_hub else {}),
+            "per_file": _plain({path: dict(file_facts) for path, file_facts in scan.per_file.items()}),
+        }
+    if result.mof_items:
+        facts["mof_items"] = [[item.mof_class.value, item.label, item.met] for item in result.mof_items]
+    if result.checkout:
+        facts["checkout"] = _plain(dict(result.checkout))
+    return facts
+
+
 def to_dict(result: AuditResult) -> dict[str, Any]:
     """One audit as the JSON report's object (docs/json-schema.md)."""
     target = result.target
@@ -101,9 +121,10 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
             for f in result.findings
         ],
         "unread": [{"path": s.path, "reason": s.reason} for s in result.unread],
-        "facts": _plain(dict(result.facts)),
+        "facts": facts_dict(result),
         "terms": terms_dict(result),
         "lineage": lineage_list(result),
+        **({"history": history_dict(result.history)} if result.history is not None else {}),
     }
 
 

@@ -4,11 +4,13 @@ findings, the openness yardsticks, what would raise the verdict, and the file li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from auditor.model import AuditResult, ComponentName, LicenceSummary, Openness
+from auditor.model import AuditResult, ComponentName, LicenceSummary, MatchMethod, Openness
 from auditor.report.escape import markdown_code as _code
 from auditor.report.escape import markdown_text as _md
+from auditor.report.history_section import history_section
 from auditor.report.interface import Outcomes, Renderer
 from auditor.report.policy_section import with_markdown_section
 from auditor.report.terms_section import commercial_words, lineage_section, what_may_i_do
@@ -57,7 +59,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _scan_facts(facts: dict) -> str:
+def _scan_facts(facts: Mapping[str, Any]) -> str:
     """One cell: the facts a reader wants from a header or pickle scan."""
     parts = []
     if facts.get("parameters"):
@@ -78,6 +80,9 @@ def _scan_facts(facts: dict) -> str:
 
 def _yes(flag: bool | None) -> str:
     return {True: "yes", False: "no", None: "not verified"}[flag]
+
+
+_METHOD_WORDS = {MatchMethod.TITLE: "identified by its title and clauses"}
 
 
 class MarkdownRenderer(Renderer):
@@ -126,6 +131,7 @@ class MarkdownRenderer(Renderer):
         lines += self._reasons(result)
         lines += self._components(result)
         lines += lineage_section(result)
+        lines += history_section(result.history)
         lines += self._licences(result)
         lines += self._findings(result)
         lines += self._weight_scan(result)
@@ -151,7 +157,7 @@ class MarkdownRenderer(Renderer):
 
     def _checkout(self, result: AuditResult) -> list[str]:
         """What kind of local folder was read, when it changes what the report describes."""
-        checkout = result.facts.get("checkout") or {}
+        checkout = result.checkout or {}
         kinds = {"hf-cache": "a Hugging Face cache snapshot", "hf-local-dir": "an `hf download --local-dir` folder", "git": "a git checkout"}
         parts = []
         if checkout.get("kind") in kinds:
@@ -196,7 +202,8 @@ class MarkdownRenderer(Renderer):
             where = _md(match.source) + (f" (lines {match.span[0]}–{match.span[1]})" if match.span else "")
             name = _md(match.name) + (" — **modified**" if match.modified else "")
             spdx = f" {_code(match.spdx)}" if match.spdx else ""
-            lines.append(f"| {name}{spdx} | {match.kind.value} | {where} | {match.method.value} | {match.confidence:.2f} |")
+            how = _METHOD_WORDS.get(match.method, match.method.value)
+            lines.append(f"| {name}{spdx} | {match.kind.value} | {where} | {how} | {match.confidence:.2f} |")
         lines.append("")
         for match in result.licences:
             if match.modified and match.changes:
@@ -227,26 +234,26 @@ class MarkdownRenderer(Renderer):
         return lines + [""]
 
     def _weight_scan(self, result: AuditResult) -> list[str]:
-        scan = result.facts.get("weight_scan")
-        if not scan:
+        scan = result.weight_scan
+        if scan is None:
             return []
         lines = [
             "## Weight scan",
             "",
-            f"{scan['files']} file(s) scanned statically (nothing unpickled or loaded); "
-            f"{human_size(scan['bytes_read'])} read in all.",
+            f"{scan.files} file(s) scanned statically (nothing unpickled or loaded); "
+            f"{human_size(scan.bytes_read)} read in all.",
             "",
         ]
-        if scan["per_file"]:
+        if scan.per_file:
             lines += ["| file | format | read | found |", "|---|---|---|---|"]
-            for path, facts in scan["per_file"].items():
+            for path, facts in scan.per_file.items():
                 lines.append(f"| {_md(path)} | {facts['format']} | {human_size(facts['bytes_read'])} | {_scan_facts(facts)} |")
             lines.append("")
-        if scan.get("not_checked_out"):
-            lines += [f"Not scanned, Git LFS pointers without content: {', '.join(map(_md, scan['not_checked_out']))}.", ""]
-        if scan.get("read_from_hub"):
-            hub = scan["read_from_hub"]
-            lines += [f"Git LFS pointers read by byte ranges from the Hub repo {_md(hub['repo'])} at this commit: {', '.join(_md(p) for p in hub['files'])}.", ""]
+        if scan.not_checked_out:
+            lines += [f"Not scanned, Git LFS pointers without content: {', '.join(map(_md, scan.not_checked_out))}.", ""]
+        if scan.read_from_hub:
+            lines += [f"Git LFS pointers read by byte ranges from the Hub repo {_md(scan.hub_mirror or '')} at this commit: "
+                      f"{', '.join(_md(p) for p in scan.read_from_hub)}.", ""]
         return lines
 
     def _openness(self, result: AuditResult) -> list[str]:
@@ -255,10 +262,9 @@ class MarkdownRenderer(Renderer):
         lines.append(f"- Open Source AI Definition 1.0: **{verdict.osaid.value}**")
         mof = f"Class {verdict.mof_class.value}" if verdict.mof_class else "no class"
         lines += [f"- Model Openness Framework: **{mof}**", ""]
-        items = result.facts.get("mof_items") or []
-        if items:
+        if result.mof_items:
             lines += ["| MOF class | component | found |", "|---|---|---|"]
-            lines += [f"| {cls} | {label} | {'yes' if met else 'no'} |" for cls, label, met in items]
+            lines += [f"| {i.mof_class.value} | {i.label} | {'yes' if i.met else 'no'} |" for i in result.mof_items]
             lines.append("")
         if verdict.improvements:
             lines += ["### What would raise the verdict", "", *[f"- {_md(i)}" for i in verdict.improvements], ""]

@@ -1,12 +1,14 @@
-"""Read a GGUF file's metadata up to its tokenizer: architecture, name, licence, size label.
+"""Read every metadata key of a GGUF file's header: architecture, name, licence, lineage, chat template.
 
 A GGUF file opens with the magic "GGUF", a version (1-3), the tensor count and the count
 of metadata key/value pairs, then the pairs themselves (version 1 uses 32-bit counts and
-lengths, later versions 64-bit; files may be big-endian). The walk reads the pairs through
-a budgeted stream, keeps the `general.*` facts, skips numeric arrays without reading them,
-and stops at the first `tokenizer.*` key: those arrays run to megabytes and come after the
-general keys. A header that contradicts itself or the file size is `gguf-header-invalid`;
-running out of budget only leaves the facts incomplete.
+lengths, later versions 64-bit; files may be big-endian). The walk reads every pair through
+a budgeted stream, whatever their order: numeric arrays are skipped by their length without
+being read, string arrays (the tokenizer's vocabulary) by each item's length. It keeps the
+`general.*` facts, the parents `general.base_model.*` names, and every string value in
+`metadata` (`tokenizer.chat_template` among them) for the checks that read them. A header
+that contradicts itself or the file size is `gguf-header-invalid`; running out of budget only
+leaves the facts incomplete, and `unscanned` says from which key on nothing was read.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: 
 _MAX_KEY = 65535  # the format's limit on key length
 _MAX_DEPTH = 4  # arrays of arrays are legal; deeper nesting is not real metadata
 _MAX_FACT_STRING = 4096
+_MAX_METADATA_STRING = 256 * 1024  # a chat template runs to tens of kilobytes; a longer string is skipped, and said so
 _FACTS = {
     "general.architecture": "architecture",
     "general.type": "type",
@@ -71,9 +74,9 @@ class _Fields:
             raise _Invalid(f"{what} {value} at byte {self.stream.tell()} cannot fit in the rest of the file: truncated or corrupt")
         return value
 
-    def string(self, keep: bool) -> str | None:
+    def string(self, keep: bool, limit: int = _MAX_FACT_STRING) -> str | None:
         length = self.count("string length", 1)
-        if not keep or length > _MAX_FACT_STRING:
+        if not keep or length > limit:
             if self.stream.skip(length) < length:
                 raise _Invalid("truncated inside a string")
             return None
@@ -86,7 +89,7 @@ class _Fields:
         if kind in _SCALARS:
             return self.unpack(_SCALARS[kind])
         if kind == _STRING:
-            return self.string(keep)
+            return self.string(keep, _MAX_METADATA_STRING)
         if kind == _ARRAY and depth < _MAX_DEPTH:
             item = self.unpack("I")
             if item in _SCALARS:  # fixed-size items: skipped without reading
@@ -106,16 +109,35 @@ def scan_gguf(path: str, ranges: RangeReader) -> WeightScan:
     """The facts and findings of a GGUF file's header, read through ranged reads."""
     facts: dict[str, Any] = {}
     findings: tuple[Finding, ...] = ()
+    walk = _Walk()
     try:
-        _read_metadata(ranges, facts)
+        _read_metadata(ranges, facts, walk)
     except _Invalid as exc:
         findings = (finding("gguf-header-invalid", f"{path}: {exc}", [path]),)
     except BudgetExceeded as exc:
-        facts["unscanned"] = f"metadata not read to its end: {exc}"
+        facts["metadata_read"] = walk.read
+        facts["unscanned"] = (f"metadata not read to its end: {exc}; key {walk.read + 1} of {facts.get('metadata_keys', '?')}"
+                              f" ({walk.key!r}) and the keys after it were skipped")
+    _base_models(facts, walk)
+    if walk.strings:
+        facts["metadata"] = dict(walk.strings)
+    if walk.skipped:
+        facts["metadata_skipped"] = list(walk.skipped)
     return WeightScan(path, "gguf", facts, findings, ranges.bytes_read, ranges.budget)
 
 
-def _read_metadata(ranges: RangeReader, facts: dict[str, Any]) -> None:
+class _Walk:
+    """What the walk has read so far: the string values, the parents' parts, the key it is on."""
+
+    def __init__(self) -> None:
+        self.strings: dict[str, str] = {}
+        self.bases: dict[int, dict[str, str]] = {}
+        self.skipped: list[str] = []  # string values too long to keep
+        self.key = ""
+        self.read = 0
+
+
+def _read_metadata(ranges: RangeReader, facts: dict[str, Any], walk: _Walk) -> None:
     stream = RangeStream(ranges, 0, ranges.size)
     head = stream.read(8)
     if head[:4] != b"GGUF":
@@ -136,30 +158,33 @@ def _read_metadata(ranges: RangeReader, facts: dict[str, Any]) -> None:
     pairs = fields.count("metadata count", fields.width + 5)  # shortest pair: empty key, type, one byte
     facts["metadata_keys"] = pairs
     for index in range(pairs):
+        walk.read, walk.key = index, ""
         key_length = fields.count("key length", 1)
         if key_length > _MAX_KEY:
             raise _Invalid(f"key {index} is {key_length} bytes long")
         raw_key = stream.read(key_length)
         if len(raw_key) < key_length:
             raise _Invalid(f"truncated inside key {index}")
-        key = raw_key.decode("utf-8", "replace")
-        if key.startswith("tokenizer."):
-            facts["metadata_read"] = index
-            return
+        key = walk.key = raw_key.decode("utf-8", "replace")
         kind = fields.unpack("I")
+        value = fields.value(kind, True)
+        if kind == _STRING:
+            if value is None:
+                walk.skipped.append(key)
+            else:
+                walk.strings[key] = value
         base = _BASE_MODEL_KEY.match(key)
-        value = fields.value(kind, key in _FACTS or base is not None)
-        if key in _FACTS and value is not None:
+        if key in _FACTS and value is not None and (kind != _STRING or len(value) <= _MAX_FACT_STRING):
             facts[_FACTS[key]] = value
         elif base and isinstance(value, str):
-            facts.setdefault("base_model_parts", {}).setdefault(int(base.group(1)), {})[base.group(2)] = value
+            walk.bases.setdefault(int(base.group(1)), {})[base.group(2)] = value
+    walk.read = pairs
     facts["metadata_read"] = pairs
-    _base_models(facts)
 
 
-def _base_models(facts: dict[str, Any]) -> None:
+def _base_models(facts: dict[str, Any], walk: _Walk) -> None:
     """general.base_model.N.{repo_url, organization, name} as `base_models`: a URL, or organization/name."""
-    parts = facts.pop("base_model_parts", {})
+    parts = walk.bases
     named = [p.get("repo_url") or (f"{p['organization']}/{p['name']}" if p.get("organization") and p.get("name") else None)
              for _, p in sorted(parts.items())]
     if any(named):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
-from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightSet
+from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightScanSummary, WeightSet
 from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file, unscanned
 
 if TYPE_CHECKING:
@@ -98,21 +98,22 @@ def with_parameters(weight_sets: Iterable[WeightSet], scans: Iterable[WeightScan
     return tuple(updated)
 
 
-def scan_summary(scan: ReleaseScan) -> dict[str, Any]:
+def scan_summary(scan: ReleaseScan) -> WeightScanSummary:
     """What the report says of the scan: files read, bytes transferred, and per-file facts."""
-    return {
-        "files": len(scan.scans),
-        "bytes_read": scan.bytes_read,
-        "not_checked_out": list(scan.not_checked_out),
-        **({"read_from_hub": {"repo": scan.hub_mirror, "files": list(scan.read_from_hub)}} if scan.read_from_hub else {}),
-        "per_file": {
+    return WeightScanSummary(
+        files=len(scan.scans),
+        bytes_read=scan.bytes_read,
+        not_checked_out=scan.not_checked_out,
+        hub_mirror=scan.hub_mirror if scan.read_from_hub else None,
+        read_from_hub=scan.read_from_hub,
+        per_file={
             s.path: {"format": s.format, "bytes_read": s.bytes_read, "budget": s.budget, **_reportable(s.facts)}
             for s in scan.scans
         },
-    }
+    )
 
 
 def _reportable(facts: Mapping[str, Any]) -> dict[str, Any]:
-    # Metadata key lists and raw headers are noise in a report; counts and names are not.
-    return {k: v for k, v in facts.items() if k not in ("metadata_keys",)}
+    # Metadata key lists, raw headers and a GGUF's strings (chat templates) are noise in a report; counts and names are not.
+    return {k: v for k, v in facts.items() if k not in ("metadata_keys", "metadata")}
 

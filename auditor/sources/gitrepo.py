@@ -121,6 +121,18 @@ class GitRepo:
         except SourceError:
             raise NotFound(f"revision {revision} not found in the git repository {self.root}") from None
 
+    def log(self, commit: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """(commit, committer date, subject, paths it added, changed or deleted) down the first-parent line, newest first."""
+        out = self._run("log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--name-only", "-z",
+                        "--format=%x1e%H%x1f%cI%x1f%s", commit, "--")
+        entries = []
+        for record in out.split(b"\x1e")[1:]:
+            header, _, names = record.partition(b"\0")
+            sha, date, subject = (header.decode("utf-8", "replace").split("\x1f", 2) + ["", ""])[:3]
+            paths = tuple(os.fsdecode(name.strip(b"\n")) for name in names.split(b"\0") if name.strip(b"\n"))
+            entries.append((sha, date, subject, paths))
+        return entries
+
     def tree(self, commit: str) -> tuple[TreeBlob, ...]:
         """Every file of `commit`'s tree with its blob id and size (submodules and links left out)."""
         out = self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit)

@@ -27,7 +27,7 @@ from huggingface_hub.utils import get_session
 from auditor.errors import AuditorError, DeadlineExceeded, HubUnreachable, SourceUnavailable
 from auditor.sources.budget import RateBudget
 
-Params = Mapping[str, str] | None  # a request's query parameters
+Params = Mapping[str, str] | tuple[tuple[str, str], ...] | None  # a request's query parameters
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ERROR_BODY_CAP = 64 << 10
@@ -168,9 +168,9 @@ class HttpClient:
                         answer.parsed = parse(answer.response)
                     return answer
                 failure: Exception | Answer = answer
-            except (httpx2.TransportError, Stalled, Malformed) as error:
+            except (httpx2.RequestError, Stalled, Malformed) as error:  # a redirect loop, a body that fails to decode included
                 failure = error
-            if attempt >= retries or (not retry_refused and isinstance(failure, httpx2.ConnectError)):
+            if attempt >= retries or isinstance(failure, httpx2.TooManyRedirects) or (not retry_refused and isinstance(failure, httpx2.ConnectError)):
                 raise self._gave_up(failure, what, attempt + 1)
             wait = self._backoff(attempt)
             if isinstance(failure, Answer):
@@ -225,6 +225,10 @@ class HttpClient:
             return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}{after}")
         if isinstance(failure, httpx2.ConnectError):
             return HubUnreachable(f"could not connect to {self.endpoint} for {what}, {tries}: {first_line(failure)}")
+        if isinstance(failure, httpx2.TooManyRedirects):
+            return SourceUnavailable(f"{self.endpoint} redirected {what} too many times (a redirect loop?)")
+        if isinstance(failure, httpx2.DecodingError):
+            return SourceUnavailable(f"{self.endpoint}'s answer for {what} could not be decoded, {tries}: {first_line(failure)}")
         if isinstance(failure, Malformed):
             return SourceUnavailable(f"{self.endpoint}'s answer for {what} is {failure}, {tries}")
         return SourceUnavailable(f"reading {what} from {self.endpoint} failed {tries}: {_describe(failure)}")

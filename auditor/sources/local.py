@@ -38,6 +38,7 @@ from auditor.sources.interface import RepoSource
 from auditor.sources.lfs import NOT_CHECKED_OUT, POINTER_MAX, parse_pointer
 from auditor.sources.selection import FILE_CAP, PEEK_BYTES, select
 from auditor.sources.texts import collect
+from auditor.targets import is_single_file
 
 if TYPE_CHECKING:
     import pathspec
@@ -143,6 +144,8 @@ class LocalSource(RepoSource):
         return self._opened[target]
 
     def _open_new(self, target: Target) -> _Opened:
+        if target.kind is TargetKind.LOCAL and target.path and is_single_file(target.path) and Path(target.path).expanduser().is_file():
+            return _open_file(Path(target.path).expanduser())
         root = _root(target)
         cache = hf_cache_snapshot(root, target.revision)
         if cache is not None:
@@ -240,6 +243,18 @@ def _local_dir_commit(metadata: Path) -> str | None:
 
 
 # --- a folder on disk
+def _open_file(path: Path) -> _Opened:
+    """A single file (a GGUF) audited as a release of one file: listed alone, read from where it is."""
+    real = os.path.realpath(path)
+    size = os.stat(real).st_size
+    name = path.name
+
+    def read(wanted: str, start: int, length: int | None) -> bytes | None:
+        return _read_file(real, start, length) if wanted == name else None
+
+    return _Opened((_entry(name, _read_file(real, 0, POINTER_MAX) if size < POINTER_MAX else None, size),), [], read, None)
+
+
 def _open_folder(root: Path, boundary: Path, skip: tuple[str, ...] = (), ignore: _Ignore | None = None) -> _Opened:
     files, real_paths, skipped, ignored = _walk(root, boundary, skip, ignore)
 

@@ -160,6 +160,10 @@ class FixtureRepo:
             repo_type=str(meta.get("type", "model")),
         )
 
+    def at(self, sha: str) -> FixtureRepo:
+        """The repo as it was at commit `sha` (the same files at every revision, unless it has a history)."""
+        return self
+
     def resolve(self, revision: str | None) -> str | None:
         """The commit a revision names, or None when the repo has no such revision."""
         if revision in (None, "main", self.sha):
@@ -249,11 +253,14 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def load_roots(roots) -> dict[str, FixtureRepo]:
-    """Every fixture repo under the given roots (each a folder of <case>/repo.yaml), by repo id."""
+    """Every fixture repo under the given roots (each a folder of <case>/repo.yaml or <case>/history.yaml), by repo id."""
+    from fakehub.history import HistoryRepo
+
     repos: dict[str, FixtureRepo] = {}
     for root in roots:
-        for case in sorted(Path(root).glob("*/repo.yaml")):
-            repo = FixtureRepo.load(case.parent)
+        cases = sorted([*Path(root).glob("*/repo.yaml"), *Path(root).glob("*/history.yaml")])
+        for case in cases:
+            repo = FixtureRepo.load(case.parent) if case.name == "repo.yaml" else HistoryRepo.load_history(case.parent)
             if repo.id in repos:
                 raise ValueError(f"{case}: repo id {repo.id} already served from {repos[repo.id].root}")
             repos[repo.id] = repo

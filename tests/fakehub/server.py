@@ -1,7 +1,9 @@
 """A small real HTTP server that answers what huggingface_hub's client asks of the Hub.
 
 Routes: GET /api/models (the listing: `author`, `search`, `filter`, `limit`),
-GET /api/models/{id}[/revision/{rev}] (`blobs`, `securityStatus`), and HEAD / GET
+GET /api/models/{id}[/revision/{rev}] (`blobs`, `securityStatus`), GET
+/api/models/{id}/commits/{rev} (the commit listing, `p` pages linked by a `Link` header),
+POST /api/models/{id}/paths-info/{rev} (`paths`, `expand`: blob ids and last commits), and HEAD / GET
 /{id}/resolve/{rev}/{path} with Range support. Errors carry the Hub's `X-Error-Code`
 (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo) so huggingface_hub raises the same
 exceptions it raises against the real Hub. Every request is counted by kind (api, head, get)
@@ -21,8 +23,9 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from fakehub.history import commit_log_page, paths_info
 from fakehub.repos import FixtureRepo, load_roots
 
 _CHUNK = 1 << 16
@@ -178,7 +181,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._enter_scope()
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        url = urlsplit(self.path)
+        repo_id, route, revision = _repo_route(url.path, "/api/models/")
+        if route == "paths-info":
+            return self._paths_info(repo_id, revision, parse_qs(body.decode("utf-8", "replace")))
         self._send_json(404, {"error": "not served by the fake Hub"}, kind="other", record_path=self.path)
 
     # --- routing
@@ -194,6 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         if url.path.rstrip("/") == "/api/models" and not head:
             return self._list_models(query)
+        repo_id, route, revision = _repo_route(url.path, "/api/models/")
+        if route == "commits" and not head:
+            return self._commits(repo_id, revision, int(query.get("p", ["0"])[-1] or 0))
         for prefix, repo_type in (("/api/models/", "model"), ("/api/datasets/", "dataset")):
             if url.path.startswith(prefix) and not head:
                 return self._repo_info(url.path[len(prefix):], query, repo_type)
@@ -236,7 +246,41 @@ class _Handler(BaseHTTPRequestHandler):
         if sha is None:
             return self._send_error(404, "RevisionNotFound", f"Invalid rev id: {revision}", "api", self.path)
         flag = lambda name: query.get(name, ["false"])[-1].lower() in ("1", "true")  # noqa: E731
-        self._send_json(200, repo.info(sha, blobs=flag("blobs"), security=flag("securityStatus")), "api", self.path)
+        self._send_json(200, repo.at(sha).info(sha, blobs=flag("blobs"), security=flag("securityStatus")), "api", self.path)
+
+    def _revision_of(self, repo_id: str, revision: str) -> tuple[FixtureRepo, str] | None:
+        """The repo and the commit `revision` names, else the Hub's error is sent and None returned."""
+        repo = self._common_errors(repo_id, "api", self.path)
+        if repo is None:
+            return None
+        sha = repo.resolve(revision)
+        if sha is None:
+            self._send_error(404, "RevisionNotFound", f"Invalid rev id: {revision}", "api", self.path)
+            return None
+        return repo, sha
+
+    def _commits(self, repo_id: str, revision: str, page: int) -> None:
+        """GET /api/models/{id}/commits/{rev}: the commits reachable from rev, newest first, a page at a time."""
+        found = self._revision_of(repo_id, revision)
+        if found is None:
+            return
+        repo, sha = found
+        entries, more = commit_log_page(repo, sha, page)
+        headers = {}
+        if more:
+            scope = f"/~{self.scope}" if self.scope else ""
+            url = f"http://{self.headers.get('Host')}{scope}/api/models/{repo_id}/commits/{quote(revision, safe='')}?p={page + 1}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        self._send_json(200, entries, "api", self.path, headers)
+
+    def _paths_info(self, repo_id: str, revision: str, form: dict) -> None:
+        """POST /api/models/{id}/paths-info/{rev}: the paths asked for that exist at rev."""
+        found = self._revision_of(repo_id, revision)
+        if found is None:
+            return
+        repo, sha = found
+        expand = form.get("expand", ["False"])[-1].lower() in ("1", "true")
+        self._send_json(200, paths_info(repo, sha, form.get("paths", []), expand), "api", self.path)
 
     def _list_models(self, query: dict) -> None:
         """GET /api/models: public model repos by `author`, `search` (in the id) and `filter` tags, sorted by id."""
@@ -266,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
             status = 403 if self._token() else 401
             message = f"Access to model {repo.id} is restricted. You must have access to it and be authenticated to access it."
             return self._send_error(status, "GatedRepo", message, kind, file_path, commit)
-        sibling = repo.siblings.get(file_path)
+        sibling = repo.at(sha).siblings.get(file_path)
         if sibling is None:
             return self._send_error(404, "EntryNotFound", f"{file_path} does not exist on \"{revision}\"", kind, file_path, commit)
         headers = {**commit, "ETag": f'"{sibling.etag}"', "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
@@ -323,6 +367,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+
+def _repo_route(path: str, prefix: str) -> tuple[str, str, str]:
+    """(repo id, route, revision) of `{prefix}{org}/{name}/{route}/{rev}`; empty strings when not of that shape."""
+    if not path.startswith(prefix):
+        return "", "", ""
+    parts = path[len(prefix):].split("/", 3)
+    if len(parts) < 4:
+        return "", "", ""
+    return unquote(f"{parts[0]}/{parts[1]}"), parts[2], unquote(parts[3])
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:

@@ -1,0 +1,76 @@
+"""The licence history of a report (--history): a table, a Mermaid timeline, and its JSON object.
+
+Every label a repository supplies (commit titles, licence names) is escaped: through
+`markdown_text` in the table, and reduced to plain characters in the Mermaid timeline, whose
+syntax gives `:` and `#` and `;` meaning and ends a label at a line break.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from auditor.model import History, HistoryEntry
+from auditor.report.escape import markdown_code, markdown_text
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9 .,()+/_'-]+")
+_LABEL = 60  # characters of one timeline label
+
+
+def timeline_label(text: str) -> str:
+    """Repository text as a Mermaid timeline label: plain characters only, on one line, bounded."""
+    plain = " ".join(_UNSAFE.sub(" ", str(text)).split())
+    return (plain if len(plain) <= _LABEL else plain[:_LABEL].rstrip() + "...") or "-"
+
+
+def _when(entry: HistoryEntry) -> str:
+    return entry.revision.date[:10]
+
+
+def _what(entry: HistoryEntry) -> str:
+    return "in force at --since" if entry.baseline else entry.revision.title
+
+
+def history_section(history: History | None) -> list[str]:
+    """The markdown lines of the history: what governed from each revision on, then the timeline."""
+    if history is None:
+        return []
+    since = f" since {markdown_text(history.since)}" if history.since else ""
+    lines = ["## Licence history", "",
+             f"{history.listed} commit(s) listed{since}; {len(history.entries)} revision(s) set the licence-bearing files "
+             "(card, licence and notice texts, lineage signals); the others were not audited again.", "",
+             "| date | commit | change | governing licences | commercial use | verdict | files changed |",
+             "|---|---|---|---|---|---|---|"]
+    for entry in history.entries:
+        lines.append(
+            f"| {markdown_text(_when(entry))} | {markdown_code(entry.revision.commit[:12])} | {markdown_text(_what(entry))} "
+            f"| {markdown_text(entry.governing or 'none found')} | {markdown_text(entry.commercial_use or 'unsaid')} "
+            f"| {entry.verdict.value} | {markdown_text(', '.join(entry.changed) or '-')} |")
+    lines += ["", "```mermaid", "timeline", "    title Licence history"]
+    for entry in history.entries:
+        terms = f"commercial use {entry.commercial_use or 'unsaid'}"
+        lines.append(f"    {timeline_label(_when(entry))} : {timeline_label(entry.governing or 'no licence found')}"
+                     f" : {timeline_label(terms)} : {timeline_label(entry.verdict.value)}")
+    lines += ["```", ""]
+    if history.findings:
+        lines += ["Changes:", ""]
+        lines += [f"- **{f.code}**: {markdown_text(f.message)}" for f in history.findings]
+        lines.append("")
+    return lines
+
+
+def history_dict(history: History) -> dict[str, Any]:
+    """The history as the JSON report's `history` object (docs/json-schema.md)."""
+    return {
+        "since": history.since,
+        "commits_listed": history.listed,
+        "revisions": [
+            {"commit": e.revision.commit, "date": e.revision.date, "title": e.revision.title, "baseline": e.baseline,
+             "governing_licences": e.governing, "licences": list(e.licences), "commercial_use": e.commercial_use or None,
+             "verdict": e.verdict.value, "changed": list(e.changed),
+             "terms": {key: {"value": fact.value, "clause": fact.clause, "sources": list(fact.sources)} for key, fact in e.terms.items()}}
+            for e in history.entries
+        ],
+        "changes": [{"code": f.code, "severity": f.severity.value, "message": f.message, "evidence": list(f.evidence)}
+                    for f in history.findings],
+    }

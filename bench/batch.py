@@ -21,7 +21,8 @@ The fake Hub runs in this process and shares the machine's cores with the CLI: o
 machine its own CPU is part of what is measured.
 
 Usage: python bench/batch.py [--mix real|synthetic|both] [--repos 320] [--serial 50] [--jobs 32]
-                             [--latency 0.05] [--cli-args "--processes 2"] [--corpus DIR]
+                             [--latency 0.05] [--runs serial,no-cache,cold,warm] [--cli-args "--processes 2"]
+                             [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -188,14 +189,18 @@ def bench_mix(label: str, ids: list[str], roots: list[Path], work: Path, args: a
     hub = FakeHub(roots)
     hub._server.RequestHandlerClass = slow_handler(args.latency)
     runs = []
+    wanted = set(args.runs.split(","))
     with hub:
-        if args.serial:
+        if args.serial and "serial" in wanted:
             runs.append(run_cli(hub, ids[: args.serial], 1, work, f"{label}-serial", work / f"{label}-serial-cache", extra))
-        runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-no-cache", work / f"{label}-no-cache-cache", [*extra, "--no-cache"]))
+        if "no-cache" in wanted:
+            runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-no-cache", work / f"{label}-no-cache-cache", [*extra, "--no-cache"]))
         cold_cache = work / f"{label}-cold-cache"
-        runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-cold", cold_cache, extra))
-        shutil.copytree(cold_cache, work / f"{label}-warm-cache")
-        runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-warm", work / f"{label}-warm-cache", extra))
+        if wanted & {"cold", "warm"}:
+            runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-cold", cold_cache, extra))
+        if "warm" in wanted:
+            shutil.copytree(cold_cache, work / f"{label}-warm-cache")
+            runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-warm", work / f"{label}-warm-cache", extra))
     return runs
 
 
@@ -219,6 +224,7 @@ def main() -> None:
     parser.add_argument("--serial", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--runs", default="serial,no-cache,cold,warm", help="which runs, comma-separated")
     parser.add_argument("--cli-args", default="", help="more options for every CLI run, e.g. '--processes 2'")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     args = parser.parse_args()

@@ -68,11 +68,14 @@ def test_a_worker_killed_mid_run_loses_no_target_and_repeats_none(fake_hub, tmp_
 def test_a_worker_process_killed_mid_run_loses_no_target_and_repeats_none(fake_hub, tmp_path):
     options = BatchOptions(targets=tuple(TARGETS), jobs=4, cache_dir=str(tmp_path / "cache"))
     runner = ProcessRunner(options, parse_target, processes=2, give_up_after=None)
-    records = []
+    records, held = [], set()
     for record in runner.run(TARGETS):
         if not records:
-            os.kill(runner._workers[0].pid, signal.SIGKILL)
+            victim = max(runner._workers, key=lambda w: len(w.holding))
+            held = set(victim.holding)
+            os.kill(victim.process.pid, signal.SIGKILL)
         records.append(record)
+    assert held  # the worker killed was auditing targets: they are handed out again
     assert sorted(r["target"] for r in records) == sorted(TARGETS)
     audited = {r["target"] for r in records if r["status"] == "audited"}
     assert audited == set(TARGETS) - {"nobody/nothing"} or any(

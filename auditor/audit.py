@@ -46,7 +46,8 @@ _MAX_DATASETS = 20  # each named dataset costs one Hub request
 class AuditOptions:
     """How one audit reads a release: the licence identifier, and whether weight files are scanned.
 
-    `scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests.
+    `scan_weights` None scans local checkouts (free) and a Hub repo's pickle-based files (they run
+    code when loaded), not its other headers, where each costs requests.
     """
 
     identify: LicenceIdentifier = identify_text
@@ -124,12 +125,18 @@ class Auditor:
         return trace_lineage(snapshot.target.label, links, self.registry.ancestor, self._identify_text, self.kb)
 
     def _scan_weights(self, snapshot: RepoSnapshot, artefacts: tuple[Artefact, ...], card_licence_ids: list[str]) -> ReleaseScan | None:
-        """Header and pickle scans through the source, when asked (by default: local checkouts only); None when not scanned."""
-        # by default: local folders, and a single file (its header is all there is to read of it)
-        one_file = snapshot.target.kind is TargetKind.HUB and bool(snapshot.target.path)
-        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL or one_file
-        if not scan:
+        """Header and pickle scans through the source, unless turned off; None when not scanned.
+
+        By default: local folders, a single file (its header is all there is to read of it), and
+        a Hub repo's pickle-based files (they run code when loaded; each costs its zip directory
+        and pickle, ~130 KB), not its other headers."""
+        if self.scan_weights is False:
             return None
+        one_file = snapshot.target.kind is TargetKind.HUB and bool(snapshot.target.path)
+        if self.scan_weights is None and snapshot.target.kind is TargetKind.HUB and not one_file:
+            artefacts = tuple(a for a in artefacts if a.format == "pickle")
+            if not artefacts:
+                return None
         return scan_release(self.source, snapshot, artefacts, card_licence_ids)
 
     def _look_up_links(self, evidence: ReleaseEvidence) -> ReleaseEvidence:

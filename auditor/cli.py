@@ -1,7 +1,7 @@
 """`audit-model`: argument wiring, the error table, and exit codes. No audit logic lives here.
 
 Exit codes (documented in the README, in --help, and tested):
-  0 audited (and the policy, if any, passed)   1 audited, policy failed
+  0 audited (and the policy, if any, passed)   1 audited, policy failed (no policy: a file unsafe to load)
   2 usage error                                3 repo, revision or path not found
   4 access denied                              5 network or Hub failure after retries
   70 internal error (a bug: set AUDITOR_DEBUG=1 for the traceback)
@@ -169,7 +169,8 @@ Examples:
 \b
 Exit codes:
   0    audited, and the policy (if any) passed
-  1    audited, and the policy failed
+  1    audited, and the policy failed; with no policy given, a weight file
+       is unsafe to load ("Do not load FILE" above "What may I do?")
   2    usage error (bad option, unknown name, -o into a missing directory)
   3    repo, revision or path not found
   4    access denied: a private or gated repo, or a token the Hub refused
@@ -193,7 +194,7 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES (e.g. cc-by-nc-*).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="Read the policy from FILE (.auditor.toml, or pyproject.toml's [tool.auditor]); default: the current directory's.")
 @click.option("--config-from-target", is_flag=True, help="Read the policy from a local target's own .auditor.toml or pyproject.toml (for a publisher auditing their own repo).")
-@click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
+@click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; for Hub repos the pickle-based files only, each costing ranged reads of about 130 KB).")
 @click.option("--hub-repo", "hub_repo", metavar="ORG/NAME", callback=lambda ctx, param, value: _hub_repo_option(value), help="The Hub repo a local checkout mirrors: its Git LFS pointers are scanned through Hub range reads at the checkout's commit (default: the checkout's origin, when it is a Hub repo).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
 @click.option("--history", is_flag=True, help="Also audit every revision that changed the card, a licence or notice file or a lineage signal, and report when the terms changed (a timeline, and the findings licence-changed, terms-narrowed, terms-widened, licence-text-edited).")

@@ -481,6 +481,7 @@ class TermFact:
     because: tuple[str, ...] = ()
     clause: str | None = None
     names: tuple[str, ...] = ()  # the licences' names, in the order of `sources`
+    listed: tuple[str, ...] = ()  # what the licences list under it (use_restrictions: their prohibited uses)
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ class TestProfile:
         facts = profile["facts"]
         assert set(facts) == set(SCHEMA["facts"]), f"facts differ from the schema: {set(facts) ^ set(SCHEMA['facts'])}"
         for name, fact in facts.items():
-            assert isinstance(fact, dict) and set(fact) <= {"value", "clause"} and "value" in fact, name
+            assert isinstance(fact, dict) and set(fact) <= {"value", "clause", "applies_to"} and "value" in fact, name
             value = _word(fact["value"])
             allowed = [_word(v) for v in SCHEMA["facts"][name].get("values", [])]
             if allowed:

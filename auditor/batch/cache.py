@@ -1,14 +1,17 @@
 """The on-disk cache of audited records, keyed by repo and commit.
 
 Re-auditing an unchanged repo then costs its one model-info request: the commit it names is
-the key, with the auditor's version and the options that change a report (licence engine,
-weight scanning, link checks, policy). Entries are small JSON files written atomically;
+the key, with what makes the report (`auditor_fingerprint`: the auditor's code, its rule
+tables and its licence knowledge base, so a changed judge or licence file is never answered
+from an older run) and the options that change a report (licence engine, weight scanning,
+link checks, policy). Entries are small JSON files written atomically;
 one that cannot be read is a miss. The default directory is $AUDITOR_CACHE_DIR, else
 $XDG_CACHE_HOME/audit-model, else ~/.cache/audit-model.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -30,12 +33,27 @@ def cache_directory(options: BatchOptions) -> Path:
     return Path(options.cache_dir).expanduser() if options.cache_dir else default_cache_dir()
 
 
+@functools.cache
+def auditor_fingerprint() -> str:
+    """A hash of every file the auditor's answers come from: its code and rule tables (the
+    package's .py and .yaml files) and the licence knowledge base (profiles and texts)."""
+    from auditor.identify.kb import default_root
+
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for root, files in ((package, [*package.rglob("*.py"), *package.rglob("*.yaml")]),
+                        (default_root(), [*default_root().glob("*.yaml"), *default_root().glob("texts/*")])):
+        for path in sorted(files):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
 class ResultCache:
     """Records by (repo id, commit, fingerprint of the options)."""
 
     def __init__(self, directory: str | Path | None, fingerprint: str):
         self.directory = Path(directory).expanduser() if directory else default_cache_dir()
-        self.fingerprint = fingerprint
+        self.fingerprint = f"{auditor_fingerprint()}|{fingerprint}"
         self.hits = 0
 
     def _path(self, repo_id: str, sha: str) -> Path:

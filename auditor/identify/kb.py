@@ -58,6 +58,7 @@ class Fact:
     value: str
     clause: str | None = None
     confidence: float | None = None
+    applies_to: str | None = None  # a regex over the model's names: the fact concerns only the models it matches
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class LicenceProfile:
     markers: tuple[str, ...]
     facts: Mapping[str, Fact]
     models: tuple[str, ...] = ()  # Hub repo ids (regexes) of the models released under it
+    prohibited_uses: tuple[str, ...] = ()  # what it (as a use policy) prohibits, in a few words each
     compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
     unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
 
@@ -222,7 +224,14 @@ def _parse_facts(raw: Any, where: str) -> Mapping[str, Fact]:
     for name, entry in raw.items():
         if isinstance(entry, dict):
             value = entry.get("value")
-            facts[str(name)] = Fact(value=_fact_value(value), clause=entry.get("clause"))
+            applies_to = entry.get("applies_to")
+            if applies_to is not None:
+                try:
+                    re.compile(str(applies_to))
+                except re.error as error:
+                    raise KnowledgeBaseError(f"{where}: facts.{name}.applies_to does not compile: {error}") from None
+            facts[str(name)] = Fact(value=_fact_value(value), clause=entry.get("clause"),
+                                    applies_to=None if applies_to is None else str(applies_to))
         else:
             facts[str(name)] = Fact(value=_fact_value(entry))
     return facts
@@ -280,6 +289,7 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
         markers=markers,
         facts=_parse_facts(raw["facts"], where),
         models=models,
+        prohibited_uses=_as_tuple(raw.get("prohibited_uses"), where, "prohibited_uses"),
         compiled_markers=compiled,
     )
 

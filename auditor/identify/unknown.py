@@ -131,18 +131,23 @@ def distinctive_words(text: str) -> set[str]:
     return {w for w in _ASCII_WORD.findall(text.lower()) if w not in generic and not w[0].isdigit() and len(w) > 1}
 
 
-def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
-    """(line, title) of the first title line among the first non-empty `lines`; an English title wins over a Chinese one."""
-    table = clause_table()
-    found: list[tuple[int, str]] = []
+def _first_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str]]:
+    """(line, marker form) of the first non-empty `lines`, as many as a title may sit among."""
     seen = 0
     for n in lines:
         marker = _marker(norm, n)
         if not marker:
             continue
         seen += 1
-        if seen > table.title_lines:
-            break
+        if seen > clause_table().title_lines:
+            return
+        yield n, marker
+
+
+def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
+    """(line, title) of the first title line among the first non-empty `lines`; an English title wins over a Chinese one."""
+    found: list[tuple[int, str]] = []
+    for n, marker in _first_lines(norm, lines):
         if _is_title(marker):
             title = _title_text(norm, n)
             if distinctive_words(title) or CJK.search(title):
@@ -156,16 +161,8 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
 def heading_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str, bool]]:
     """(line, text, whether it reads as a licence title) of the short lines among the first non-empty
     `lines`: where a text names itself ("CodeML OpenRAIL-M 0.1" has no licence word, yet is a name)."""
-    table = clause_table()
-    seen = 0
-    for n in lines:
-        marker = _marker(norm, n)
-        if not marker:
-            continue
-        seen += 1
-        if seen > table.title_lines:
-            return
-        if len(marker.split()) <= table.title_words and not re.search(r"[.;,:]$", marker):
+    for n, marker in _first_lines(norm, lines):
+        if len(marker.split()) <= clause_table().title_words and not re.search(r"[.;,:]$", marker):
             yield n, _title_text(norm, n), _is_title(marker)
 
 

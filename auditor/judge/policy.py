@@ -4,7 +4,8 @@ Rules come from the command line (--fail-on, --allow-licence, --deny-licence) or
 `[tool.auditor]` table in pyproject.toml or an `.auditor.toml`: the file `--config` names,
 else the current directory's; a local target's own only when the caller asks
 (`--config-from-target`). A flag replaces the same key from a file. `--fail-on` takes verdicts (`not-open`), finding codes (`unsafe-pickle`) and severity
-thresholds (`error` = any error finding, `warning` = any warning or error). Licence lists
+thresholds (`error` = any error finding, `warning` = any warning or error) and `unsafe-to-load`
+(any file not safe to load, what a run with no policy fails on). Licence lists
 match our ids, SPDX ids and the knowledge base's aliases. Evaluation is pure: an AuditResult
 in, a PolicyOutcome out; auditor.report.policy_section puts the outcome into the report.
 """
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 VERDICTS = tuple(o.value for o in Openness)
 SEVERITIES = ("error", "warning", "info")
+# any file not safe to load (auditor.judge.load_safety): what a run with no policy fails on
+UNSAFE_TO_LOAD = "unsafe-to-load"
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 CONFIG_FILES = (".auditor.toml", "pyproject.toml")
 _KEYS = ("fail-on", "allow-licence", "deny-licence")
@@ -114,7 +117,7 @@ def flag_policy(fail_on: tuple[str, ...], allow: Iterable[str] | str | None, den
 
 def valid_fail_on() -> tuple[str, ...]:
     """Every name --fail-on accepts: verdicts, severities and finding codes."""
-    return VERDICTS + SEVERITIES + tuple(declared())
+    return VERDICTS + SEVERITIES + (UNSAFE_TO_LOAD,) + tuple(declared())
 
 
 def check_fail_on(values: Iterable[str] | str | None, where: str = "--fail-on") -> tuple[str, ...]:
@@ -129,7 +132,7 @@ def check_fail_on(values: Iterable[str] | str | None, where: str = "--fail-on") 
         if name not in valid:
             raise UsageError(
                 (f"{where}: " if where else "") + f"unknown name '{raw}'{did_you_mean(name, valid)}. Valid names are "
-                f"verdicts ({', '.join(VERDICTS)}), severities ({', '.join(SEVERITIES)}) and finding codes "
+                f"verdicts ({', '.join(VERDICTS)}), severities ({', '.join(SEVERITIES)}), {UNSAFE_TO_LOAD} and finding codes "
                 "(audit-model --list-findings lists them)"
             )
         names.append(name)
@@ -254,6 +257,10 @@ def evaluate(policy: Policy, result: AuditResult, kb: KnowledgeBase | None = Non
             if verdict == name:
                 reason = f": {result.verdict.reasons[0]}" if result.verdict.reasons else ""
                 failures.append(PolicyFailure(rule, f"the verdict is {verdict}{reason}"))
+        elif name == UNSAFE_TO_LOAD:
+            from auditor.judge.load_safety import unsafe_to_load
+
+            failures += [PolicyFailure(rule, warning.line, (warning.path,)) for warning in unsafe_to_load(result)]
         elif name in SEVERITIES:
             limit = _RANK[Severity(name)]
             hits = [f for f in result.findings if _RANK[f.severity] <= limit]

@@ -38,9 +38,14 @@ def commercial_words(result: AuditResult) -> str:
         "capped": f"yes, under {cap.value}" if cap and cap.value not in ("None", "null", "") else "yes, under a cap",
         "conditional": "only on conditions",
     }.get(fact.value, fact.value)
+    return words + (commercial_qualifier(result) or "")
+
+
+def commercial_qualifier(result: AuditResult) -> str | None:
+    """What qualifies the commercial-use answer when the verdict is provisional (the markdown's words), else None."""
     if unchecked_bases(result.lineage):
-        return words + " by its own licence; a base model's licence was not checked and may forbid more (provisional)"
-    return words + (" (provisional)" if result.verdict.provisional else "")
+        return " by its own licence; a base model's licence was not checked and may forbid more (provisional)"
+    return " (provisional)" if result.verdict.provisional else None
 
 
 def _cite(fact: TermFact) -> str:
@@ -64,7 +69,7 @@ def what_may_i_do(result: AuditResult) -> list[str]:
     prohibited = [(key, _PROHIBITIONS[key]) for key in _PROHIBITIONS if _says_yes(terms.get(key))]
     if prohibited:
         lines.append("- **Not allowed:**")
-        lines += [f"  - {text}{_cite(terms[key])}" for key, text in prohibited]
+        lines += [f"  - {text}{_listed(terms[key])}{_cite(terms[key])}" for key, text in prohibited]
     if _says_yes(terms.get("territory")):
         lines.append(f"- **Territory:** not licensed everywhere{_cite(terms['territory'])}")
     if _says_yes(terms.get("share_alike")):
@@ -83,6 +88,18 @@ def what_may_i_do(result: AuditResult) -> list[str]:
     if result.verdict.provisional:
         lines.append(f"- **Provisional:** not checked: {escape('; '.join(result.verdict.unverified[:5]))}")
     return lines + [""]
+
+
+_LISTED_FIRST = 4  # prohibited uses named on the first screen; the rest are counted
+
+
+def _listed(fact: TermFact) -> str:
+    """": a, b, c, d and N more" for what a term lists (a licence's prohibited uses), or nothing."""
+    if not fact.listed:
+        return ""
+    shown = "; ".join(escape(item) for item in fact.listed[:_LISTED_FIRST])
+    rest = len(fact.listed) - _LISTED_FIRST
+    return f": {shown}" + (f"; and {rest} more" if rest > 0 else "")
 
 
 def _says_yes(fact: TermFact | None) -> bool:

@@ -60,10 +60,11 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None) -
     each through the one per-target run (auditor.target_run) a census and the Action use too.
 
     Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
-    from auditor.errors import AuditorError, explain
+    from auditor.errors import AuditorError
     from auditor.model import TargetKind
     from auditor.sources.hub import HubSource
     from auditor.target_run import TargetRun
+    from auditor.targets import explain
 
     settings = settings or RunSettings()
     hub: list[HubSource] = []

@@ -17,11 +17,12 @@ from auditor import __version__
 from auditor.batch.cache import ResultCache, cache_directory
 from auditor.batch.memo import IdentificationMemo
 from auditor.batch.options import BatchOptions
-from auditor.errors import AuditorError, explain
+from auditor.errors import AuditorError
 from auditor.model import Target, TargetKind
 from auditor.report.jsonl import audited_record, failed_record
 from auditor.sources.hub import HubSource, RequestScope, escaped_name, request_scope
 from auditor.target_run import SharedLinks, TargetRun
+from auditor.targets import explain
 
 if TYPE_CHECKING:
     from auditor.identify import KnowledgeBase

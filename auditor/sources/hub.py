@@ -17,6 +17,9 @@ listed and named in `unread`, and the audit goes on. File names the Hub lists ar
 odd ones (`..`, absolute, backslashes, a NUL byte, overlong) are never requested and are
 listed as unread. A fetch outside any scope gets one of AUDITOR_TARGET_TIMEOUT seconds
 (default 120).
+
+Over 400 lines: HubSource's methods share one target's request scope and deadline; the HTTP
+layer and the error mapping already live in http.py and hub_errors.py.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from auditor.cli import audit_model
 from auditor.identify import identify_text, load_knowledge_base
-from auditor.judge.licences import assess_licences, file_scopes, profile_level
+from auditor.judge.licences import assess_licences, profile_level
+from auditor.judge.scopes import file_scopes
 from auditor.model import LicenceKind, MatchMethod
 
 KB = load_knowledge_base()

@@ -18,6 +18,9 @@ peeked at, since a local read costs nothing. What the folder is decides how it i
   checkout's commit.
 
 A folder that cannot be listed is reported in `unread`, never silently left out.
+
+Over 400 lines: the three kinds of folder are read through one walk under one boundary
+(symlinks, Git LFS pointers, .gitignore), kept together so the boundary is checked in one place.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def test_allow_list_matches_ids_spdx_ids_and_aliases(name):
 def test_allow_list_fails_on_every_other_licence_but_not_on_a_use_policy():
     outcome = evaluate(Policy(allow=("apache-2.0", "mit")), relabelled_result(), KB)
     assert failed_rules(outcome) == ["allow-licence apache-2.0, mit"]
-    assert "Llama 3.1 Community License (LICENSE) is not an allowed licence" == outcome.failures[0].message
+    assert "Llama 3.1 Community License, found in LICENSE: not an allowed licence" == outcome.failures[0].message
 
 
 def test_allow_list_fails_when_there_is_no_licence():
@@ -109,15 +109,15 @@ def test_allow_list_fails_on_an_unknown_licence():
     base = hub_result()
     other = replace(base.licences[0], id="my-custom", name="my-custom", spdx=None)
     outcome = evaluate(Policy(allow=("apache-2.0",)), replace(base, licences=(other,)), KB)
-    assert outcome.failures[0].message == "my-custom (card:license) is not an allowed licence"
+    assert outcome.failures[0].message == "my-custom, found in card:license: not an allowed licence"
 
 
 def test_deny_list_by_alias_groups_sources():
     outcome = evaluate(Policy(deny=("Llama 3.1 Community License",)), relabelled_result(), KB)
-    assert [f.message for f in outcome.failures] == ["Llama 3.1 Community License (LICENSE) is a denied licence"]
+    assert [f.message for f in outcome.failures] == ["Llama 3.1 Community License, found in LICENSE: a denied licence"]
     assert evaluate(Policy(deny=("llama3.1",)), hub_result(), KB).passed
     both = evaluate(Policy(deny=("Apache-2.0",)), hub_result(), KB)
-    assert both.failures[0].message == "Apache License 2.0 (card:license, LICENSE) is a denied licence"
+    assert both.failures[0].message == "Apache License 2.0 (weights), found in card:license, LICENSE: a denied licence"
 
 
 def test_without_a_knowledge_base_names_match_ids_and_spdx_ids():
@@ -224,7 +224,7 @@ def test_markdown_policy_section_comes_last_with_failures():
     section = text[text.index("## Policy"):]
     assert text.startswith(report.rstrip("\n")) and "## " not in section[3:]
     assert "**Policy failed** (2 failures)" in section
-    assert section.rstrip().endswith("is not an allowed licence")
+    assert section.rstrip().endswith("not an allowed licence")
 
 
 def test_json_policy_object_is_added_last():

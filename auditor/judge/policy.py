@@ -6,7 +6,10 @@ else the current directory's; a local target's own only when the caller asks
 (`--config-from-target`). A flag replaces the same key from a file. `--fail-on` takes verdicts (`not-open`), finding codes (`unsafe-pickle`) and severity
 thresholds (`error` = any error finding, `warning` = any warning or error) and `unsafe-to-load`
 (any file not safe to load, what a run with no policy fails on). Licence lists
-match our ids, SPDX ids and the knowledge base's aliases. Evaluation is pure: an AuditResult
+match our ids, SPDX ids, the knowledge base's aliases, families and patterns
+(auditor.judge.licence_names), and judge the licences that govern each component as the report
+shows them: the weights' effective terms (inherited licences and licences read from unknown
+texts included), the code's and the data's, and every licence found (auditor.judge.governing). Evaluation is pure: an AuditResult
 in, a PolicyOutcome out; auditor.report.policy_section puts the outcome into the report.
 """
 
@@ -21,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UsageError
 from auditor.findings import declared
-from auditor.model import AuditResult, LicenceKind, LicenceMatch, Openness, Severity, Target, TargetKind
+from auditor.judge.governing import GoverningLicence, governing_licences
+from auditor.model import AuditResult, Openness, Severity, Target, TargetKind
 
 if TYPE_CHECKING:
     from auditor.identify.kb import KnowledgeBase
@@ -255,24 +259,12 @@ def _name_keys(name: str, kb: KnowledgeBase | None) -> set[str]:
     return keys | licence_keys(name, kb) if kb is not None else keys
 
 
-def _match_keys(match: LicenceMatch, kb: KnowledgeBase | None) -> set[str]:
-    keys = {match.id.lower(), (match.spdx or "").lower()} - {""}
-    profile = kb.get(match.id) if kb is not None and hasattr(kb, "get") else None
+def _licence_keys(licence: GoverningLicence, kb: KnowledgeBase | None) -> set[str]:
+    keys = licence.keys()
+    profile = kb.get(licence.id) if kb is not None and hasattr(kb, "get") else None
     if profile is not None:
         keys |= {profile.id.lower(), (profile.spdx or "").lower()} - {""}
     return keys
-
-
-def _by_licence(matches: Iterable[LicenceMatch]) -> dict[str, list[LicenceMatch]]:
-    grouped: dict[str, list[LicenceMatch]] = {}
-    for match in matches:
-        grouped.setdefault(match.id, []).append(match)
-    return grouped
-
-
-def _describe(matches: list[LicenceMatch]) -> str:
-    sources = ", ".join(dict.fromkeys(m.source for m in matches))
-    return f"{matches[0].name} ({sources})"
 
 
 def evaluate(policy: Policy, result: AuditResult, kb: KnowledgeBase | None = None) -> PolicyOutcome:
@@ -305,10 +297,9 @@ def evaluate(policy: Policy, result: AuditResult, kb: KnowledgeBase | None = Non
     if policy.deny:
         denied = set().union(*(_name_keys(n, kb) for n in policy.deny))
         rule = "deny-licence " + ", ".join(policy.deny)
-        for matches in _by_licence(result.licences).values():
-            if _match_keys(matches[0], kb) & denied:
-                failures.append(PolicyFailure(rule, f"{_describe(matches)} is a denied licence", tuple(m.source for m in matches)))
-    return PolicyOutcome(policy.rules(), tuple(failures), policy.origin)
+        failures += [PolicyFailure(rule, f"{licence.describe()}: a denied licence", licence.origins)
+                     for licence in governing_licences(result, kb) if _licence_keys(licence, kb) & denied]
+    return PolicyOutcome(policy.rules(), tuple(dict.fromkeys(failures)), policy.origin)  # each failure once
 
 
 def gates(code: str, name: str) -> bool:
@@ -323,11 +314,8 @@ def _allow_failures(policy: Policy, result: AuditResult, kb: KnowledgeBase | Non
     allowed = set().union(*(_name_keys(n, kb) for n in policy.allow))
     # An acceptable-use policy grants nothing, so it is neither allowed nor disallowed; the
     # licence that incorporates it is what the list is about.
-    granting = [m for m in result.licences if m.kind is not LicenceKind.POLICY]
+    granting = [licence for licence in governing_licences(result, kb) if not licence.policy]
     if not granting:
         return [PolicyFailure(rule, "no licence was found, so none of the allowed licences applies")]
-    return [
-        PolicyFailure(rule, f"{_describe(matches)} is not an allowed licence", tuple(m.source for m in matches))
-        for matches in _by_licence(granting).values()
-        if not (_match_keys(matches[0], kb) & allowed)
-    ]
+    return [PolicyFailure(rule, f"{licence.describe()}: not an allowed licence", licence.origins)
+            for licence in granting if not (_licence_keys(licence, kb) & allowed)]

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from auditor.batch.options import DEFAULT_JOBS, BatchOptions
+from auditor.batch.options import DEFAULT_JOBS, PROCESSES_FROM, BatchOptions
 from auditor.batch.targets import in_shard, parse_shard, unique
 from auditor.errors import HubUnreachable, UsageError
 
 if TYPE_CHECKING:
+    from auditor.batch.runner import Runner
     from auditor.batch.stream import RecordStream
 
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
@@ -32,11 +33,9 @@ __all__ = ["DEFAULT_JOBS", "BatchOptions", "STREAMED_FORMATS", "parse_shard", "r
 
 def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], Any]) -> int:
     """Audit every target of `options` and write the report; returns the exit code."""
+    from auditor.batch.engine import census_work
     from auditor.batch.progress import Progress
-    from auditor.batch.runner import ConcurrentRunner
     from auditor.batch.stream import RecordStream
-    from auditor.batch.work import TargetWork
-    from auditor.sources.hub import HubSource
 
     if options.output_format not in STREAMED_FORMATS:
         raise UsageError(f"a census writes {', '.join(STREAMED_FORMATS)}, not {options.output_format}")
@@ -44,8 +43,7 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         raise UsageError("--limit goes with --author, --search or --filter")
     if options.resume and not (options.output and options.output_format == "jsonl"):
         raise UsageError("--resume continues a JSONL file: give --format jsonl and --output FILE")
-    hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token,
-                    workers=max(4, options.jobs), api_slots=max(4, options.jobs))
+    work, hub = census_work(options, parse_target, options.jobs, options.max_rate)
     targets = list(options.targets)
     if options.lists_targets:
         targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)
@@ -57,7 +55,7 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
     todo = [t for t in targets if t not in done]
     progress = Progress(len(todo), quiet=options.quiet, retries=lambda: hub.retries_total)
     give_up_after = options.target_timeout * 1.5 + 5 if options.target_timeout else None
-    runner = ConcurrentRunner(TargetWork(options, hub, parse_target), options.jobs, give_up_after, on_wait=progress.tick)
+    runner = _runner(options, parse_target, work, len(todo), give_up_after, progress.tick)
     exit_code = max((done[t] for t in targets if t in done), default=0)  # a resumed run answers for the whole file
     previous = None
     try:
@@ -84,6 +82,24 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         hub.close()
         _restore_sigterm(previous)
     return exit_code
+
+
+def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any], work: Callable[[str], dict[str, Any]],
+            count: int, give_up_after: float | None, on_wait: Callable[[], None]) -> Runner:
+    """Where the targets are audited: on a cluster, in worker processes, or on this process's threads."""
+    from auditor.batch.runner import ConcurrentRunner
+
+    if options.scheduler:
+        from auditor.batch.cluster import ClusterRunner
+
+        return ClusterRunner(options, parse_target, on_wait=on_wait)
+    processes = options.processes or ((os.cpu_count() or 1) if count >= PROCESSES_FROM and options.jobs > 1 else 1)
+    processes = min(processes, options.jobs, max(1, count))
+    if processes > 1:
+        from auditor.batch.processes import ProcessRunner
+
+        return ProcessRunner(options, parse_target, processes, give_up_after, on_wait=on_wait)
+    return ConcurrentRunner(work, options.jobs, give_up_after, on_wait=on_wait)
 
 
 def _stop_on_sigterm() -> _SignalHandler:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
-from auditor.batch.cache import ResultCache
+from auditor.batch.cache import ResultCache, cache_directory
+from auditor.batch.memo import IdentificationMemo
 from auditor.batch.options import BatchOptions
 from auditor.errors import AuditorError
 from auditor.model import Target, TargetKind
@@ -45,6 +46,9 @@ class TargetWork:
         # The pipeline is CPU work under one interpreter lock: running more of it at once than
         # there are cores only multiplies its peak memory. Fetching stays `--jobs` wide.
         self._pipeline_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+        # each distinct text is identified once per run (and kept with the cache for the next)
+        self.memo = IdentificationMemo(cache_directory(options) / "memo" if options.cache else None)
+        self.run.identify = self.memo.identifier(self.run.identify)
         self.code_hosts = self.run.code_hosts
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links,
                                          self.run.shared_policy())))
@@ -95,4 +99,5 @@ class TargetWork:
 
 
 def _extra(scope: RequestScope) -> dict[str, Any]:
-    return {"retries": scope.retries, "notes": list(scope.notes)}
+    waited = {"waited": round(scope.waited, 3)} if scope.waited > 0 else {}  # on rate limits: the summary adds it up
+    return {"retries": scope.retries, "notes": list(scope.notes), **waited}

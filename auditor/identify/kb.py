@@ -104,6 +104,11 @@ class KnowledgeBase:
         wider._base = self._base
         return wider
 
+    @property
+    def is_extended(self) -> bool:
+        """Whether this knowledge base holds licences read from unknown texts beyond its files' (see `extended`)."""
+        return self._base is not self
+
     def derived(self, name: str, build: Callable[[KnowledgeBase], _T]) -> _T:
         """The structure `name` derived from the profiles (the matcher's index, the marker and URL tables), built by
         `build` on first use; a knowledge base extended from this one shares it. The modules that own each structure

@@ -131,6 +131,10 @@ def test_a_file_read_whole_is_unscanned_above_the_cap_and_not_read():
     "sklearn.pipeline.Pipeline", "sklearn.ensemble._forest.RandomForestClassifier", "sklearn.tree._tree.Tree",
     "lightgbm.basic.Booster", "xgboost.sklearn.XGBClassifier", "catboost.core.CatBoostClassifier",
     "joblib.numpy_pickle.NumpyArrayWrapper", "pandas.core.frame.DataFrame", "__future__._Feature",
+    # names in joblib and pickle dumps written by scikit-learn 1.9, pandas 3.1 and numpy 2.4
+    "numpy.float64", "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64", "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+    "pandas.DataFrame", "pandas.arrays.StringArray", "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked", "pandas.StringDtype",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper", "sklearn.metrics._dist_metrics.newObj",
 ])
 def test_construction_only_classes_of_ml_libraries_are_benign(name):
     assert is_benign(name)

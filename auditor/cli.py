@@ -178,6 +178,8 @@ Exit codes:
   5    network or Hub failure after retries
   70   internal error (a bug; AUDITOR_DEBUG=1 shows the traceback)
   130  interrupted; the targets audited by then are still reported
+  143  a census stopped by SIGTERM; its report (any format) holds the
+       targets finished by then
 In a batch the exit code is the highest of all targets'.
 """
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
 
 STREAMED_FORMATS = ("jsonl", "csv", "markdown", "json")
+EXIT_INTERRUPTED = 130  # Ctrl-C; SIGTERM is 143 (128 + its number)
 
 __all__ = ["DEFAULT_JOBS", "BatchOptions", "STREAMED_FORMATS", "parse_shard", "run_census"]
 
@@ -60,13 +61,23 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
     previous = None
     try:
         previous = _stop_on_sigterm()
-        for record in runner.run(todo):
-            stream.write(record)
-            exit_code = max(exit_code, int(record.get("exit_code") or 0))
-            progress.finished(record)
+        stopped = 0
+        try:
+            for record in runner.run(todo):
+                stream.write(record)
+                exit_code = max(exit_code, int(record.get("exit_code") or 0))
+                progress.finished(record)
+        except KeyboardInterrupt:
+            stopped = EXIT_INTERRUPTED
+        except Terminated as signal:
+            stopped = signal.code
         progress.close()
+        if stopped:
+            print(f"interrupted: reporting the {stream.written} target(s) finished", file=sys.stderr)
         if options.output_format != "jsonl":
-            _render(options, stream)
+            _render(options, stream)  # also when interrupted: a valid report of every finished target
+        if stopped:
+            return stopped
         if runner.stopped_early:
             left = len(todo) - stream.written
             raise HubUnreachable(
@@ -102,8 +113,14 @@ def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any
     return ConcurrentRunner(work, options.jobs, give_up_after, on_wait=on_wait)
 
 
+class Terminated(SystemExit):
+    """SIGTERM arrived: the census stops as after Ctrl-C, its report written, and exits 143."""
+
+    code: int
+
+
 def _stop_on_sigterm() -> _SignalHandler:
-    """SIGTERM ends the run like Ctrl-C does (exit 143), so the stream is closed on the way out."""
+    """SIGTERM ends the run like Ctrl-C does (exit 143): the finished targets are still reported."""
     import signal
     import threading
 
@@ -111,7 +128,7 @@ def _stop_on_sigterm() -> _SignalHandler:
         return None
 
     def stop(signum: int, frame: FrameType | None) -> NoReturn:
-        raise SystemExit(128 + signum)
+        raise Terminated(128 + signum)
 
     return signal.signal(signal.SIGTERM, stop)
 

@@ -173,14 +173,18 @@ Exit codes:
   1    audited, and the policy failed; with no policy given, a weight file
        is unsafe to load ("Do not load FILE" above "What may I do?")
   2    usage error (bad option, unknown name, -o into a missing directory)
-  3    repo, revision or path not found
-  4    access denied: a private or gated repo, or a token the Hub refused
+  3    repo, revision or path not found; an empty folder or one with no model
+       files; a census listing that finds nothing
+  4    access denied: a private or gated repo, a token the Hub refused, or a
+       folder that cannot be read
   5    network or Hub failure after retries
   70   internal error (a bug; AUDITOR_DEBUG=1 shows the traceback)
   130  interrupted; the targets audited by then are still reported
   143  a census stopped by SIGTERM; its report (any format) holds the
        targets finished by then
 In a batch the exit code is the highest of all targets'.
+Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
+(refs/main or --revision's snapshot), else exit 5 "offline and not in the cache".
 """
 
 

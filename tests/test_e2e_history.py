@@ -180,6 +180,7 @@ def test_history_is_refused_in_a_census_and_outside_git(fake_hub, tmp_path):
     code, _, err = run(history_repo("relicensed").id, "--history", "-o", str(tmp_path / "out.jsonl"))
     assert code == 2 and "census" in err
     (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "README.md").write_text("---\nlicense: mit\n---\n")  # a model folder, not an empty one (exit 3)
     code, _, err = run(str(tmp_path / "plain"), "--history")
     assert code == 2 and "not the top of a git checkout" in err
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor.batch.options import DEFAULT_JOBS, PROCESSES_FROM, BatchOptions
 from auditor.batch.targets import in_shard, parse_shard, unique
-from auditor.errors import HubUnreachable, UsageError
+from auditor.errors import HubUnreachable, NotFound, UsageError
 
 if TYPE_CHECKING:
     from auditor.batch.runner import Runner
@@ -47,7 +47,11 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
     work, hub = census_work(options, parse_target, options.jobs, options.max_rate)
     targets = list(options.targets)
     if options.lists_targets:
-        targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)
+        listed = hub.list_model_ids(options.author, options.search, options.filters, options.limit)
+        if not listed and not targets:
+            hub.close()
+            raise NotFound(f"the Hub lists no model for {_listing(options)}: nothing to audit")
+        targets += listed
     targets = [t for t in unique(targets) if in_shard(t, options.shard)]
     if options.output_format == "jsonl":
         stream, done = RecordStream.to_file(options.output, options.resume) if options.output else (RecordStream.to_stdout(), {})
@@ -93,6 +97,14 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         hub.close()
         _restore_sigterm(previous)
     return exit_code
+
+
+def _listing(options: BatchOptions) -> str:
+    """The listing options in words: "--author no-such-org and --filter gguf"."""
+    parts = [f"--author {options.author}"] if options.author else []
+    parts += [f"--search {options.search}"] if options.search else []
+    parts += [f"--filter {tag}" for tag in options.filters]
+    return " and ".join(parts)
 
 
 def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any], work: Callable[[str], dict[str, Any]],

@@ -17,7 +17,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor.batch.options import DEFAULT_JOBS, BatchOptions
-from auditor.batch.targets import in_shard, parse_shard, unique
+from auditor.batch.targets import hub_ids_as_hub, in_shard, parse_shard, target_key, unique
 from auditor.errors import HubUnreachable, UsageError
 
 if TYPE_CHECKING:
@@ -47,17 +47,22 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
     hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token,
                     workers=max(4, options.jobs), api_slots=max(4, options.jobs))
     targets = list(options.targets)
+    listed: set[str] = set()
     if options.lists_targets:
-        targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)
+        ids = hub.list_model_ids(options.author, options.search, options.filters, options.limit)
+        listed = set(ids) - set(targets)
+        targets += ids
     targets = [t for t in unique(targets) if in_shard(t, options.shard)]
+    work = TargetWork(options, hub, hub_ids_as_hub(parse_target, listed))
     if options.output_format == "jsonl":
-        stream, done = RecordStream.to_file(options.output, options.resume) if options.output else (RecordStream.to_stdout(), {})
+        stream, done = RecordStream.to_file(options.output, options.resume, work.run_id) if options.output else (RecordStream.to_stdout(), {})
     else:
         stream, done = RecordStream.spool(), {}
-    todo = [t for t in targets if t not in done]
+    done_keys = {target_key(t) for t in done}
+    todo = [t for t in targets if t not in done and target_key(t) not in done_keys]
     progress = Progress(len(todo), quiet=options.quiet, retries=lambda: hub.retries_total)
     give_up_after = options.target_timeout * 1.5 + 5 if options.target_timeout else None
-    runner = ConcurrentRunner(TargetWork(options, hub, parse_target), options.jobs, give_up_after, on_wait=progress.tick)
+    runner = ConcurrentRunner(work, options.jobs, give_up_after, on_wait=progress.tick)
     exit_code = max((done[t] for t in targets if t in done), default=0)  # a resumed run answers for the whole file
     previous = None
     try:

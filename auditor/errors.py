@@ -60,27 +60,6 @@ class KnowledgeBaseError(AuditorError):
     exit_code = 2
 
 
-def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool) -> str:
-    """The one-line message for a target that failed, with what to try next.
-
-    A Hub repo that is not found may be private (the Hub answers so rather than reveal it),
-    and an `org/name` argument may have been meant as a directory: the message says both.
-    """
-    from auditor.targets import spelt_as_url
-
-    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if not hub_target:
-        return message
-    if isinstance(error, NotFound) and error.revision is None:  # not a missing revision of a repo that exists
-        if not spelt_as_url(text):
-            message = f"no directory {text} here, and {message}"
-        message += " (if it is private, pass --token or set HF_TOKEN)" if not token_given else \
-            " (if it is private, the token given has no access to it)"
-    elif isinstance(error, AccessDenied) and token_given and "token" not in message.lower():
-        message += " (the Hub refused the token given)"
-    return message
-
-
 class HubUnreachable(SourceUnavailable):
     """No connection to the Hub could be made at all (offline, or a wrong HF_ENDPOINT)."""
 

@@ -8,6 +8,9 @@ report (report/) renders an AuditResult.
 
 Enum values are the strings of the JSON contract (schema "auditor/1"), so renderers never
 spell a verdict or a category themselves.
+
+Over 400 lines: this is the one vocabulary every stage passes on and the JSON contract is
+drawn from; split, each stage would import its data from several places.
 """
 
 from __future__ import annotations
@@ -271,6 +274,7 @@ class LicenceFact:
     value: str
     clause: str | None = None
     confidence: float | None = None
+    applies_to: str | None = None  # a regex over the model's names: the fact concerns only the models it matches
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from auditor.errors import NotFound, UsageError
+from auditor.errors import AccessDenied, AuditorError, NotFound, UsageError
 from auditor.model import Target, TargetKind
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
@@ -21,7 +21,6 @@ _HUB_URL = re.compile(
     r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^\s]+?))?/*$"
 )
 _AT_REVISION = re.compile(r"^(?P<repo>[^@\s]+)@(?P<rev>[^@\s/][^@\s]*)$")
-SHORT_SHA = re.compile(r"^[0-9a-f]{7,40}$")
 _HUB_FILE = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96})/(?P<file>(?:[\w.-]+/)*[\w.-]+)$")  # org/name/path/to/model.gguf
 SINGLE_FILE_SUFFIXES = (".gguf",)  # a file that is a whole release by itself
 
@@ -80,3 +79,21 @@ def spelt_as_url(text: str) -> bool:
     """Whether the argument was a Hub URL (so nobody meant it as a local path)."""
     return bool(_HUB_URL.match(text))
 
+
+def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool) -> str:
+    """The one-line message for a target that failed, with what to try next.
+
+    A Hub repo that is not found may be private (the Hub answers so rather than reveal it),
+    and an `org/name` argument may have been meant as a directory: the message says both.
+    """
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if not hub_target:
+        return message
+    if isinstance(error, NotFound) and error.revision is None:  # not a missing revision of a repo that exists
+        if not spelt_as_url(text):
+            message = f"no directory {text} here, and {message}"
+        message += " (if it is private, pass --token or set HF_TOKEN)" if not token_given else \
+            " (if it is private, the token given has no access to it)"
+    elif isinstance(error, AccessDenied) and token_given and "token" not in message.lower():
+        message += " (the Hub refused the token given)"
+    return message

@@ -32,7 +32,7 @@ def errors(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["severity"] == "error"]
 
 
-@pytest.mark.parametrize("sample", [s for s in SAMPLES if s.format != "gguf"], ids=lambda s: s.name)
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.name)
 def test_each_sample_audited_from_a_local_folder(sample, tmp_path):
     root = repo_folder(tmp_path / "repo", sample.name, sample.build())
     code, report = audit(str(root), "--fail-on", gate(sample.name))
@@ -53,7 +53,7 @@ HUB_PAIRS = [
     ("payload-gzip.joblib", "pipeline-xz.joblib"), ("payload.zip", "model.zip"), ("payload-7z.pt", "data.7z"), ("payload.tar", "model.tar"),
     ("payload.nemo", "model.nemo"), ("lambda.keras", "model.keras"), ("lambda.h5", "model.h5"),
     ("pyfunc/saved_model.pb", "saved_model.pb"), ("traversal.onnx", "external/model.onnx"),
-    ("storage-overflow.pt", "state-dict.pt"), ("overflow.safetensors", "model.safetensors"),
+    ("storage-overflow.pt", "state-dict.pt"), ("overflow.safetensors", "model.safetensors"), ("ssti-cycler.gguf", "tools.gguf"),
 ]
 
 

@@ -71,7 +71,7 @@ def test_an_unknown_name_holding_a_pickle_is_scanned():
 
 
 # ---------------------------------------------------------------- every sample
-@pytest.mark.parametrize("sample", [s for s in SAMPLES if s.format != "gguf"], ids=lambda s: s.name)
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.name)
 def test_malicious_samples_are_errors_and_benign_ones_are_not(sample):
     result = scan(sample.name.rsplit("/", 1)[-1], sample.build())
     assert result is not None
@@ -220,3 +220,13 @@ def test_real_chat_templates_are_quiet(sample):
 
 def test_an_unparsable_template_is_not_an_error():
     assert chat_template_findings("m.gguf", "{% for %}") == []
+
+
+def test_gguf_chat_templates_are_read_from_the_header_walk_named_ones_too():
+    data = wb.gguf([("general.architecture", wb.STRING, "llama"), ("tokenizer.ggml.tokens", wb.ARRAY, (wb.STRING, ["a", "b"])),
+                    ("tokenizer.chat_template", wb.STRING, "{{ messages }}"), ("tokenizer.chat_template.tool_use", wb.STRING, "{{ lipsum.__globals__ }}")])
+    result = scan("m.gguf", data)
+    assert [f.message for f in result.findings] == [
+        "m.gguf: tokenizer.chat_template.tool_use reaches the Python attribute __globals__ (line 1)",
+        "m.gguf: tokenizer.chat_template.tool_use uses lipsum, a global that hands out Python objects (line 1)",
+    ]

@@ -16,16 +16,24 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.bounded import load_json
 from auditor.cachedir import cache_root, write_atomically
 from auditor.report.json_report import SCHEMA
 
+if TYPE_CHECKING:
+    from auditor.batch.options import BatchOptions
+
 
 def default_cache_dir() -> Path:
     """The auditor's cache root (see auditor.cachedir); results go to `results/` under it."""
     return cache_root()
+
+
+def cache_directory(options: BatchOptions) -> Path:
+    """The cache root a census uses: --cache-dir, else the auditor's default."""
+    return Path(options.cache_dir).expanduser() if options.cache_dir else default_cache_dir()
 
 
 @functools.cache

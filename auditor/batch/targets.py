@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import UsageError
@@ -60,11 +61,16 @@ def unique(targets: Iterable[str]) -> list[str]:
     return list(kept.values())
 
 
-def hub_ids_as_hub(parse_target: Callable[[str, str | None], Target], hub_ids: set[str]) -> Callable[[str, str | None], Target]:
-    """`parse_target`, except that the ids in `hub_ids` (from the Hub's listing) always name Hub repos."""
-    def parse(text: str, revision: str | None) -> Target:
-        if text in hub_ids:
-            return Target(TargetKind.HUB, repo_id=text, revision=revision)
-        return parse_target(text, revision)
+@dataclass(frozen=True)
+class HubIdsAsHub:
+    """`parse_target`, except that the ids in `hub_ids` (from the Hub's listing) always name Hub
+    repos (a value, not a closure, so worker processes can be handed it)."""
 
-    return parse
+    parse_target: Callable[[str, str | None], Target]
+    hub_ids: frozenset[str] = frozenset()
+
+    def __call__(self, text: str, revision: str | None) -> Target:
+        """The Target `text` names."""
+        if text in self.hub_ids:
+            return Target(TargetKind.HUB, repo_id=text, revision=revision)
+        return self.parse_target(text, revision)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile
+from auditor.identify.kb import KnowledgeBase, LicenceCategory, LicenceProfile
 from auditor.identify.names import title_licence_ref
 from auditor.identify.normalise import CJK, Normalised, marker_form, normalise
 from auditor.model import LicenceFact, LicenceKind, LicenceMatch, MatchMethod
@@ -366,7 +366,7 @@ def read_profile(match: LicenceMatch) -> LicenceProfile | None:
         id=match.id, name=match.name, aliases=(), spdx=match.spdx or match.id, scancode_key=None, kind=LicenceKind.LICENCE,
         family=None, version=None, category=category, osi_approved=False, urls=(), text_path=None,
         text_source=f"read from {match.source}", policy=None, markers=(),
-        facts={f.name: Fact(f.value, f.clause, f.confidence) for f in match.facts}, unidentified=True,
+        facts={f.name: f for f in match.facts}, unidentified=True,
     )
 
 

@@ -92,7 +92,7 @@ def judge_release(reading: ReleaseReading, kb: KnowledgeBase, *, lookups_verifie
     kb = with_read_licences(kb, matches)  # licences read from unknown texts weigh like known ones
     licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
     card_path = (card.path if card else None) or "README.md"
-    own = assess_licences(matches, kb, licence_files, snapshot.texts, _card_expression(card))
+    own = assess_licences(matches, kb, licence_files, snapshot.texts, _card_expression(card), card.body if card else "")
     names = model_names(snapshot.target.label, card.metadata if card else {}, snapshot.texts, reading.lineage)
     effective = effective_terms(own.weights, own.policies, reading.lineage, card_section_terms(card.body if card else ""), card_path, kb, names)
     licences = replace(own, weights=effective.terms)  # the verdict and components follow the effective terms

@@ -10,6 +10,7 @@ from __future__ import annotations
 from auditor.judge.openness import unchecked_bases
 from auditor.model import AuditResult, ComponentName, Severity, TermFact
 from auditor.report.escape import markdown_text as escape
+from auditor.report.mermaid import lineage_graph
 
 # what each duty or prohibition means for the user, when the term is "yes"
 _DUTIES = {
@@ -116,4 +117,6 @@ def lineage_section(result: AuditResult) -> list[str]:
             f"| {escape(ancestor.repo_id)} | {escape(ancestor.relation)} | {escape(ancestor.child)} | {escape(', '.join(ancestor.licences)) or '—'} "
             f"| {escape(ancestor.licence_source or ancestor.signal)} | {escape(status)} |"
         )
-    return lines + [""]
+    weights = result.components.get(ComponentName.WEIGHTS)
+    own = [weights.licence] if weights is not None and weights.licence else []
+    return lines + ["", *lineage_graph(result.target.label, own, result.lineage), ""]

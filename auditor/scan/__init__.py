@@ -19,6 +19,7 @@ from auditor.errors import SourceError
 from auditor.findings import finding
 from auditor.scan.archives import scan_7z
 from auditor.scan.base import BudgetExceeded, RangeReader, Reader, Stream, WeightScan
+from auditor.scan.chat_template import chat_template_findings
 from auditor.scan.compressed import scan_compressed
 from auditor.scan.gguf import check_gguf_licence, scan_gguf
 from auditor.scan.keras import scan_keras, scan_keras_h5
@@ -38,16 +39,19 @@ _MAX_DEPTH = 3  # archives inside archives followed this deep
 Scanner = Callable[[str, RangeReader, int], "WeightScan | None"]
 
 
-def _member_scanner(depth: int) -> Callable[[str, str, RangeReader], WeightScan | None]:
+def _member_scanner(depth: int, sniff_unknown: bool = True) -> Callable[[str, str, RangeReader], WeightScan | None]:
+    """Scans an archive member through the same table; `sniff_unknown` also looks at members whose names say nothing."""
     def scan_member(where: str, name: str, ranges: RangeReader) -> WeightScan | None:
-        if depth >= _MAX_DEPTH:
+        name_format = rule_for(name).format
+        if depth >= _MAX_DEPTH or (name_format not in SCANNERS and not sniff_unknown):
             return None
-        return _scan(where, rule_for(name).format, name, ranges, depth + 1)
+        return _scan(where, name_format, name, ranges, depth + 1)
     return scan_member
 
 
 def _pickle(path: str, ranges: RangeReader, depth: int) -> WeightScan | None:
-    return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle", ".joblib")), scan_member=_member_scanner(depth))
+    # A checkpoint's own members (version, byteorder, TorchScript code) are not files to sniff: a read each, for nothing.
+    return scan_pickle_file(path, ranges, pickle_only=path.lower().endswith((".pkl", ".pickle", ".joblib")), scan_member=_member_scanner(depth, sniff_unknown=False))
 
 
 def _zip(path: str, ranges: RangeReader, depth: int) -> WeightScan | None:
@@ -73,6 +77,17 @@ def _compressed(kind: str) -> Scanner:
     return scan
 
 
+def _gguf(path: str, ranges: RangeReader, depth: int) -> WeightScan:
+    """A GGUF header, and the chat templates among its metadata (tokenizer.chat_template, and named ones after it)."""
+    scan = scan_gguf(path, ranges)
+    metadata = scan.facts.get("metadata") or {}
+    templates = {key: value for key, value in metadata.items() if key.startswith("tokenizer.chat_template") and isinstance(value, str)}
+    found = [f for key, template in sorted(templates.items()) for f in chat_template_findings(path, template, key)]
+    if not found:
+        return scan
+    return WeightScan(scan.path, scan.format, scan.facts, (*scan.findings, *found), scan.bytes_read, scan.budget)
+
+
 def _plain(scanner: Callable[[str, RangeReader], WeightScan | None]) -> Scanner:
     return lambda path, ranges, depth: scanner(path, ranges)
 
@@ -80,7 +95,7 @@ def _plain(scanner: Callable[[str, RangeReader], WeightScan | None]) -> Scanner:
 # The classifier's format (artefact_rules.yaml) -> the scanner that reads files of it.
 SCANNERS: dict[str, Scanner] = {
     "safetensors": _plain(scan_safetensors),
-    "gguf": _plain(scan_gguf),
+    "gguf": _gguf,
     "pickle": _pickle,  # a raw pickle, a PyTorch zip or legacy tar checkpoint, a joblib dump
     "numpy": _plain(scan_numpy),  # .npy, or .npz (a zip of .npy)
     "zip": _zip,

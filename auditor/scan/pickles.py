@@ -17,6 +17,9 @@ It also keeps dicts, tuples and (once a loader is imported) small bytes, to foll
 an attack does: BUILD rewriting an imported module's or class's attributes (later imports of
 those attributes resolve to the values written), pickles nested in bytes handed to a loader
 (walked in turn), and opcodes straddling a FRAME end, where CPython's loaders disagree.
+
+Over 400 lines: the opcode walk and the abstract stack machine it drives are one algorithm;
+split, the stack's invariants would span modules.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ listed and named in `unread`, and the audit goes on. File names the Hub lists ar
 odd ones (`..`, absolute, backslashes, a NUL byte, overlong) are never requested and are
 listed as unread. A fetch outside any scope gets one of AUDITOR_TARGET_TIMEOUT seconds
 (default 120).
+
+Over 400 lines: HubSource's methods share one target's request scope and deadline; the HTTP
+layer and the error mapping already live in http.py and hub_errors.py.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from auditor.errors import AuditorError, DeadlineExceeded, HubUnreachable, Sourc
 from auditor.logs import log
 from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
 from auditor.once import OncePerKey
+from auditor.sources.blobs import BlobStore
 from auditor.sources.http import (
     HttpClient,
     Malformed,
@@ -106,6 +110,7 @@ class HubSource(RepoSource):
         self._lookup_errors: dict[tuple[str, str], str] = {}
         self._ancestors = OncePerKey()
         self._unreachable = False
+        self.blobs: BlobStore | None = None  # texts by blob id, kept across targets and runs (a census's)
 
     @property
     def retries_total(self) -> int:
@@ -143,7 +148,8 @@ class HubSource(RepoSource):
         entries, odd = _file_entries(info.files)
         files = tuple(sorted(entries, key=lambda f: f.path))
         selection = select(files)
-        texts, failed = collect(self._download_all(repo_id, sha, selection.read))
+        # a gated repo's files are read only with access granted, never from another repo's copy
+        texts, failed = collect(self._read_texts(repo_id, sha, selection.read, () if info.gated else info.files))
         return RepoSnapshot(
             target=target,
             sha=info.sha,
@@ -212,7 +218,7 @@ class HubSource(RepoSource):
         entries, _ = _file_entries(info.files)
         files = tuple(entry.path for entry in entries)
         wanted = tuple(p for p in files if "/" not in p and _ANCESTOR_TEXT.match(p))[:_ANCESTOR_TEXTS]
-        texts, _ = collect(self._download_all(repo_id, info.sha or "main", wanted))
+        texts, _ = collect(self._read_texts(repo_id, info.sha or "main", wanted, () if info.gated else info.files))
         return AncestorRecord(
             repo_id, readable=True,
             card=info.card_data or {}, tags=info.tags, texts=texts, files=files,
@@ -346,6 +352,29 @@ class HubSource(RepoSource):
             raise self.errors.error(error, repo_id, revision) from error
 
     # --- file reads
+    def _read_texts(self, repo_id: str, sha: str, paths: tuple[str, ...], listed: Iterable[ListedFile]) -> list[tuple[str, bytes | Skipped]]:
+        """The chosen files' bytes: from the blob store when their blob was read before, else downloaded (and kept)."""
+        if self.blobs is None:
+            return self._download_all(repo_id, sha, paths)
+        blob_ids = {f.name: f.blob_id for f in listed if isinstance(f.name, str) and f.blob_id and f.lfs_size is None}
+        blobs = self.blobs
+        known = {path: blobs.get(blob_ids.get(path)) for path in paths}
+        mine = tuple(path for path in paths if known[path] is None and blobs.claim(blob_ids.get(path)))
+        try:
+            downloaded = dict(self._download_all(repo_id, sha, mine))
+            for path, data in downloaded.items():
+                if isinstance(data, bytes) and path != "README.md":  # a card is its own repo's: never shared
+                    blobs.put(blob_ids.get(path), data)
+        finally:
+            for path in mine:
+                blobs.release(blob_ids.get(path))
+        theirs = tuple(path for path in paths if known[path] is None and path not in downloaded)
+        for path in theirs:  # another target was reading the same blob: its bytes, once read
+            known[path] = blobs.wait(blob_ids[path], self._wait_limit())
+        late = tuple(path for path in theirs if known[path] is None)
+        downloaded.update(self._download_all(repo_id, sha, late))  # its read failed: this target's own
+        return [(path, found if (found := known[path]) is not None else downloaded[path]) for path in paths]
+
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
         if not paths:
             return []

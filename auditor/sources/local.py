@@ -18,6 +18,9 @@ peeked at, since a local read costs nothing. What the folder is decides how it i
   checkout's commit.
 
 A folder that cannot be listed is reported in `unread`, never silently left out.
+
+Over 400 lines: the three kinds of folder are read through one walk under one boundary
+(symlinks, Git LFS pointers, .gitignore), kept together so the boundary is checked in one place.
 """
 
 from __future__ import annotations
@@ -120,6 +123,18 @@ class LocalSource(RepoSource):
             raise SourceError(f"{path}: unreadable")
         with self._lock:
             self._bytes_read += len(data)
+        return data
+
+    def read_file(self, target: Target, path: str) -> bytes | None:
+        """A small file of the folder (at most FILE_CAP bytes), read within its boundary as the audit reads its
+        files: the repo's own policy file. None when the folder lists no such file, or only its Git LFS pointer."""
+        opened = self._open(target)
+        entry = next((f for f in opened.files if f.path == path), None)
+        if entry is None or entry.lfs:
+            return None
+        data = opened.read(path, 0, FILE_CAP + 1)
+        if data is not None and len(data) > FILE_CAP:
+            raise SourceError(f"{path}: over {FILE_CAP} bytes, not read")
         return data
 
     def bytes_read(self) -> int:

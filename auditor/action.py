@@ -31,6 +31,10 @@ from auditor.report.escape import markdown_text, terminal
 # format name -> suffix of the report file, from the one format registry
 FORMATS = {member.value: member.file_suffix for member in OutputFormat}
 _BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+# The policy when neither the inputs nor the repository's policy file give one: a publisher's
+# release must not relabel its licence, drop its base model's, or ship a file unsafe to load.
+DEFAULT_POLICY = Policy(fail_on=("licence-relabelled", "licence-incompatible-with-base", "unsafe-to-load"),
+                        origin="the action's default policy")
 # GitHub refuses step summaries over 1 MiB; keep well below it.
 SUMMARY_LIMIT = 900_000
 
@@ -168,7 +172,7 @@ def run(env: Mapping[str, str]) -> int:
             os.environ["GITHUB_TOKEN"] = _input(env, "GITHUB_TOKEN")
         batch = audit_targets([target], RunSettings(
             revision=_input(env, "REVISION") or None, token=_input(env, "TOKEN") or None, flags=flags, scan_weights=scan,
-            check_links=check_links, config=PolicyFiles(from_target=True)))
+            check_links=check_links, config=PolicyFiles(from_target=True), default_policy=DEFAULT_POLICY))
         if batch.results:
             result, outcome = batch.results[0], batch.outcomes[0]
             outputs["verdict"] = result.verdict.openness.value

@@ -11,10 +11,12 @@ from dataclasses import dataclass, replace
 from auditor.card import card_from_snapshot
 from auditor.classify.classifier import classify, group_weights
 from auditor.classify.evidence import gather_evidence
+from auditor.errors import NotFound
 from auditor.identify import (
     KnowledgeBase,
     LicenceIdentifier,
     identify_card_licences,
+    identify_gguf_licences,
     identify_readme_sections,
     identify_text,
 )
@@ -34,6 +36,7 @@ from auditor.model import (
     TargetKind,
     WeightScanSummary,
 )
+from auditor.scan import CODE_FORMATS
 from auditor.scan.release import ReleaseScan, scan_release, scan_summary, with_parameters
 from auditor.sources.interface import CodeHosts, NoLookups, Registry, RepoSource
 
@@ -44,7 +47,8 @@ _MAX_DATASETS = 20  # each named dataset costs one Hub request
 class AuditOptions:
     """How one audit reads a release: the licence identifier, and whether weight files are scanned.
 
-    `scan_weights` None scans local checkouts (free) but not Hub repos, where each header costs requests.
+    `scan_weights` None scans local checkouts (free) and a Hub repo's pickle-based files (they run
+    code when loaded), not its other headers, where each costs requests.
     """
 
     identify: LicenceIdentifier = identify_text
@@ -70,6 +74,8 @@ class Auditor:
     def run(self, target: Target) -> AuditResult:
         """Fetch `target` through the source and audit what it holds."""
         snapshot = self.source.fetch(target)
+        if target.kind is TargetKind.HUB and target.path:
+            snapshot = one_file_release(snapshot, target.path)
         return self.audit_snapshot(snapshot)
 
     def audit_snapshot(self, snapshot: RepoSnapshot) -> AuditResult:
@@ -80,6 +86,8 @@ class Auditor:
         licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
         matches = self._licence_matches(snapshot, card, licence_files)
         scan = self._scan_weights(snapshot, artefacts, _card_licence_ids(card, matches))
+        if not matches and scan is not None:  # no card or licence file names a licence: the GGUF headers' own word is left
+            matches = tuple(m for s in scan.scans if s.format == "gguf" for m in identify_gguf_licences(s.path, s.facts, self.kb))
         summary = scan_summary(scan) if scan is not None else None
         weight_sets = group_weights(artefacts)
         if scan is not None:
@@ -118,10 +126,19 @@ class Auditor:
         return trace_lineage(snapshot.target.label, links, self.registry.ancestor, self._identify_text, self.kb)
 
     def _scan_weights(self, snapshot: RepoSnapshot, artefacts: tuple[Artefact, ...], card_licence_ids: list[str]) -> ReleaseScan | None:
-        """Header and pickle scans through the source, when asked (by default: local checkouts only); None when not scanned."""
-        scan = self.scan_weights if self.scan_weights is not None else snapshot.target.kind is TargetKind.LOCAL
-        if not scan:
+        """Header and pickle scans through the source, unless turned off; None when not scanned.
+
+        By default: local folders, a single file (its header is all there is to read of it), and
+        a Hub repo's files that can run code when loaded (pickles, joblib, numpy, archives, Keras,
+        TensorFlow and ONNX graphs: each costs the ranges its scanner reads, a torch zip's
+        directory and pickle ~130 KB), not its other headers."""
+        if self.scan_weights is False:
             return None
+        one_file = snapshot.target.kind is TargetKind.HUB and bool(snapshot.target.path)
+        if self.scan_weights is None and snapshot.target.kind is TargetKind.HUB and not one_file:
+            artefacts = tuple(a for a in artefacts if a.format in CODE_FORMATS)
+            if not artefacts:
+                return None
         return scan_release(self.source, snapshot, artefacts, card_licence_ids)
 
     def _look_up_links(self, evidence: ReleaseEvidence) -> ReleaseEvidence:
@@ -145,6 +162,17 @@ class Auditor:
             if text is not None:
                 matches.extend(self._identify_text(text, path, self.kb))
         return tuple(matches)
+
+
+def one_file_release(snapshot: RepoSnapshot, path: str) -> RepoSnapshot:
+    """One file of a repo audited as a release of its own: the file, with the repo's card and licence
+    files beside it (their terms are the file's); NotFound when the repo has no such file."""
+    if snapshot.file(path) is None:
+        raise NotFound(f"{snapshot.target.repo_id} has no file {path}")
+    kept = {path} | {a.path for a in classify(snapshot.files) if "/" not in a.path and a.category is Category.LICENCE}
+    kept |= {f.path for f in snapshot.files if f.path.lower() == "readme.md"}
+    return replace(snapshot, files=tuple(f for f in snapshot.files if f.path in kept),
+                   texts={p: t for p, t in snapshot.texts.items() if p in kept})
 
 
 def _card_licence_ids(card: ModelCard | None, matches: tuple[LicenceMatch, ...]) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import yaml
 
+from auditor.bounded import load_yaml
 from auditor.model import ModelCard, RepoSnapshot
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^---[ \t]*$\r?\n?", re.S | re.M)
@@ -36,7 +37,7 @@ def parse_card(text: str, path: str | None = "README.md") -> ModelCard:
     body = text[match.end():]
     body_line = text.count("\n", 0, match.end()) + 1
     try:
-        metadata = yaml.safe_load(match.group(1))
+        metadata = load_yaml(match.group(1))
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 2}" if where is not None else ""

@@ -1,7 +1,7 @@
 """`audit-model`: argument wiring, the error table, and exit codes. No audit logic lives here.
 
 Exit codes (documented in the README, in --help, and tested):
-  0 audited (and the policy, if any, passed)   1 audited, policy failed
+  0 audited (and the policy, if any, passed)   1 audited, policy failed (no policy: a file unsafe to load)
   2 usage error                                3 repo, revision or path not found
   4 access denied                              5 network or Hub failure after retries
   70 internal error (a bug: set AUDITOR_DEBUG=1 for the traceback)
@@ -60,10 +60,11 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None) -
     each through the one per-target run (auditor.target_run) a census and the Action use too.
 
     Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
-    from auditor.errors import AuditorError, explain
+    from auditor.errors import AuditorError
     from auditor.model import TargetKind
     from auditor.sources.hub import HubSource
     from auditor.target_run import TargetRun
+    from auditor.targets import explain
 
     settings = settings or RunSettings()
     hub: list[HubSource] = []
@@ -169,7 +170,8 @@ Examples:
 \b
 Exit codes:
   0    audited, and the policy (if any) passed
-  1    audited, and the policy failed
+  1    audited, and the policy failed; with no policy given, a weight file
+       is unsafe to load ("Do not load FILE" above "What may I do?")
   2    usage error (bad option, unknown name, -o into a missing directory)
   3    repo, revision or path not found
   4    access denied: a private or gated repo, or a token the Hub refused
@@ -189,11 +191,11 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (- for stdout); .md, .json, .sarif, .sarif.json, .cdx.json and .bom.json choose the format.")
 @click.option("--licence-engine", "--license-engine", "licence_engine", type=click.Choice(["builtin", "scancode"]), default="builtin", show_default=True, help="Licence identification engine; scancode needs the [scancode] extra.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="NAMES", callback=_fail_on_option, help="Exit 1 when the verdict, a finding code, or a finding of a severity (error, warning, info) is among NAMES, e.g. not-open,unknown,licence-relabelled,error.")
-@click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence found is one of LICENCES (ids, SPDX ids, names, families or patterns such as cc-by-*, comma-separated).")
-@click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence found is one of LICENCES (e.g. cc-by-nc-*).")
+@click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence that governs a component (the weights' effective terms, inherited ones included; code; data) or is found is one of LICENCES: ids, SPDX ids, names, families (llama: every version) or patterns such as cc-by-* or openrail* over ids, SPDX ids and families, comma-separated.")
+@click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence that governs a component (inherited ones included) or is found is one of LICENCES (e.g. llama, cc-by-nc-*).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="Read the policy from FILE (.auditor.toml, or pyproject.toml's [tool.auditor]); default: the current directory's.")
 @click.option("--config-from-target", is_flag=True, help="Read the policy from a local target's own .auditor.toml or pyproject.toml (for a publisher auditing their own repo).")
-@click.option("--scan-weights/--no-scan-weights", default=None, help="Scan weight files statically: pickle imports, safetensors and GGUF headers (default: on for local checkouts; off for Hub repos, where each file costs ranged reads of at most 1 MiB).")
+@click.option("--scan-weights/--no-scan-weights", default=None, help="Scan model files statically: pickles, archives, numpy, Keras, TensorFlow and ONNX graphs, safetensors and GGUF headers (default: on for local checkouts; for Hub repos the files that can run code when loaded only, a torch checkpoint costing ranged reads of about 130 KB).")
 @click.option("--hub-repo", "hub_repo", metavar="ORG/NAME", callback=lambda ctx, param, value: _hub_repo_option(value), help="The Hub repo a local checkout mirrors: its Git LFS pointers are scanned through Hub range reads at the checkout's commit (default: the checkout's origin, when it is a Hub repo).")
 @click.option("--check-links/--no-check-links", default=True, help="Look up the licences of what the card links: code repositories on GitHub (GITHUB_TOKEN raises its rate limit), base models and datasets on the Hub (default: on).")
 @click.option("--history", is_flag=True, help="Also audit every revision that changed the card, a licence or notice file or a lineage signal, and report when the terms changed (a timeline, and the findings licence-changed, terms-narrowed, terms-widened, licence-text-edited).")
@@ -212,6 +214,9 @@ In a batch the exit code is the highest of all targets'.
 @click.option("--cache/--no-cache", "use_cache", default=True, help="Reuse the reports of repos whose commit has not changed (default: on).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: $AUDITOR_CACHE_DIR, else $XDG_CACHE_HOME/audit-model, else ~/.cache/audit-model).")
 @click.option("--target-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TARGET_TIMEOUT, show_default=True, help="Seconds one target may take before it is a failure and the batch goes on.")
+@click.option("--processes", type=click.IntRange(1, 256), help="Worker processes for a census, so it uses every core (default: one per core from 200 targets, else 1).")
+@click.option("--scheduler", metavar="ADDRESS", help="Audit a census on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 (needs the [cluster] extra).")
+@click.option("--max-rate", type=click.FloatRange(min=0, min_open=True), help="At most N Hub requests per second over the whole census.")
 @click.version_option(__version__, prog_name="audit-model")
 def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision: str | None, token: str | None,
                 output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],
@@ -219,7 +224,8 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
                 history: bool, since: str | None, sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
                 filters: tuple[str, ...], limit: int | None, shard: str | None, jobs: int | None, resume: bool,
-                use_cache: bool, cache_dir: str | None, target_timeout: float) -> None:
+                use_cache: bool, cache_dir: str | None, target_timeout: float, processes: int | None,
+                scheduler: str | None, max_rate: float | None) -> None:
     """Audit AI model repositories: what was released, under which licences, and how open it is.
 
     TARGET is a Hugging Face Hub repo id (org/name, org/name@rev, hf.co/org/name) or a local
@@ -240,7 +246,8 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
         config = PolicyFiles(Path(config_file) if config_file else None, config_from_target)
         flags = _policy_flags(fail_on, allow_licences, deny_licences, config)
         history = history or since is not None
-        if author or search or filters or shard or jobs or resume or destination.format.value in STREAMED_ONLY:
+        census_only = processes or scheduler or max_rate
+        if author or search or filters or shard or jobs or resume or census_only or destination.format.value in STREAMED_ONLY:
             if history:
                 from auditor.errors import UsageError
 
@@ -254,6 +261,7 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 resume=resume, cache=use_cache, cache_dir=cache_dir, quiet=quiet, revision=revision, token=token,
                 licence_engine=licence_engine, scan_weights=scan_weights, check_links=check_links, policy=flags,
                 config_file=config.file, config_from_target=config.from_target, hub_repo=hub_repo,
+                processes=processes or 0, scheduler=scheduler, max_rate=max_rate,
             ), parse_target)
         else:
             settings = RunSettings(revision=revision, token=token, licence_engine=licence_engine, flags=flags,

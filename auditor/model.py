@@ -8,6 +8,9 @@ report (report/) renders an AuditResult.
 
 Enum values are the strings of the JSON contract (schema "auditor/1"), so renderers never
 spell a verdict or a category themselves.
+
+Over 400 lines: this is the one vocabulary every stage passes on and the JSON contract is
+drawn from; split, each stage would import its data from several places.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ class TargetKind(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path."""
+    """What the user asked to audit: a Hub repo id (with an optional revision) or a local path.
+
+    A single weight file is a target too (a release of one file): a local file's path, or a Hub
+    target whose `path` names one file of the repo.
+    """
 
     kind: TargetKind
     repo_id: str | None = None
@@ -36,9 +43,10 @@ class Target:
 
     @property
     def label(self) -> str:
-        """How reports name the target: its repo id (with @revision) or its path."""
+        """How reports name the target: its repo id (with @revision) or its path; one file of a Hub repo as org/name[@rev]/path."""
         name = self.repo_id if self.kind is TargetKind.HUB else self.path
-        return f"{name}@{self.revision}" if self.revision else str(name)
+        label = f"{name}@{self.revision}" if self.revision else str(name)
+        return f"{label}/{self.path}" if self.kind is TargetKind.HUB and self.path else label
 
 
 @dataclass(frozen=True)
@@ -266,6 +274,7 @@ class LicenceFact:
     value: str
     clause: str | None = None
     confidence: float | None = None
+    applies_to: str | None = None  # a regex over the model's names: the fact concerns only the models it matches
 
 
 @dataclass(frozen=True)
@@ -476,6 +485,7 @@ class TermFact:
     because: tuple[str, ...] = ()
     clause: str | None = None
     names: tuple[str, ...] = ()  # the licences' names, in the order of `sources`
+    listed: tuple[str, ...] = ()  # what the licences list under it (use_restrictions: their prohibited uses)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from auditor.errors import UsageError
-from auditor.report import RESERVED_SUFFIXES, OutputFormat
+from auditor.report import OutputFormat
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,7 @@ def choose(format_name: str | None, output: str | None) -> Destination:
     else:
         found = OutputFormat.for_path(path.name)
         if found is None:
-            reserved = RESERVED_SUFFIXES.get(path.suffix.lower())
-            why = f"{path.suffix} is reserved for {reserved}, not available yet" if reserved else \
-                f"cannot tell the format from its suffix (known: {_suffixes()})"
-            raise UsageError(f"--output {output}: {why}; name one with --format")
+            raise UsageError(f"--output {output}: cannot tell the format from its suffix (known: {_suffixes()}); name one with --format")
         chosen = found
     if path is not None:
         _check_writable(path)

@@ -59,6 +59,7 @@ class RunSettings:
     hub_repo: str | None = None  # --hub-repo: the Hub repo a local checkout mirrors
     history: bool = False  # --history: also audit every revision that changed the licence-bearing files
     since: str | None = None  # --since DATE or REV: where the history starts
+    default_policy: Policy | None = None  # the policy when neither flags nor a file give one (the Action's)
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,12 @@ class TargetRun:
 
         config = self.settings.config
         if config.from_target and target.kind is TargetKind.LOCAL:
-            return policy_for(target, self.settings.flags or Policy(), config_file=config.file, from_target=True, kb=self.kb)
-        return self.shared_policy()
+            source = self._local_source()
+            policy = policy_for(target, self.settings.flags or Policy(), config_file=config.file, from_target=True, kb=self.kb,
+                                target_files=lambda name: source.read_file(target, name))
+        else:
+            policy = self.shared_policy()
+        return policy or self.settings.default_policy or policy
 
     def plan(self, text: str) -> TargetPlan:
         """What auditing `text` needs; a bad target or a policy that cannot be met raises."""
@@ -224,12 +229,19 @@ class TargetRun:
         return with_history(result, read_history(target, source, result.sha, since), auditor, since)
 
     def decide(self, plan: TargetPlan, result: AuditResult) -> TargetDecision:
-        """The policy's outcome for `result` and the exit code it gives."""
+        """The policy's outcome for `result` and the exit code it gives. With no policy, a file
+        unsafe to load fails the run, as a security scanner fails on what it finds; a policy
+        given replaces that default (name `unsafe-to-load` in its fail-on to keep the gate)."""
+        from auditor.judge.load_safety import unsafe_to_load
         from auditor.judge.policy import evaluate
 
-        outcome = evaluate(plan.policy, result, self.kb) if plan.policy else None
-        failed = outcome is not None and not outcome.passed
-        return TargetDecision(result, outcome, EXIT_POLICY if failed else EXIT_OK)
+        if plan.policy:
+            outcome = evaluate(plan.policy, result, self.kb)
+            return TargetDecision(result, outcome, EXIT_OK if outcome.passed else EXIT_POLICY)
+        unsafe = unsafe_to_load(result)
+        for warning in unsafe:
+            log.warning("%s: %s", result.target.label, warning.line)
+        return TargetDecision(result, None, EXIT_POLICY if unsafe else EXIT_OK)
 
 
 def _code_hosts() -> CodeHosts:

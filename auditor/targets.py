@@ -1,9 +1,10 @@
 """What a TARGET argument names: a local directory, or a Hub repo (with an optional revision).
 
 Accepted spellings of a Hub repo: `org/name`, `org/name/` (a shell's completion adds the
-slash), `org/name@rev`, `https://huggingface.co/org/name[/tree/rev]`, and the same with
+slash), `org/name@rev`, `org/name/path/model.gguf` (one GGUF file of the repo), `https://huggingface.co/org/name[/tree/rev]`, and the same with
 `hf.co` or without the scheme. A revision is a branch, a tag or a commit id (a full SHA or a
-prefix of at least 7 hex digits). A directory that exists always wins over a repo id.
+prefix of at least 7 hex digits). A directory that exists always wins over a repo id; a local
+.gguf file is a release of one file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from auditor.errors import NotFound, UsageError
+from auditor.errors import AccessDenied, AuditorError, NotFound, UsageError
 from auditor.model import Target, TargetKind
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
@@ -20,7 +21,13 @@ _HUB_URL = re.compile(
     r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[\w.-]+/[\w.-]+)(?:/tree/(?P<rev>[^\s]+?))?/*$"
 )
 _AT_REVISION = re.compile(r"^(?P<repo>[^@\s]+)@(?P<rev>[^@\s/][^@\s]*)$")
-SHORT_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+_HUB_FILE = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96})/(?P<file>(?:[\w.-]+/)*[\w.-]+)$")  # org/name/path/to/model.gguf
+SINGLE_FILE_SUFFIXES = (".gguf",)  # a file that is a whole release by itself
+
+
+def is_single_file(name: str) -> bool:
+    """Whether a file name is one a release of one file can be (a GGUF holds weights, tokenizer and metadata)."""
+    return name.lower().endswith(SINGLE_FILE_SUFFIXES)
 
 
 def _one_revision(given: str | None, spelt: str | None, text: str) -> str | None:
@@ -36,20 +43,57 @@ def parse_target(text: str, revision: str | None = None) -> Target:
         return Target(TargetKind.HUB, repo_id=url.group("repo"), revision=_one_revision(revision, url.group("rev"), text))
     path = Path(text).expanduser()
     if path.exists():
-        if not path.is_dir():
-            raise NotFound(f"{text} is a file, not a model repository directory")
+        if not path.is_dir() and not is_single_file(path.name):
+            raise NotFound(f"{text} is a file, not a model repository directory (a single .gguf file can be audited)")
         return Target(TargetKind.LOCAL, path=str(path), revision=revision)
     at = _AT_REVISION.match(text)
     repo, spelt = (at.group("repo"), at.group("rev")) if at else (text, None)
     repo = repo.rstrip("/") if repo not in ("/", "") else repo
     if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
         return Target(TargetKind.HUB, repo_id=repo, revision=_one_revision(revision, spelt, text))
+    one_file = _HUB_FILE.match(repo)
+    if one_file and is_single_file(one_file.group("file")) and not repo.startswith((".", "/", "~")):
+        return Target(TargetKind.HUB, repo_id=one_file.group("repo"), path=one_file.group("file"), revision=_one_revision(revision, spelt, text))
     if text.startswith((".", "/", "~")) or os.sep in text:
         raise NotFound(f"no such directory: {text}")
     raise UsageError(f"'{text}' is neither a local directory nor a Hub repo id of the form org/name")
+
+
+def hub_spelling(text: str, url_only: bool = False) -> tuple[str, str | None] | None:
+    """(repo id, revision) when `text` is spelt as a Hub repo (an id, `id@rev`, `id/`, a URL), else None;
+    `url_only`: only a URL (which nobody means as a local path)."""
+    url = _HUB_URL.match(text)
+    if url:
+        return url.group("repo"), url.group("rev")
+    if url_only:
+        return None
+    at = _AT_REVISION.match(text)
+    repo, spelt = (at.group("repo"), at.group("rev")) if at else (text, None)
+    repo = repo.rstrip("/")
+    if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
+        return repo, spelt
+    return None
 
 
 def spelt_as_url(text: str) -> bool:
     """Whether the argument was a Hub URL (so nobody meant it as a local path)."""
     return bool(_HUB_URL.match(text))
 
+
+def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool) -> str:
+    """The one-line message for a target that failed, with what to try next.
+
+    A Hub repo that is not found may be private (the Hub answers so rather than reveal it),
+    and an `org/name` argument may have been meant as a directory: the message says both.
+    """
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if not hub_target:
+        return message
+    if isinstance(error, NotFound) and error.revision is None:  # not a missing revision of a repo that exists
+        if not spelt_as_url(text):
+            message = f"no directory {text} here, and {message}"
+        message += " (if it is private, pass --token or set HF_TOKEN)" if not token_given else \
+            " (if it is private, the token given has no access to it)"
+    elif isinstance(error, AccessDenied) and token_given and "token" not in message.lower():
+        message += " (the Hub refused the token given)"
+    return message

@@ -1,23 +1,38 @@
 #!/usr/bin/env python3
-"""Census throughput, request cost and memory over a fake Hub with injected latency.
+"""Census throughput, request cost, CPU and memory over a fake Hub with injected latency.
 
-Writes N synthetic repos (varied cards and licences, derivatives of shared base models,
-gated ones, a 5 GB weights file each), serves them with every request delayed by
---latency seconds, and runs the real CLI in subprocesses:
-  1. --jobs 1 on the first --serial repos (a serial run of all N would take minutes),
-  2. --jobs 32 on all N, cold cache,
-  3. --jobs 32 on all N again, warm cache.
-Prints repos/s for each (and the ratio of 2 to 1, measured in the same run), requests per
-repo against the 1 + small files read each costs at most, weight bytes sent, and the peak
-memory (max RSS) of each CLI process.
+Two mixes of repos, built at bench time in a temporary folder (nothing is committed):
+  synthetic  N generated repos (varied cards and licences, derivatives of shared bases, gated
+             ones, a 5 GB weights file each): light, and their texts are few and shared;
+  real       copies of the development corpus (../shared/corpus, repos/ and derivatives/: real
+             cards, licence texts, policies and configs), each copy under its own repo id and
+             commit with its own README (a line added), so only what real repos share is shared.
+Every request is delayed by --latency seconds. The real CLI runs in a subprocess per run, each
+with its own empty cache directory (cold is cold):
+  serial    --jobs 1 on the first --serial targets (the peer the concurrent run is measured against),
+  no-cache  --jobs J with --no-cache (nothing kept, nothing reused: every text read and identified),
+  cold      --jobs J, empty cache,
+  warm      --jobs J again on a copy of the cold run's cache.
+Per run: repos/s, requests per repo, CPU seconds per repo (the CLI and any worker processes it
+starts), peak memory (max RSS of the CLI process, and of its largest child), and the ratio to
+the limit the latency sets: jobs / (requests per repo x latency) repos/s.
 
-Usage: python bench/batch.py [--repos 1000] [--serial 100] [--jobs 32] [--latency 0.05]
+The fake Hub runs in this process and shares the machine's cores with the CLI: on a small
+machine its own CPU is part of what is measured.
+
+Usage: python bench/batch.py [--mix real|synthetic|both] [--repos 320] [--serial 50] [--jobs 32]
+                             [--latency 0.05] [--runs serial,no-cache,cold,warm] [--cli-args "--processes 2"]
+                             [--corpus DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,12 +57,16 @@ LICENCES = [  # (card licence, shipped LICENSE text or None)
     ("bsd-3-clause", "bsd-3-clause.txt"),
 ]
 BASES = 20
-# Run the CLI and print its peak RSS (KiB) on the last stderr line, whatever its exit code.
+# Run the CLI; print its CPU seconds (its own and its waited-for children's) and peak RSS (KiB)
+# on the last stderr line, whatever its exit code.
 WRAPPER = (
-    "import resource, sys\n"
+    "import json, resource, sys\n"
     "from auditor.cli import main\n"
     "try:\n    main()\n"
-    "finally:\n    print(f'maxrss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)\n"
+    "finally:\n"
+    "    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "    print('usage=' + json.dumps({'cpu': me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,\n"
+    "          'rss_kib': me.ru_maxrss, 'child_rss_kib': kids.ru_maxrss}), file=sys.stderr)\n"
 )
 
 
@@ -60,6 +79,7 @@ def slow_handler(latency: float) -> type:
     return Slow
 
 
+# --- the synthetic mix
 def write_repo(root: Path, repo_id: str, index: int, base: str | None) -> None:
     licence, text = LICENCES[index % len(LICENCES)]
     folder = root / repo_id.replace("/", "__")
@@ -83,7 +103,7 @@ def write_repo(root: Path, repo_id: str, index: int, base: str | None) -> None:
     (folder / "repo.yaml").write_text(yaml.safe_dump(meta))
 
 
-def make_repos(root: Path, count: int) -> list[str]:
+def synthetic_mix(root: Path, count: int) -> list[str]:
     for b in range(BASES):
         write_repo(root, f"bench-base/base-{b}", b, None)
     ids = []
@@ -94,59 +114,133 @@ def make_repos(root: Path, count: int) -> list[str]:
     return ids
 
 
-def run_cli(hub: FakeHub, targets: list[str], jobs: int, work: Path, name: str) -> dict:
+# --- the real-repo mix
+def real_mix(root: Path, corpus: Path, count: int) -> list[str]:
+    """`count` targets copied from the corpus's model repos (the originals served too: cards name them as bases)."""
+    originals = sorted(p.parent for folder in ("repos", "derivatives") for p in (corpus / folder).glob("*/repo.yaml"))
+    if not originals:
+        raise SystemExit(f"no corpus repos under {corpus}: give --corpus")
+    models = []
+    for case in originals:
+        shutil.copytree(case, root / case.name, symlinks=True, ignore=shutil.ignore_patterns("expected.yaml"))
+        meta = yaml.safe_load((case / "repo.yaml").read_text(encoding="utf-8"))
+        if meta.get("type", "model") == "model":
+            models.append((case, meta))
+    ids = []
+    for index in range(count):
+        case, meta = models[index % len(models)]
+        copy = index // len(models)
+        owner, name = meta["id"].split("/", 1)
+        repo_id = f"{owner}-copy{copy}/{name}"
+        folder = root / f"{case.name}--copy{copy}"
+        (folder / "files").mkdir(parents=True)
+        siblings = []
+        for entry in meta.get("siblings") or []:
+            entry = dict(entry)
+            source = case / "files" / entry["path"]
+            target = folder / "files" / entry["path"]
+            if source.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if entry["path"] == "README.md":  # each repo's card is its own; licences and configs are shared
+                    data = source.read_bytes() + f"\n<!-- {repo_id} -->\n".encode()
+                    target.write_bytes(data)
+                    entry["size"] = len(data)
+                else:
+                    target.symlink_to(source.resolve())
+            siblings.append(entry)
+        sha = hashlib.sha1(f"{meta['sha']}:{copy}".encode()).hexdigest()
+        copied = {**{k: v for k, v in meta.items() if k not in ("revisions", "fail")}, "id": repo_id, "sha": sha,
+                  "siblings": siblings}
+        (folder / "repo.yaml").write_text(yaml.safe_dump(copied), encoding="utf-8")
+        ids.append(repo_id)
+    return ids
+
+
+# --- runs
+def run_cli(hub: FakeHub, targets: list[str], jobs: int, work: Path, name: str, cache: Path, extra: list[str]) -> dict:
     listing = work / f"{name}.txt"
     listing.write_text("\n".join(targets) + "\n")
-    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "AUDITOR_CACHE_DIR": str(work / "cache"),
+    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "AUDITOR_CACHE_DIR": str(cache),
            "AUDITOR_GITHUB_API": "http://127.0.0.1:9", "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HOME": str(work / "hf")}
+    out = work / f"{name}.jsonl"
     hub.reset()
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", WRAPPER, "--targets-from", str(listing), "--jobs", str(jobs), "--format", "jsonl",
-         "-o", str(work / f"{name}.jsonl"), "-q"],
+         "-o", str(out), "-q", *extra],
         env=env, capture_output=True, text=True, cwd=ROOT,
     )
     seconds = time.perf_counter() - started
-    rss = int(proc.stderr.strip().splitlines()[-1].split("=")[1])
-    lines = (work / f"{name}.jsonl").read_text().splitlines()
+    usage_lines = [line for line in proc.stderr.splitlines() if line.startswith("usage=")]
+    if not usage_lines:
+        raise SystemExit(f"{name}: the CLI printed no usage line:\n{proc.stderr[-2000:]}")
+    usage = json.loads(usage_lines[-1][len("usage="):])
+    records = [json.loads(line) for line in out.read_text().splitlines()]
     stats = hub.stats
-    files_read = sum(1 for r in stats.log if r.kind == "get")
     return {
-        "name": name, "repos": len(targets), "lines": len(lines), "exit": proc.returncode, "seconds": seconds,
-        "rate": len(targets) / seconds, "requests": stats.total_requests, "api": stats.requests["api"],
-        "files": files_read, "weight_bytes": sum(v for k, v in stats.bytes_by_path.items() if k.endswith(".safetensors")),
-        "rss_mb": rss / 1024,
+        "name": name, "repos": len(targets), "lines": len(records), "distinct": len({r["target"] for r in records}),
+        "failed": sum(r["status"] != "audited" for r in records), "exit": proc.returncode, "seconds": seconds,
+        "rate": len(targets) / seconds, "requests": stats.total_requests, "cpu": usage["cpu"],
+        "rss_mb": usage["rss_kib"] / 1024, "child_rss_mb": usage["child_rss_kib"] / 1024, "jobs": jobs,
     }
+
+
+def bench_mix(label: str, ids: list[str], roots: list[Path], work: Path, args: argparse.Namespace, extra: list[str]) -> list[dict]:
+    hub = FakeHub(roots)
+    hub._server.RequestHandlerClass = slow_handler(args.latency)
+    runs = []
+    wanted = set(args.runs.split(","))
+    with hub:
+        if args.serial and "serial" in wanted:
+            runs.append(run_cli(hub, ids[: args.serial], 1, work, f"{label}-serial", work / f"{label}-serial-cache", extra))
+        if "no-cache" in wanted:
+            runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-no-cache", work / f"{label}-no-cache-cache", [*extra, "--no-cache"]))
+        cold_cache = work / f"{label}-cold-cache"
+        if wanted & {"cold", "warm"}:
+            runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-cold", cold_cache, extra))
+        if "warm" in wanted:
+            shutil.copytree(cold_cache, work / f"{label}-warm-cache")
+            runs.append(run_cli(hub, ids, args.jobs, work, f"{label}-warm", work / f"{label}-warm-cache", extra))
+    return runs
+
+
+def print_table(title: str, runs: list[dict], latency: float) -> None:
+    print(f"\n{title}")
+    print(f"{'run':22} {'repos':>6} {'fail':>5} {'s':>7} {'repos/s':>8} {'req/repo':>9} {'CPU s/repo':>10} "
+          f"{'RSS MB':>7} {'child MB':>8} {'limit/s':>8} {'of limit':>8}")
+    for r in runs:
+        assert r["lines"] == r["repos"] == r["distinct"], f"{r['name']}: {r['lines']} lines for {r['repos']} targets"
+        per_repo = r["requests"] / r["repos"]
+        limit = r["jobs"] / (per_repo * latency) if per_repo else float("inf")
+        print(f"{r['name']:22} {r['repos']:>6} {r['failed']:>5} {r['seconds']:>7.1f} {r['rate']:>8.1f} {per_repo:>9.2f} "
+              f"{r['cpu'] / r['repos'] * 1000:>8.1f}ms {r['rss_mb']:>7.0f} {r['child_rss_mb']:>8.0f} {limit:>8.0f} "
+              f"{r['rate'] / limit:>8.0%}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repos", type=int, default=1000)
-    parser.add_argument("--serial", type=int, default=100)
+    parser.add_argument("--mix", choices=("real", "synthetic", "both"), default="both")
+    parser.add_argument("--repos", type=int, default=320)
+    parser.add_argument("--serial", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--runs", default="serial,no-cache,cold,warm", help="which runs, comma-separated")
+    parser.add_argument("--cli-args", default="", help="more options for every CLI run, e.g. '--processes 2'")
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     args = parser.parse_args()
+    extra = shlex.split(args.cli_args)
+    print(f"{args.latency * 1000:.0f} ms per request, --jobs {args.jobs}, {os.cpu_count()} cores"
+          f"{', CLI options: ' + args.cli_args if extra else ''}; each run starts with its own empty cache "
+          "(warm: a copy of the cold run's)")
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as scratch:
         work = Path(scratch)
-        ids = make_repos(work / "repos", args.repos)
-        hub = FakeHub([work / "repos"])
-        hub._server.RequestHandlerClass = slow_handler(args.latency)
-        with hub:
-            runs = [
-                run_cli(hub, ids[: args.serial], 1, work, "serial"),
-                run_cli(hub, ids, args.jobs, work, "cold"),
-                run_cli(hub, ids, args.jobs, work, "warm"),
-            ]
-    print(f"{args.repos} synthetic repos, {args.latency * 1000:.0f} ms per request, {os.cpu_count()} cores\n")
-    print(f"{'run':8} {'repos':>6} {'exit':>4} {'s':>8} {'repos/s':>8} {'req/repo':>9} {'api/repo':>9} "
-          f"{'1+files/repo':>12} {'weight B':>9} {'max RSS MB':>10}")
-    for r in runs:
-        assert r["lines"] == r["repos"], r
-        print(f"{r['name']:8} {r['repos']:>6} {r['exit']:>4} {r['seconds']:>8.1f} {r['rate']:>8.1f} "
-              f"{r['requests'] / r['repos']:>9.2f} {r['api'] / r['repos']:>9.2f} {1 + r['files'] / r['repos']:>12.2f} "
-              f"{r['weight_bytes']:>9} {r['rss_mb']:>10.0f}")
-    serial, cold, warm = runs
-    print(f"\n--jobs {args.jobs} vs --jobs 1: {cold['rate'] / serial['rate']:.1f}x; warm vs cold: {warm['rate'] / cold['rate']:.1f}x")
+        if args.mix in ("real", "both"):
+            ids = real_mix(work / "real", args.corpus, args.repos)
+            print_table(f"real-repo mix: {len(ids)} copies of {args.corpus}'s repos", bench_mix("real", ids, [work / "real"], work, args, extra), args.latency)
+        if args.mix in ("synthetic", "both"):
+            ids = synthetic_mix(work / "synthetic", args.repos)
+            print_table(f"synthetic mix: {len(ids)} repos", bench_mix("synthetic", ids, [work / "synthetic"], work, args, extra), args.latency)
+    print("\nlimit/s: jobs / (requests per repo x latency), what the latency alone allows; of limit: repos/s over it.")
 
 
 if __name__ == "__main__":

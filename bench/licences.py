@@ -72,7 +72,7 @@ def worker_ours(files: list[Path]) -> dict:
     started = time.perf_counter()
     sys.path.insert(0, str(REPO))
     from auditor.identify import identify_text, load_knowledge_base
-    from auditor.identify.index import index_for
+    from auditor.identify.engine import index_for
 
     kb = load_knowledge_base()
     index_for(kb)

@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Benchmark CLI start-up and one local audit, against ScanCode's CLI in the same run.
+"""Benchmark one audit of a licence file, start-up included, against peers doing the same job.
 
-Targets: `audit-model --version` under 0.15 s (the CLI imports nothing heavy until a target
-is audited) and a local audit of a shipped example under 0.4 s with the licence index in its
-disk cache; the audit with an empty cache (index built) is shown beside it. The peer is
-`scancode --version` from a separate environment (scancode-toolkit-mini 32.5.0, see
-bench/licences.py for how to make it).
+Every tool is given the same licence file (by default the Apache 2.0 text) and asked what
+licence it is, from a cold process, as a user would run it:
+  ours       `audit-model DIR --format json --no-check-links`, DIR holding only that file as
+             LICENSE (the licence index in its disk cache; a cold-cache row beside it);
+  askalono   `python -c "askalono.identify(text)"` from a peer environment with pyaskalono;
+  scancode   `scancode --license --json OUT FILE` (scancode-toolkit-mini, its index built).
+A peer that is not installed is said to be missing, and no ratio is printed for it. Make the
+peer environment with:
+    python -m venv /tmp/bench-venv
+    /tmp/bench-venv/bin/pip install pyaskalono scancode-toolkit-mini==32.5.0 "pluggy<1.6"
+Also printed: `audit-model --version` (our start-up alone; target under 0.15 s).
 
-Usage: python bench/startup.py [--runs 10] [--scancode /tmp/bench-venv/bin/scancode]
+Usage: python bench/startup.py [--runs 10] [--file licences/texts/apache-2.0.txt] [--peer-venv /tmp/bench-venv]
 """
 
 from __future__ import annotations
@@ -24,21 +30,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "repos" / "llama-3.1-finetune"
+ASKALONO = "import sys, askalono; print(askalono.identify(open(sys.argv[1], encoding='utf-8').read()).name)"
 
 
-TARGETS = {"audit-model --version": 0.15, "audit-model <local example>": 0.4}
-
-
-def timed(command: list[str], runs: int, env: dict | None = None, before: Callable[[], None] | None = None) -> list[float]:
-    seconds = []
+def timed(command: list[str], runs: int, env: dict | None = None, before: Callable[[], None] | None = None) -> tuple[list[float], str]:
+    seconds, output = [], ""
     for _ in range(runs):
         if before is not None:
             before()
         started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+        proc = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
         seconds.append(time.perf_counter() - started)
-    return seconds
+        output = proc.stdout
+    return seconds, output
 
 
 def _emptied(folder: Path) -> Callable[[], None]:
@@ -48,36 +52,62 @@ def _emptied(folder: Path) -> Callable[[], None]:
     return empty
 
 
+def _our_answer(output: str) -> str:
+    import json
+
+    report = json.loads(output)
+    return ", ".join(sorted({m["spdx"] or m["id"] for m in report["licences"] if not m["source"].startswith("card")})) or "-"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--scancode", default="/tmp/bench-venv/bin/scancode")
+    parser.add_argument("--file", type=Path, default=ROOT / "licences" / "texts" / "apache-2.0.txt")
+    parser.add_argument("--peer-venv", type=Path, default=Path("/tmp/bench-venv"))
     args = parser.parse_args()
-    ours = [sys.executable, "-m", "auditor"]
-    audit = [*ours, str(EXAMPLE), "--format", "json"]
-    with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
-        # look-ups of linked repos refused at once, as offline: the figure is the auditor's own cost
-        env = dict(os.environ, AUDITOR_CACHE_DIR=cache, HF_ENDPOINT="http://127.0.0.1:9", AUDITOR_GITHUB_API="http://127.0.0.1:9")
-        rows = {
-            "audit-model --version": timed([*ours, "--version"], args.runs, env),
-            "audit-model <local example>, cold cache": timed(audit, max(3, args.runs // 3), env, before=_emptied(Path(cache))),
-        }
-        timed(audit, 1, env)  # fills the cache
-        rows["audit-model <local example>"] = timed(audit, args.runs, env)
-        rows["audit-model <local example> --no-check-links"] = timed([*audit, "--no-check-links"], args.runs, env)
-    scancode = shutil.which(args.scancode) or (args.scancode if Path(args.scancode).exists() else None)
-    if scancode:
-        rows["scancode --version"] = timed([scancode, "--version"], max(3, args.runs // 3))
-    print(f"{'command':40} {'median s':>9} {'min s':>7} {'max s':>7}")
-    for name, seconds in rows.items():
-        target = TARGETS.get(name)
-        verdict = "" if target is None else f"  target {target} s: {'met' if statistics.median(seconds) < target else 'MISSED'}"
-        print(f"{name:40} {statistics.median(seconds):9.3f} {min(seconds):7.3f} {max(seconds):7.3f}{verdict}")
-    if scancode:
-        ratio = statistics.median(rows["scancode --version"]) / statistics.median(rows["audit-model --version"])
-        print(f"\nstart-up: audit-model is {ratio:.0f}x faster than scancode")
-    else:
-        print("\nscancode not found: peer not measured")
+    rows: dict[str, tuple[list[float], str]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as scratch:
+        work = Path(scratch)
+        target = work / "release"
+        target.mkdir()
+        shutil.copyfile(args.file, target / "LICENSE")
+        cache = work / "cache"
+        cache.mkdir()
+        # look-ups refused at once, as offline: the figure is the auditor's own cost
+        env = dict(os.environ, AUDITOR_CACHE_DIR=str(cache), HF_ENDPOINT="http://127.0.0.1:9", AUDITOR_GITHUB_API="http://127.0.0.1:9")
+        ours = [sys.executable, "-m", "auditor"]
+        audit = [*ours, str(target), "--format", "json", "--no-check-links"]
+        seconds, out = timed(audit, max(3, args.runs // 3), env, before=_emptied(cache))
+        rows["audit-model, cold cache"] = (seconds, _our_answer(out))
+        seconds, out = timed(audit, args.runs, env)
+        rows["audit-model"] = (seconds, _our_answer(out))
+        rows["audit-model --version"] = (timed([*ours, "--version"], args.runs, env)[0], "")
+        python = args.peer_venv / "bin" / "python"
+        missing = []
+        if python.exists() and subprocess.run([python, "-c", "import askalono"], capture_output=True).returncode == 0:
+            seconds, out = timed([str(python), "-c", ASKALONO, str(args.file)], args.runs)
+            rows["askalono (pyaskalono)"] = (seconds, out.strip())
+        else:
+            missing.append(f"askalono (no pyaskalono in {args.peer_venv})")
+        scancode = args.peer_venv / "bin" / "scancode"
+        if scancode.exists():
+            seconds, _ = timed([str(scancode), "--license", "--quiet", "--json", str(work / "scancode.json"), str(args.file)],
+                               max(3, args.runs // 3))
+            rows["scancode --license"] = (seconds, "(see its JSON)")
+        else:
+            missing.append(f"scancode (not in {args.peer_venv})")
+    print(f"one audit of {args.file.name}, from a cold process, {args.runs} runs; {os.cpu_count()} cores shared with other work\n")
+    print(f"{'tool':32} {'median s':>9} {'min s':>7} {'max s':>7}  answer")
+    for name, (seconds, answer) in rows.items():
+        print(f"{name:32} {statistics.median(seconds):9.3f} {min(seconds):7.3f} {max(seconds):7.3f}  {answer}")
+    ours_median = statistics.median(rows["audit-model"][0])
+    for peer in ("askalono (pyaskalono)", "scancode --license"):
+        if peer in rows:
+            print(f"\n{peer} / audit-model: {statistics.median(rows[peer][0]) / ours_median:.2f}x the time of ours (median)")
+    for peer in missing:
+        print(f"\npeer not measured: {peer}")
+    version = statistics.median(rows["audit-model --version"][0])
+    print(f"\naudit-model --version: {version:.3f} s (target 0.15 s: {'met' if version < 0.15 else 'MISSED'})")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,8 @@ Each variant is a reference text of licences/texts/ (ScanCode-sourced, see each 
 text_source) changed the way licence files are changed in the wild: reflowed, turned into
 markdown, CRLF line ends, curly quotes made straight (or straight ones curly), a header and a
 footer added, two licences in one file, truncated, a Chinese part beside the English text,
-another licence's title put over a body. Only the `.txt` files are written here; their
-expected `.yml` files come from the test itself with AUDITOR_REGEN=1 and are reviewed before
-they are committed (tests/test_licence_data.py).
+another licence's title put over a body. Only the `.txt` files are written here; each one's
+`.yml` (what a careful reader finds in it, and why) is written by hand (tests/test_licence_data.py).
 
 Usage: python scripts/make_licence_variants.py
 """

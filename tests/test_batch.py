@@ -144,6 +144,14 @@ def test_csv_has_one_row_per_repo(fake_hub, tmp_path):
     assert (missing["status"], missing["exit_code"]) == ("failed", "3")
 
 
+def test_the_schema_doc_lists_the_csv_columns_in_order():
+    from auditor.report.csv_report import COLUMNS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "json-schema.md").read_text(encoding="utf-8")
+    listed = doc.split("`--format csv` has one row per line: `", 1)[1].split("`", 1)[0]
+    assert tuple(c.strip() for c in listed.split(",")) == COLUMNS
+
+
 def test_markdown_census_summary_puts_errors_first(fake_hub, tmp_path):
     out = tmp_path / "census.md"
     code, _, _ = run("fetch-lab/big-weights", "fetch-lab/gated-3b", "nobody/nothing", "--jobs", "2", "-o", str(out))

@@ -26,7 +26,8 @@ def _imported_modules() -> set[str]:
 
 def _declared() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    specs = [*project["dependencies"], *project["optional-dependencies"]["scancode"]]
+    extras = project["optional-dependencies"]
+    specs = [*project["dependencies"], *extras["scancode"], *extras["cluster"]]
     return {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower().replace("_", "-") for spec in specs}
 
 

@@ -56,7 +56,7 @@ def check_report(case: str, report: dict, hub: bool = True) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_fixture_verdict_over_the_hub(case, fake_hub):
     code, report, stderr = run_cli(repo_id(case))
-    assert code == 0, stderr
+    assert code == expected(case).get("hub_exit", 0), stderr  # 1: a file unsafe to load, with no policy given
     assert report["target"] == {"kind": "hub", "repo_id": repo_id(case), "path": None, "revision": None}
     assert report["sha"] == yaml.safe_load((FIXTURES / case / "repo.yaml").read_text())["sha"]
     check_report(case, report)
@@ -133,7 +133,7 @@ def test_output_file_and_batch_keep_every_result(fake_hub, tmp_path):
 
 def test_remote_scan_of_a_5_gb_pickle_reads_under_1_mib_and_finds_os_system(fake_hub):
     code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"), "--scan-weights")
-    assert code == 0
+    assert code == 1  # with no policy, a file unsafe to load fails the run
     sent = fake_hub.stats.bytes_by_path["pytorch_model.bin"]
     assert 0 < sent < 1 << 20
     scan = report["facts"]["weight_scan"]
@@ -144,13 +144,19 @@ def test_remote_scan_of_a_5_gb_pickle_reads_under_1_mib_and_finds_os_system(fake
     assert "## Weight scan" in markdown and "pytorch_model.bin" in markdown
 
 
-def test_hub_audit_without_scan_flag_reads_no_weight_bytes(fake_hub):
+def test_hub_audit_scans_pickles_by_default_and_no_scan_reads_no_weight_bytes(fake_hub):
     code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"))
-    assert code == 0 and fake_hub.stats.bytes_by_path["pytorch_model.bin"] == 0
+    assert code == 1 and 0 < fake_hub.stats.bytes_by_path["pytorch_model.bin"] < 1 << 20
+    assert [w["path"] for w in report["verdict"]["unsafe_to_load"]] == ["pytorch_model.bin"]
+    assert "os.system" in report["verdict"]["unsafe_to_load"][0]["reason"]
+    code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"), "--no-scan-weights")
+    assert code == 0 and fake_hub.stats.bytes_by_path["pytorch_model.bin"] > 0  # only the first run read it
     assert "weight_scan" not in report["facts"]
     # the Hub's own scan costs nothing: model_info carries it
     flagged = [f for f in report["findings"] if f["code"] == "hub-security-scan"]
     assert flagged and flagged[0]["evidence"] == ["pytorch_model.bin"]
+    unchecked = {(w["path"], w["code"]) for w in report["verdict"]["load_unchecked"]}
+    assert unchecked == {("pytorch_model.bin", "hub-security-scan"), ("pytorch_model.bin", "weights-not-scanned")}
 
 
 def test_batch_markdown_opens_with_a_summary_table_and_targets_can_come_from_a_file(fake_hub, tmp_path):

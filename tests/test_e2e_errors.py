@@ -89,7 +89,7 @@ def test_broken_files_become_findings(tmp_path, files, code):
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
     (tmp_path / "model.safetensors").write_bytes(b"\x00" * 16)
     proc = audit(str(tmp_path), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # the 16 zero bytes are no safetensors header: not safe to load
     report = json.loads(proc.stdout)
     assert code in {f["code"] for f in report["findings"]}
 
@@ -98,7 +98,7 @@ def test_a_50_mb_readme_is_not_read(tmp_path):
     (tmp_path / "README.md").write_bytes(b"---\nlicense: mit\n---\n" + b"a" * (50 * 1024 * 1024))
     (tmp_path / "model.safetensors").write_bytes(b"\x00" * 16)
     proc = audit(str(tmp_path), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # the 16 zero bytes are no safetensors header: not safe to load
     report = json.loads(proc.stdout)
     unread = {u["path"]: u["reason"] for u in report["unread"]}
     assert "README.md" in unread

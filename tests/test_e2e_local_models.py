@@ -91,7 +91,7 @@ def test_a_checkout_cloned_from_the_hub_scans_its_pointers_by_range_reads(fake_h
 def test_hub_repo_flag_reads_pointers_of_a_checkout_without_a_hub_origin(fake_hub, local_checkout):
     root = local_checkout(UNSAFE)
     code, report, _ = run(str(root), "--hub-repo", fixture_id(UNSAFE))
-    assert code == 0 and "unsafe-pickle" in codes(report)
+    assert code == 1 and "unsafe-pickle" in codes(report)  # with no policy, a file unsafe to load fails the run
     assert report["facts"]["checkout"]["hub_repo"] == fixture_id(UNSAFE)
     code, report, _ = run(str(root), "--hub-repo", "fixture-threat/no-such-repo", "--fail-on", "unsafe-pickle")
     assert code == 1 and "pickle-unscanned" in codes(report)  # the Hub could not serve it: not scanned, gate fails
@@ -348,16 +348,16 @@ def test_the_action_fails_an_unsafe_pickle_gate_on_a_pointer_it_could_not_scan(t
     assert outputs["policy"] == "failed" and "pickle-unscanned" in summary
 
 
-def test_the_example_workflow_pulls_every_pickle_extension_before_auditing():
-    from auditor.scan import PICKLE_EXTENSIONS
+def test_the_example_workflow_pulls_every_file_that_can_run_code_before_auditing():
+    from auditor.scan import code_file_globs
 
     root = Path(__file__).resolve().parent.parent
     steps = yaml.safe_load((root / "examples" / "workflows" / "audit-model.yml").read_text(encoding="utf-8"))["jobs"]["audit"]["steps"]
     order = [s.get("id") or s.get("uses", "").split("@")[0] or s["run"].split("--include")[0].strip() for s in steps]
     pull = next(s["run"] for s in steps if "git lfs pull" in s.get("run", ""))
     assert order.index("actions/checkout") < order.index("git lfs pull") < order.index("audit")
-    included = {glob.removeprefix("*.") for glob in pull.split("--include=", 1)[1].strip("\"'").split(",")}
-    assert included == set(PICKLE_EXTENSIONS)
+    included = set(pull.split("--include=", 1)[1].strip("\"'").split(","))
+    assert included == set(code_file_globs())
 
 
 @needs_git

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.errors import NotFound, explain
+from auditor.errors import NotFound
+from auditor.targets import explain
 
 
 def test_a_missing_repo_may_be_private():

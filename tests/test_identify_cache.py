@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from auditor.identify import diskcache, identify_text
-from auditor.identify.index import build_index, index_for
+from auditor.identify.engine import index_for
+from auditor.identify.index import build_index, decode_index
 from auditor.identify.kb import default_root, read_knowledge_base
 
 APACHE = (default_root() / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
@@ -57,7 +58,7 @@ def test_a_corrupt_cache_is_rebuilt_silently(cache) -> None:
     assert len(again) == len(kb)
     assert [m.id for m in identify_text(APACHE, "LICENSE", again)] == ["apache-2.0"]
     # and the rebuilt files replace the broken ones
-    assert diskcache._decode_index((cache / f"index-{kb.fingerprint}.bin").read_bytes(), again) is not None
+    assert decode_index((cache / f"index-{kb.fingerprint}.bin").read_bytes(), again) is not None
 
 
 def test_an_unwritable_cache_falls_back_to_memory(tmp_path, monkeypatch) -> None:

@@ -62,7 +62,7 @@ kind: licence
 category: permissive
 osi_approved: false
 facts:
-  commercial_use: {value: yes}
+  commercial_use: {value: "yes"}
 """
 
 
@@ -73,7 +73,7 @@ def test_reads_a_valid_profile_with_text(tmp_path):
     kb = read_knowledge_base(tmp_path)
     profile = kb.get("demo")
     assert profile.reference_text() == "Demo licence text.\n"
-    assert profile.facts["commercial_use"].value == "yes"  # YAML's boolean read back as the word
+    assert profile.facts["commercial_use"].value == "yes"
     assert profile.compiled_markers[0].search("the demo license")
 
 
@@ -84,6 +84,7 @@ def test_reads_a_valid_profile_with_text(tmp_path):
     (lambda s: s + "text: texts/missing.txt\n", "missing.txt"),
     (lambda s: s.replace("category: permissive", "category: freeware"), "freeware"),
     (lambda s: "- just\n- a list\n", "mapping"),
+    (lambda s: s.replace('{value: "yes"}', "{value: yes}"), "YAML boolean"),  # one spelling: the quoted word
 ])
 def test_malformed_profile_is_a_knowledge_base_error(tmp_path, change, problem):
     _write(tmp_path, "demo.yaml", change(GOOD))

@@ -42,13 +42,6 @@ SCANCODE_SOURCE = "scancode-toolkit-mini"
 NAME_FILLER = {"the", "license", "licence", "agreement"}
 
 
-def _word(value: object) -> object:
-    """YAML 1.1 reads a bare yes/no as a boolean; the profile meant the word."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value
-
-
 def _load(path: Path) -> dict:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
@@ -127,7 +120,7 @@ class TestProfile:
                 assert name in profile, f"missing required field {name}"
             if name not in profile:
                 continue
-            value = _word(profile[name]) if rule["type"] == "str" else profile[name]
+            value = profile[name]
             assert isinstance(value, TYPES[rule["type"]]), f"{name} must be a {rule['type']}"
             if "values" in rule:
                 assert value in rule["values"], f"{name}: {value!r} is not one of {rule['values']}"
@@ -149,9 +142,12 @@ class TestProfile:
         facts = profile["facts"]
         assert set(facts) == set(SCHEMA["facts"]), f"facts differ from the schema: {set(facts) ^ set(SCHEMA['facts'])}"
         for name, fact in facts.items():
-            assert isinstance(fact, dict) and set(fact) <= {"value", "clause"} and "value" in fact, name
-            value = _word(fact["value"])
-            allowed = [_word(v) for v in SCHEMA["facts"][name].get("values", [])]
+            assert isinstance(fact, dict) and set(fact) <= {"value", "clause", "applies_to"} and "value" in fact, name
+            value = fact["value"]
+            # One spelling of yes and no: the quoted word (YAML 1.1 reads a bare yes/no as a boolean).
+            assert not isinstance(value, bool), f'{name}: {value!r} is a YAML boolean; write "yes" or "no" in quotes'
+            allowed = SCHEMA["facts"][name].get("values", [])
+            assert all(isinstance(v, str) for v in allowed), f"the schema spells {name}'s values as words"
             if allowed:
                 assert value in allowed, f"{name}: {value!r} is not one of {allowed}"
             else:
@@ -162,7 +158,7 @@ class TestProfile:
     def test_every_granted_or_imposed_fact_quotes_its_clause(self, path):
         profile = _profile(path)
         for name, fact in profile["facts"].items():
-            value = _word(fact["value"])
+            value = fact["value"]
             if value in (None, "no"):
                 continue
             # A policy grants nothing: saying it does not bar commercial use needs no quote.
@@ -172,7 +168,7 @@ class TestProfile:
 
     def test_a_cap_goes_with_capped_commercial_use(self, path):
         facts = _profile(path)["facts"]
-        capped = _word(facts["commercial_use"]["value"]) == "capped"
+        capped = facts["commercial_use"]["value"] == "capped"
         assert capped == (facts["user_cap"]["value"] is not None)
 
     def test_spdx_id_is_known_or_a_licence_ref(self, path):

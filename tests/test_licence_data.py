@@ -1,20 +1,19 @@
 """Data-driven licence identification tests, in the style of ScanCode's licence test data.
 
-Every `tests/data/licences/<case>.txt` has a `<case>.yml` beside it listing what the file
-must identify as, in order: each licence's id, kind, whether it is modified, whether it is
+Every `tests/data/licences/<case>.txt` has a `<case>.yml` beside it, written by hand: `notes`
+says what a careful reader finds in the text and why, and `licences` lists what the file must
+identify as, in order: each licence's id, kind, whether it is modified, whether it is
 unidentified (a licence the knowledge base does not know, named from its title) and, for
-those, the facts read from its clauses. Every reference text of the knowledge base is a
-case too, generated here: it must identify as itself, exactly.
+those, its name and the facts read from its clauses; `changes_mention` is words the match's
+description of its changes must hold. Every reference text of the knowledge base is a case
+too: it must identify as itself, exactly.
 
-After a reviewed change to the matcher, regenerate the expectations with
-`AUDITOR_REGEN=1 python -m pytest tests/test_licence_data.py` and review the diff of the
-`.yml` files before committing them. New variant texts come from
-`scripts/make_licence_variants.py`.
+The expectations are never written by the test run: a case without its `.yml` fails. New
+variant texts come from `scripts/make_licence_variants.py`, which writes texts only.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,13 @@ from auditor.identify import identify_text, load_knowledge_base
 DATA = Path(__file__).parent / "data" / "licences"
 CASES = sorted(p.stem for p in DATA.glob("*.txt"))
 KB = load_knowledge_base()
-REGENERATE = os.environ.get("AUDITOR_REGEN") == "1"
 
 
 def found(text: str) -> list[dict]:
-    """What the matcher finds in `text`, in the terms the `.yml` files use."""
+    """What the matcher finds in `text`, in the terms the `.yml` files use, with each match's description of its changes."""
     items = []
     for match in identify_text(text, "LICENSE", KB):
-        item = {"id": match.id, "kind": match.kind.value, "modified": match.modified}
+        item: dict = {"id": match.id, "kind": match.kind.value, "modified": match.modified, "changes": match.changes or ""}
         if match.unidentified:
             item["unidentified"] = True
             item["name"] = match.name
@@ -43,18 +41,21 @@ def found(text: str) -> list[dict]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_licence_data_case(case: str) -> None:
-    # bytes decoded as the sources decode them: CRLF stays CRLF
-    text = (DATA / f"{case}.txt").read_bytes().decode("utf-8")
     expected_path = DATA / f"{case}.yml"
-    actual = found(text)
-    if REGENERATE or not expected_path.exists():
-        old = yaml.safe_load(expected_path.read_text(encoding="utf-8")) if expected_path.exists() else {}
-        notes = (old or {}).get("notes") or f"variant {case}, made by scripts/make_licence_variants.py"
-        expected_path.write_text(yaml.safe_dump({"notes": notes, "licences": actual}, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        if not REGENERATE:
-            pytest.fail(f"{expected_path.name} was missing and has been written: review it")
+    assert expected_path.is_file(), f"{expected_path.name} is missing: write what a careful reader finds in {case}.txt"
     expected = yaml.safe_load(expected_path.read_text(encoding="utf-8"))
-    assert actual == expected["licences"], expected.get("notes")
+    assert str(expected.get("notes") or "").strip(), f"{expected_path.name} says nothing of why"
+    # bytes decoded as the sources decode them: CRLF stays CRLF
+    actual = found((DATA / f"{case}.txt").read_bytes().decode("utf-8"))
+    mentions = [item.pop("changes_mention", None) for item in expected["licences"]]
+    changes = [item.pop("changes") for item in actual]
+    assert actual == expected["licences"], expected["notes"]
+    for mention, described in zip(mentions, changes, strict=True):
+        assert mention is None or mention in described, f"{case}: the changes do not say {mention!r}: {described!r}"
+
+
+def test_every_case_has_its_text_and_its_expectation():
+    assert {p.stem for p in DATA.glob("*.yml")} == set(CASES)
 
 
 @pytest.mark.parametrize("licence_id", sorted(p.id for p in KB if p.text_path is not None))

@@ -161,10 +161,16 @@ def test_large_byte_payloads_are_skipped_not_read():
     assert scan.bytes_read < 256 * 1024
 
 
-def test_compressed_pkl_is_unscannable_not_ignored():
+def test_compressed_pkl_is_decompressed_and_walked():
     import gzip
 
     scan = _scan("model.pkl", gzip.compress(dumps(Call(Ref("os", "system"), ("id",)))))
+    assert _codes(scan) == ["unsafe-pickle"]
+    assert scan.facts["compression"] == "gzip" and scan.facts["imports"] == ["os.system"]
+
+
+def test_pkl_that_is_no_pickle_and_no_known_compression_is_unscannable():
+    scan = _scan("model.pkl", b"\xff\xfe" + bytes(64))
     assert _codes(scan) == ["pickle-unscannable"]
     assert "compressed or not a pickle" in scan.findings[0].message
 

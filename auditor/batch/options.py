@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from auditor.target_run import RunSettings
 
 DEFAULT_JOBS = 8  # concurrent targets: well inside the Hub's anonymous rate limits
+PROCESSES_FROM = 200  # with --processes unsaid, a census of this many targets uses a worker process per core
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class BatchOptions:
     policy: Policy | None = None  # the policy the flags give, or None
     config_file: Path | None = None  # --config: the policy file, else the current directory's
     config_from_target: bool = False  # --config-from-target: a local target's own policy file
+    processes: int = 1  # worker processes auditing the targets (1: all in this process; 0: chosen by the run's size)
+    scheduler: str | None = None  # a Dask scheduler's address: the cluster's workers audit the targets
+    max_rate: float | None = None  # requests per second for the whole run
     hub_repo: str | None = None  # --hub-repo: the Hub repo the local targets mirror
 
     def run_settings(self) -> RunSettings:

@@ -12,11 +12,22 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from auditor.report.jsonl import failed_record
 
 UNREACHABLE_KIND = "HubUnreachable"
+
+
+class Runner(Protocol):
+    """Audits targets somewhere (threads, worker processes, a cluster) and yields each record once."""
+
+    stopped_early: bool  # repeated connection failures stopped the run
+    unreachable_limit: int
+
+    def run(self, targets: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """Records of `targets`, each exactly once, as they finish."""
+        ...
 
 
 class ConcurrentRunner:

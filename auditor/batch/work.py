@@ -8,19 +8,22 @@ Hub targets run inside a request scope carrying the target's deadline; an unchan
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
-from auditor.batch.cache import ResultCache
+from auditor.batch.cache import ResultCache, cache_directory
+from auditor.batch.memo import IdentificationMemo
 from auditor.batch.options import BatchOptions
-from auditor.errors import AuditorError, explain
+from auditor.errors import AuditorError
 from auditor.model import Target, TargetKind
 from auditor.report.jsonl import audited_record, failed_record
 from auditor.sources.hub import HubSource, RequestScope, escaped_name, request_scope
 from auditor.target_run import SharedLinks, TargetRun
+from auditor.targets import explain
 
 if TYPE_CHECKING:
     from auditor.identify import KnowledgeBase
@@ -44,10 +47,15 @@ class TargetWork:
         # The pipeline is CPU work under one interpreter lock: running more of it at once than
         # there are cores only multiplies its peak memory. Fetching stays `--jobs` wide.
         self._pipeline_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+        # each distinct text is identified once per run (and kept with the cache for the next)
+        self.memo = IdentificationMemo(cache_directory(options) / "memo" if options.cache else None)
+        self.run.identify = self.memo.identifier(self.run.identify)
         self.code_hosts = self.run.code_hosts
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links,
                                          self.run.shared_policy())))
         self.cache = ResultCache(options.cache_dir, fingerprint) if options.cache else None
+        # what a census file's records carry, so --resume refuses a file written under other options
+        self.run_id = hashlib.sha256("|".join(map(str, (fingerprint, options.revision, options.hub_repo))).encode()).hexdigest()[:16]
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -94,4 +102,5 @@ class TargetWork:
 
 
 def _extra(scope: RequestScope) -> dict[str, Any]:
-    return {"retries": scope.retries, "notes": list(scope.notes)}
+    waited = {"waited": round(scope.waited, 3)} if scope.waited > 0 else {}  # on rate limits: the summary adds it up
+    return {"retries": scope.retries, "notes": list(scope.notes), **waited}

@@ -7,12 +7,12 @@ inference)" marks training code while a bare "GitHub" link marks nothing.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 
+from auditor.bounded import load_json
 from auditor.card import metadata_list
 from auditor.model import CodeLink, ModelCard, Purpose, ReleaseEvidence
 from auditor.yamlfile import load_yaml
@@ -103,7 +103,7 @@ def _configs(texts: Mapping[str, str]) -> list[dict]:
     found = []
     for path in sorted((p for p in texts if p.rsplit("/", 1)[-1] == "config.json"), key=lambda p: (p.count("/"), p)):
         try:
-            config = json.loads(texts[path])
+            config = load_json(texts[path])
         except ValueError:
             continue
         if isinstance(config, dict):

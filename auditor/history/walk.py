@@ -154,10 +154,10 @@ def _hub_state(info: Any) -> dict[str, str]:
     from auditor.sources.hub import odd_file_name
 
     state = {}
-    for sibling in info.siblings or ():
-        name, blob_id = getattr(sibling, "rfilename", None), getattr(sibling, "blob_id", None)
+    for file in info.files:
+        name = file.name
         if isinstance(name, str) and odd_file_name(name) is None and licence_bearing(name):
-            state[name] = blob_id if isinstance(blob_id, str) else ""
+            state[name] = file.blob_id or ""
     return state
 
 

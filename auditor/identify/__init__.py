@@ -7,16 +7,16 @@ reference texts on first use. Nothing heavy happens at import time, so the CLI s
 from auditor.identify.engine import identify_text
 from auditor.identify.expression import spdx_expression
 from auditor.identify.interface import LicenceIdentifier, licence_engine
-from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile, load_knowledge_base
-from auditor.identify.metadata import identify_card_licences, identify_readme_sections
+from auditor.identify.kb import KnowledgeBase, LicenceCategory, LicenceProfile, load_knowledge_base
+from auditor.identify.metadata import identify_card_licences, identify_gguf_licences, identify_readme_sections
 
 __all__ = [
-    "Fact",
     "KnowledgeBase",
     "LicenceCategory",
     "LicenceIdentifier",
     "LicenceProfile",
     "identify_card_licences",
+    "identify_gguf_licences",
     "identify_readme_sections",
     "identify_text",
     "licence_engine",

@@ -14,20 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from array import array
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from auditor.cachedir import cache_root, write_atomically
 
-if TYPE_CHECKING:
-    from auditor.identify.index import Index
-    from auditor.identify.kb import KnowledgeBase
-
+_T = TypeVar("_T")
 _FORMAT = "1"
-_INDEX_MAGIC = b"audit-model licence index\n"
 # The code whose behaviour the cached index depends on: a change to it is a new fingerprint.
 _CODE = ("index.py", "normalise.py", "equivalents.yaml", "kb.py", "engine.py", "markers.py", "phrases.py", "rules.yaml",
          "similarity.py", "unknown.py", "clauses.yaml")  # the verbatim answers are the engine's
@@ -78,68 +73,21 @@ def write_profiles(key: str, profiles: list[tuple[str, Any]]) -> None:
     _write_atomically(cache_dir() / f"profiles-{key}.json", [text.encode("utf-8")])
 
 
-def _encode_index(index: Index) -> list[bytes]:
-    ids = array("i")
-    lengths, sizes, profiles = [], [], []
-    for reference in index.references:
-        ids.extend(reference.ids)
-        lengths.append(len(reference.ids))
-        sizes.append(reference.size)
-        profiles.append(reference.profile.id)
-    keys = array("q", index.postings.keys())
-    groups = array("i", index.postings.values())
-    header = {
-        "profiles": profiles, "lengths": lengths, "sizes": sizes, "words": list(index.words),
-        "groups": [list(g) for g in index.groups], "exact": {d: list(n) for d, n in index.exact.items()},
-        "postings": len(keys), "verbatim": {d: list(answer) for d, answer in index.verbatim.items()},
-    }
-    return [_INDEX_MAGIC, json.dumps(header).encode("utf-8") + b"\n", ids.tobytes(), keys.tobytes(), groups.tobytes()]
+def cached(key: str | None, name: str, build: Callable[[], _T], encode: Callable[[_T], list[bytes]],
+           decode: Callable[[bytes], _T | None]) -> _T:
+    """The structure `name` cached under `key` (a knowledge base's fingerprint) when the disk holds it, else built and cached.
 
-
-def _decode_index(data: bytes, kb: KnowledgeBase) -> Index | None:
-    from auditor.identify.index import Index, Reference  # noqa: PLC0415 - index imports this module
-
-    if not data.startswith(_INDEX_MAGIC):
-        return None
-    start = len(_INDEX_MAGIC)
-    end = data.index(b"\n", start)
-    header = json.loads(data[start:end])
-    words = header["words"]
-    ids = array("i")
-    total = sum(header["lengths"])
-    position = end + 1
-    ids.frombytes(data[position:position + total * ids.itemsize])
-    position += total * ids.itemsize
-    keys, groups = array("q"), array("i")
-    count = header["postings"]
-    keys.frombytes(data[position:position + count * keys.itemsize])
-    position += count * keys.itemsize
-    groups.frombytes(data[position:position + count * groups.itemsize])
-    if len(ids) != total or len(keys) != count or len(groups) != count or position + count * groups.itemsize != len(data):
-        return None
-    references, offset = [], 0
-    for licence_id, length, size in zip(header["profiles"], header["lengths"], header["sizes"], strict=False):
-        profile = kb.get(licence_id)
-        if profile is None:
-            return None
-        references.append(Reference(profile, ids[offset:offset + length], size, words))
-        offset += length
-    return Index(references, words, dict(zip(keys, groups, strict=True)), tuple(tuple(g) for g in header["groups"]),
-                 {d: tuple(n) for d, n in header["exact"].items()}, {d: tuple(a) for d, a in header["verbatim"].items()})
-
-
-def cached_index(kb: KnowledgeBase, build: Callable[[KnowledgeBase], Index]) -> Index:
-    """The index of `kb` from the disk cache when it holds this KB's, else built (and cached)."""
-    key = getattr(kb, "fingerprint", None)
+    `decode` gives None, or raises, for bytes that are not a valid copy: the structure is then built anew.
+    """
     if not key:
-        return build(kb)
-    path = cache_dir() / f"index-{key}.bin"
+        return build()
+    path = cache_dir() / f"{name}-{key}.bin"
     try:
-        index = _decode_index(path.read_bytes(), kb)
-        if index is not None:
-            return index
+        value = decode(path.read_bytes())
+        if value is not None:
+            return value
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         pass  # missing or corrupt: rebuilt below and written anew
-    index = build(kb)
-    _write_atomically(path, _encode_index(index))
-    return index
+    value = build()
+    _write_atomically(path, encode(value))
+    return value

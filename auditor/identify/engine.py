@@ -19,9 +19,11 @@ Matches come back in the order they appear in the file, one per licence id.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
+from auditor.identify import diskcache
 from auditor.identify.changes import describe
-from auditor.identify.index import SHINGLE, Index, digest, index_for, raw_digest
+from auditor.identify.index import SHINGLE, Index, build_index, decode_index, digest, encode_index, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.markers import marker_count, settle, title_hits
 from auditor.identify.names import match_from_profile
@@ -29,7 +31,14 @@ from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
 from auditor.identify.similarity import Region, find_regions
-from auditor.identify.unknown import heading_lines, licence_named, names_another_licence, read_unknown, title_above
+from auditor.identify.unknown import (
+    heading_lines,
+    licence_named,
+    names_another_licence,
+    read_unknown,
+    title_above,
+    title_at,
+)
 from auditor.model import LicenceKind, LicenceMatch, MatchMethod
 
 _SETTLED_CONFIDENCE = 0.85  # family found by similarity, version by markers
@@ -57,6 +66,12 @@ def _region_match(region: Region, exact: bool, norm: Normalised, source: str, kb
         size = region.end - region.start + 1
         confidence = min(0.99, 2 * len(region.matched) / (region.reference.size + max(1, size - SHINGLE + 1)))
     return match_from_profile(profile, source, confidence, MatchMethod.SIMILARITY, span, modified=changes is not None, changes=changes)
+
+
+def _mislabelled(match: LicenceMatch, title: str) -> LicenceMatch:
+    """A licence text under a title that names another known licence: the text's licence, modified, saying so."""
+    said = f"titled “{title}”, which names another licence: the text is {match.name}'s"
+    return replace(match, modified=True, changes=f"{said}; {match.changes}" if match.changes else said)
 
 
 def _free_lines(norm: Normalised, spans: list[tuple[int, int]]) -> list[int]:
@@ -94,7 +109,11 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
     for region in regions:
         claimed |= region.covered
     for region in regions:
-        matches.append(_region_match(region, bool(exact), norm, source, kb, claimed, titled.get(id(region))))
+        name = titled.get(id(region))
+        if isinstance(name, str):  # titled as another known licence over this one's text: the text governs
+            matches.append(_mislabelled(_region_match(region, bool(exact), norm, source, kb, claimed), name))
+        else:
+            matches.append(_region_match(region, bool(exact), norm, source, kb, claimed, name))
 
     free_lines = _free_lines(norm, [m.span for m in matches if m.span is not None])
     if not free_lines:
@@ -103,23 +122,66 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
     if own is not None:
         matches.append(own)
     _phrase_matches(norm, source, kb, [n for n in free_lines if n not in adapted_lines], matches)
+    matches[:] = _component_notices(norm, free_lines, matches, kb)
     if not any(m.kind is not LicenceKind.REFERENCE for m in matches):
         read = read_unknown(norm, free_lines, source, derived_from)
         if read is not None:
             matches.append(read)
+    else:
+        matches.extend(_following_licences(norm, source, [n for n in free_lines if n not in adapted_lines], matches))
     return matches
 
 
+def _component_notices(norm: Normalised, free_lines: list[int], matches: list[LicenceMatch], kb: KnowledgeBase) -> list[LicenceMatch]:
+    """A text titled as its own licence that quotes another licence's notice for a component ("the
+    tokenizer is derived from Foo: Licensed under the Apache License, Version 2.0"): the notice
+    speaks for that component, so it is a reference, and the text is read as the licence it is titled."""
+    titled = title_at(norm, free_lines)
+    if titled is None or any(m.method not in (MatchMethod.PHRASE, MatchMethod.REFERENCE) for m in matches):
+        return matches
+    line, title = titled
+    return [replace(m, kind=LicenceKind.REFERENCE, method=MatchMethod.REFERENCE)
+            if m.kind is LicenceKind.LICENCE and m.span is not None and m.span[0] > line
+            and names_another_licence(title, kb.known(m.id), kb) else m for m in matches]
+
+
+def _following_licences(norm: Normalised, source: str, free_lines: list[int], matches: list[LicenceMatch]) -> list[LicenceMatch]:
+    """Licences the knowledge base does not know that follow another licence in the same file, each
+    under its own title: read as licences of their own, not as terms added to the one before."""
+    taken = {n for m in matches if m.span is not None and m.kind is not LicenceKind.REFERENCE for n in range(m.span[0], m.span[1] + 1)}
+    found = []
+    for run in _runs(free_lines):
+        if not run or any(n in taken for n in run) or not any(m.span and m.span[1] < run[0] for m in matches):
+            continue
+        read = read_unknown(norm, run, source)
+        if read is not None and title_at(norm, run) is not None:
+            found.append(read)
+    return found
+
+
+def _runs(lines: list[int]) -> list[list[int]]:
+    """`lines` cut where they are not consecutive."""
+    runs: list[list[int]] = []
+    for n in lines:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
 def _own_titles_respected(regions: list[Region], norm: Normalised, kb: KnowledgeBase) -> tuple[list[Region], dict, str | None, set[int]]:
-    """The regions whose text is not titled as another licence, and the profile named by the title
-    of those titled as another known licence (by id of region); for a text titled as a licence the
-    knowledge base does not know, the name of the licence its text came from, and its lines.
+    """The regions whose text is not titled as another licence, and what the title of those titled as
+    another known licence says (by id of region): the profile it names when the knowledge base knows
+    that licence only by name, else the title itself (a mislabelled title over this text); for a text
+    titled as a licence the knowledge base does not know, the name of the licence its text came from,
+    and its lines.
 
     A region that opens as its reference does keeps the reference's own title: a heading above
     it ("LICENSE FOR component 1", "# Foo model licence") only introduces it.
     """
     kept: list[Region] = []
-    titled: dict[int, LicenceProfile] = {}
+    titled: dict[int, LicenceProfile | str] = {}
     derived_from = None
     adapted_lines: set[int] = set()
     for region in regions:
@@ -135,6 +197,11 @@ def _own_titles_respected(regions: list[Region], norm: Normalised, kb: Knowledge
                 # a licence the knowledge base knows only by name, written from this text; one with a
                 # text of its own would have matched it, so a title naming it over this body is no proof
                 titled[id(region)] = named
+                kept.append(region)
+                continue
+            if named is not None:
+                # a licence with a text of its own, which this text is not: the title is mislabelled, the text governs
+                titled[id(region)] = title
                 kept.append(region)
                 continue
             derived_from = derived_from or region.reference.profile.name
@@ -215,6 +282,16 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
     if not norm.tokens and not any(norm.marker_lines):  # a text in Chinese alone has no tokens, but titles
         return ()
     return _dedupe(identify_normalised(norm, source, kb))
+
+
+def index_for(kb: KnowledgeBase) -> Index:
+    """The matcher's index of `kb`, built (or read from the disk cache) on first use and kept with the KB."""
+    return kb.derived("licence_index", _cached_index)
+
+
+def _cached_index(kb: KnowledgeBase) -> Index:
+    return diskcache.cached(kb.fingerprint, "index", lambda: build_index(kb, verbatim_answers), encode_index,
+                            lambda data: decode_index(data, kb))
 
 
 def verbatim_answers(kb: KnowledgeBase, index: Index, normalised: Sequence[Normalised]) -> dict[str, tuple[int, int, int]]:

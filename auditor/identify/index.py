@@ -13,13 +13,15 @@ shingle positions is only built when a file shares text with it.
 from __future__ import annotations
 
 import hashlib
+import json
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from auditor.identify.kb import KnowledgeBase, LicenceProfile
 from auditor.identify.normalise import Normalised, normalise
 
 SHINGLE = 5  # words per shingle: long enough to be specific, short enough to survive small edits
+_INDEX_MAGIC = b"audit-model licence index\n"
 _UNKNOWN_WORD = -1  # a word no reference text has: no shingle holding it is in the index
 
 
@@ -81,11 +83,6 @@ class Index:
         vocabulary = self.vocabulary
         return shingle_hashes([vocabulary.get(t, _UNKNOWN_WORD) for t in tokens])
 
-    def holding(self, shingle: int) -> tuple[int, ...]:
-        """The numbers of the references holding `shingle`."""
-        group = self.postings.get(shingle)
-        return () if group is None else self.groups[group]
-
 
 def digest(tokens: tuple[str, ...] | list[str]) -> str:
     """A stable digest of a token sequence (keys exact-text look-ups)."""
@@ -97,8 +94,11 @@ def raw_digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def build_index(kb: KnowledgeBase) -> Index:
-    """The index of every reference text of `kb`, from the texts."""
+_Answers = Callable[["KnowledgeBase", "Index", Sequence[Normalised]], dict[str, tuple[int, int, int]]]
+
+
+def build_index(kb: KnowledgeBase, verbatim_answers: _Answers | None = None) -> Index:
+    """The index of every reference text of `kb`, from the texts; `verbatim_answers` (the engine's) fills its verbatim answers."""
     vocabulary: dict[str, int] = {}
     texts: list[tuple[LicenceProfile, array, tuple[str, ...]]] = []
     normalised: list[Normalised] = []  # of each reference, kept for the verbatim answers
@@ -126,12 +126,56 @@ def build_index(kb: KnowledgeBase) -> Index:
     group_numbers: dict[tuple[int, ...], int] = {}
     postings = {shingle: group_numbers.setdefault(tuple(numbers), len(group_numbers)) for shingle, numbers in holders.items()}
     index = Index(references, words, postings, tuple(group_numbers), {d: tuple(n) for d, n in exact.items()})
-    from auditor.identify.engine import verbatim_answers  # noqa: PLC0415 - the engine imports this module
-
-    index.verbatim = verbatim_answers(kb, index, normalised)
+    if verbatim_answers is not None:
+        index.verbatim = verbatim_answers(kb, index, normalised)
     return index
 
 
-def index_for(kb: KnowledgeBase) -> Index:
-    """The index of `kb`, built (or read from the disk cache) on first use and kept with the KB."""
-    return kb.licence_index
+def encode_index(index: Index) -> list[bytes]:
+    """The index as bytes for the disk cache: a JSON header, then raw integer arrays (nothing to unpickle)."""
+    ids = array("i")
+    lengths, sizes, profiles = [], [], []
+    for reference in index.references:
+        ids.extend(reference.ids)
+        lengths.append(len(reference.ids))
+        sizes.append(reference.size)
+        profiles.append(reference.profile.id)
+    keys = array("q", index.postings.keys())
+    groups = array("i", index.postings.values())
+    header = {
+        "profiles": profiles, "lengths": lengths, "sizes": sizes, "words": list(index.words),
+        "groups": [list(g) for g in index.groups], "exact": {d: list(n) for d, n in index.exact.items()},
+        "postings": len(keys), "verbatim": {d: list(answer) for d, answer in index.verbatim.items()},
+    }
+    return [_INDEX_MAGIC, json.dumps(header).encode("utf-8") + b"\n", ids.tobytes(), keys.tobytes(), groups.tobytes()]
+
+
+def decode_index(data: bytes, kb: KnowledgeBase) -> Index | None:
+    """The index `encode_index` wrote, over the profiles of `kb`; None when the bytes are not one."""
+    if not data.startswith(_INDEX_MAGIC):
+        return None
+    start = len(_INDEX_MAGIC)
+    end = data.index(b"\n", start)
+    header = json.loads(data[start:end])
+    words = header["words"]
+    ids = array("i")
+    total = sum(header["lengths"])
+    position = end + 1
+    ids.frombytes(data[position:position + total * ids.itemsize])
+    position += total * ids.itemsize
+    keys, groups = array("q"), array("i")
+    count = header["postings"]
+    keys.frombytes(data[position:position + count * keys.itemsize])
+    position += count * keys.itemsize
+    groups.frombytes(data[position:position + count * groups.itemsize])
+    if len(ids) != total or len(keys) != count or len(groups) != count or position + count * groups.itemsize != len(data):
+        return None
+    references, offset = [], 0
+    for licence_id, length, size in zip(header["profiles"], header["lengths"], header["sizes"], strict=False):
+        profile = kb.get(licence_id)
+        if profile is None:
+            return None
+        references.append(Reference(profile, ids[offset:offset + length], size, words))
+        offset += length
+    return Index(references, words, dict(zip(keys, groups, strict=True)), tuple(tuple(g) for g in header["groups"]),
+                 {d: tuple(n) for d, n in header["exact"].items()}, {d: tuple(a) for d, a in header["verbatim"].items()})

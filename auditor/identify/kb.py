@@ -13,24 +13,22 @@ Version 2.0" all find the same profile.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar, cast
 
 import yaml
 
 from auditor.errors import KnowledgeBaseError
 from auditor.identify import diskcache
 from auditor.identify.names import name_key  # noqa: F401 - also imported from here
-from auditor.model import LicenceKind
+from auditor.model import LicenceFact, LicenceKind
 from auditor.yamlfile import load_yaml
 
-if TYPE_CHECKING:
-    from auditor.identify.index import Index
-    from auditor.identify.markers import MarkerTables
+_T = TypeVar("_T")
 
 
 class LicenceCategory(str, Enum):
@@ -46,18 +44,6 @@ class LicenceCategory(str, Enum):
     NON_COMMERCIAL = "non-commercial"
     PROPRIETARY = "proprietary"
     POLICY = "policy"
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One fact as the profile writes it ("yes", "no", "capped", or the cap text) and its clause.
-
-    `confidence` is None for facts written by hand; facts read from an unknown text carry one.
-    """
-
-    value: str
-    clause: str | None = None
-    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +65,9 @@ class LicenceProfile:
     text_source: str | None
     policy: str | None
     markers: tuple[str, ...]
-    facts: Mapping[str, Fact]
+    facts: Mapping[str, LicenceFact]  # by name; a hand-written fact has no confidence
     models: tuple[str, ...] = ()  # Hub repo ids (regexes) of the models released under it
+    prohibited_uses: tuple[str, ...] = ()  # what it (as a use policy) prohibits, in a few words each
     compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
     unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
 
@@ -109,6 +96,7 @@ class KnowledgeBase:
                     if name:
                         self._by_key.setdefault(name_key(name), profile)
         self._base = self  # whose derived structures (the matcher's index, the lookup tables) this one uses
+        self._derived: dict[str, object] = {}
 
     def extended(self, profiles: list[LicenceProfile]) -> KnowledgeBase:
         """This knowledge base and `profiles` (licences read from unknown texts), sharing its derived structures."""
@@ -116,37 +104,19 @@ class KnowledgeBase:
         wider._base = self._base
         return wider
 
-    # Derived structures, each built once per knowledge base on first use (an extended one uses its base's).
-    @cached_property
-    def licence_index(self) -> Index:
-        """The matcher's index of the reference texts, built or read from the disk cache (identify/index.py)."""
-        if self._base is not self:
-            return self._base.licence_index
-        from auditor.identify.index import build_index
+    @property
+    def is_extended(self) -> bool:
+        """Whether this knowledge base holds licences read from unknown texts beyond its files' (see `extended`)."""
+        return self._base is not self
 
-        return diskcache.cached_index(self, build_index)
-
-    @cached_property
-    def marker_tables(self) -> MarkerTables:
-        """The profiles with version markers, and the profiles of each family (identify/markers.py)."""
-        if self._base is not self:
-            return self._base.marker_tables
-        from auditor.identify.markers import MarkerTables
-
-        families: dict[str, list[LicenceProfile]] = {}
-        for profile in self:
-            if profile.family:
-                families.setdefault(profile.family, []).append(profile)
-        return MarkerTables(tuple(p for p in self if p.compiled_markers), families)
-
-    @cached_property
-    def by_url(self) -> dict[str, LicenceProfile]:
-        """Profiles by the normalised form of each of their URLs (identify/phrases.py's url_key)."""
-        if self._base is not self:
-            return self._base.by_url
-        from auditor.identify.phrases import url_key
-
-        return {url_key(u): p for p in self for u in p.urls}
+    def derived(self, name: str, build: Callable[[KnowledgeBase], _T]) -> _T:
+        """The structure `name` derived from the profiles (the matcher's index, the marker and URL tables), built by
+        `build` on first use; a knowledge base extended from this one shares it. The modules that own each structure
+        pass their builder, so the knowledge base imports none of them."""
+        base = self._base
+        if name not in base._derived:
+            base._derived[name] = build(base)
+        return cast("_T", base._derived[name])
 
     @cached_property
     def by_scancode_key(self) -> dict[str, LicenceProfile]:
@@ -210,23 +180,29 @@ def _as_tuple(value: Any, where: str, field_name: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _parse_facts(raw: Any, where: str) -> Mapping[str, Fact]:
+def _parse_facts(raw: Any, where: str) -> Mapping[str, LicenceFact]:
     if not isinstance(raw, dict):
         raise KnowledgeBaseError(f"{where}: `facts` must be a mapping")
     facts = {}
     for name, entry in raw.items():
         if isinstance(entry, dict):
-            value = entry.get("value")
-            facts[str(name)] = Fact(value=_fact_value(value), clause=entry.get("clause"))
+            applies_to = entry.get("applies_to")
+            if applies_to is not None:
+                try:
+                    re.compile(str(applies_to))
+                except re.error as error:
+                    raise KnowledgeBaseError(f"{where}: facts.{name}.applies_to does not compile: {error}") from None
+            facts[str(name)] = LicenceFact(str(name), _fact_value(entry.get("value"), where, name), entry.get("clause"),
+                                           applies_to=None if applies_to is None else str(applies_to))
         else:
-            facts[str(name)] = Fact(value=_fact_value(entry))
+            facts[str(name)] = LicenceFact(str(name), _fact_value(entry, where, name))
     return facts
 
 
-def _fact_value(value: Any) -> str:
-    # YAML reads a bare yes/no as a boolean; the profile meant the word.
+def _fact_value(value: Any, where: str, name: Any) -> str:
+    # YAML 1.1 reads a bare yes/no as a boolean: one spelling, the quoted word, keeps the two from meaning different things.
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        raise KnowledgeBaseError(f'{where}: fact `{name}` is a YAML boolean; write "yes" or "no" in quotes')
     return "" if value is None else str(value)
 
 
@@ -275,6 +251,7 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
         markers=markers,
         facts=_parse_facts(raw["facts"], where),
         models=models,
+        prohibited_uses=_as_tuple(raw.get("prohibited_uses"), where, "prohibited_uses"),
         compiled_markers=compiled,
     )
 

@@ -32,7 +32,15 @@ class MarkerTables:
 
 def tables(kb: KnowledgeBase) -> MarkerTables:
     """The knowledge base's marker tables, built once per knowledge base."""
-    return kb.marker_tables
+    return kb.derived("marker_tables", _build_tables)
+
+
+def _build_tables(kb: KnowledgeBase) -> MarkerTables:
+    families: dict[str, list[LicenceProfile]] = {}
+    for profile in kb:
+        if profile.family:
+            families.setdefault(profile.family, []).append(profile)
+    return MarkerTables(tuple(p for p in kb if p.compiled_markers), families)
 
 
 def marker_count(profile: LicenceProfile, text: str) -> int:

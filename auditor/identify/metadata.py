@@ -17,7 +17,7 @@ front matter.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -80,6 +80,13 @@ def identify_card_licences(card: ModelCard, kb: KnowledgeBase) -> tuple[LicenceM
     for match in found:
         unique.setdefault(match.id, match)
     return tuple(unique.values())
+
+
+def identify_gguf_licences(path: str, facts: Mapping[str, Any], kb: KnowledgeBase) -> tuple[LicenceMatch, ...]:
+    """The licences a GGUF file's header declares (general.license, general.license.name): the file's own
+    word on its terms, for a release that has no card to say it."""
+    names = _names(facts.get("license")) or _names(facts.get("license_name"))
+    return tuple({m.id: m for m in _from_names(names, f"{path}:general.license", kb)}.values())
 
 
 def identify_readme_sections(card: ModelCard, kb: KnowledgeBase) -> tuple[LicenceMatch, ...]:

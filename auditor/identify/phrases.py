@@ -63,7 +63,12 @@ def url_key(url: str) -> str:
 
 def profile_for_url(url: str, kb: KnowledgeBase) -> LicenceProfile | None:
     """The profile one of whose URLs `url` is."""
-    return kb.by_url.get(url_key(url))
+    return kb.derived("by_url", _by_url).get(url_key(url))
+
+
+def _by_url(kb: KnowledgeBase) -> dict[str, LicenceProfile]:
+    """Profiles by the normalised form of each of their URLs."""
+    return {url_key(u): p for p in kb for u in p.urls}
 
 
 def notices(free: FreeText, kb: KnowledgeBase) -> list[tuple[LicenceProfile, tuple[int, int], float]]:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from auditor.identify.kb import Fact, KnowledgeBase, LicenceCategory, LicenceProfile
+from auditor.identify.kb import KnowledgeBase, LicenceCategory, LicenceProfile
 from auditor.identify.names import title_licence_ref
-from auditor.identify.normalise import CJK, Normalised, marker_form
+from auditor.identify.normalise import CJK, Normalised, marker_form, normalise
 from auditor.model import LicenceFact, LicenceKind, LicenceMatch, MatchMethod
 from auditor.yamlfile import load_yaml
 
@@ -131,18 +131,23 @@ def distinctive_words(text: str) -> set[str]:
     return {w for w in _ASCII_WORD.findall(text.lower()) if w not in generic and not w[0].isdigit() and len(w) > 1}
 
 
-def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
-    """(line, title) of the first title line among the first non-empty `lines`; an English title wins over a Chinese one."""
-    table = clause_table()
-    found: list[tuple[int, str]] = []
+def _first_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str]]:
+    """(line, marker form) of the first non-empty `lines`, as many as a title may sit among."""
     seen = 0
     for n in lines:
         marker = _marker(norm, n)
         if not marker:
             continue
         seen += 1
-        if seen > table.title_lines:
-            break
+        if seen > clause_table().title_lines:
+            return
+        yield n, marker
+
+
+def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
+    """(line, title) of the first title line among the first non-empty `lines`; an English title wins over a Chinese one."""
+    found: list[tuple[int, str]] = []
+    for n, marker in _first_lines(norm, lines):
         if _is_title(marker):
             title = _title_text(norm, n)
             if distinctive_words(title) or CJK.search(title):
@@ -156,16 +161,8 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
 def heading_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str, bool]]:
     """(line, text, whether it reads as a licence title) of the short lines among the first non-empty
     `lines`: where a text names itself ("CodeML OpenRAIL-M 0.1" has no licence word, yet is a name)."""
-    table = clause_table()
-    seen = 0
-    for n in lines:
-        marker = _marker(norm, n)
-        if not marker:
-            continue
-        seen += 1
-        if seen > table.title_lines:
-            return
-        if len(marker.split()) <= table.title_words and not re.search(r"[.;,:]$", marker):
+    for n, marker in _first_lines(norm, lines):
+        if len(marker.split()) <= clause_table().title_words and not re.search(r"[.;,:]$", marker):
             yield n, _title_text(norm, n), _is_title(marker)
 
 
@@ -296,6 +293,12 @@ def read_facts(sentences: list[str]) -> tuple[LicenceFact, ...]:
     return tuple(facts.values())
 
 
+def read_text_facts(text: str) -> tuple[LicenceFact, ...]:
+    """The facts the sentences of a whole text state (terms added to a known licence, a card's section)."""
+    norm = normalise(text)
+    return read_facts(_sentences(norm, _leading(norm, list(range(1, len(norm.marker_lines) + 1)))))
+
+
 def _leading(norm: Normalised, lines: list[int]) -> list[int]:
     """The first of `lines` up to READ_CHARS characters: a licence states its terms well within that."""
     kept, size = [], 0
@@ -348,7 +351,8 @@ def read_category(facts: Iterable[LicenceFact]) -> LicenceCategory | None:
     commercial = values.get("commercial_use")
     if commercial == "no":
         return LicenceCategory.NON_COMMERCIAL
-    if commercial in ("capped", "conditional") or any(values.get(name) == "yes" for name in _RESTRICTING):
+    if commercial in ("capped", "conditional", "yes") or any(values.get(name) == "yes" for name in _RESTRICTING):
+        # a licence read as allowing commercial use is still a custom one: its other terms were not all read
         return LicenceCategory.CUSTOM_COMMUNITY
     return None
 
@@ -362,7 +366,7 @@ def read_profile(match: LicenceMatch) -> LicenceProfile | None:
         id=match.id, name=match.name, aliases=(), spdx=match.spdx or match.id, scancode_key=None, kind=LicenceKind.LICENCE,
         family=None, version=None, category=category, osi_approved=False, urls=(), text_path=None,
         text_source=f"read from {match.source}", policy=None, markers=(),
-        facts={f.name: Fact(f.value, f.clause, f.confidence) for f in match.facts}, unidentified=True,
+        facts={f.name: f for f in match.facts}, unidentified=True,
     )
 
 

@@ -69,10 +69,8 @@ def code_evidence(artefacts: Iterable[Artefact], evidence: ReleaseEvidence, card
     def scripts(pattern: re.Pattern[str]) -> tuple[str, ...]:
         return tuple(path for path in shipped if pattern.search(path))
 
-    library = str(card.metadata.get("library_name", "")) if card else ""
+    # a card's library_name (transformers, diffusers) names what loads the model, not code the release ships
     inference = tuple(p for p in shipped if p.endswith(".py")) + linked(Purpose.INFERENCE)
-    if library:
-        inference += (f"library: {library}",)
     return CodeEvidence(
         shipped=shipped,
         training=scripts(_TRAINING_SCRIPT) + linked(Purpose.TRAINING),

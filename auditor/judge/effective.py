@@ -6,8 +6,10 @@ reading wins, and each term names the licences and places it comes from.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from auditor.identify.names import match_from_profile
@@ -95,8 +97,14 @@ def effective_terms(
     card_clauses: tuple[TermsLevel, tuple[str, ...]],
     card_path: str,
     kb: KnowledgeBase,
+    model_names: Iterable[str] = (),
 ) -> EffectiveTerms:
-    """Combine own terms, inherited terms and the card's own restrictive words; the strictest reading wins."""
+    """Combine own terms, inherited terms and the card's own restrictive words; the strictest reading wins.
+
+    A fact that concerns only some models (`applies_to`) is left out when `model_names` (the
+    release's repo id, its bases, its config's model type) name none of them; with no names, it stays.
+    """
+    names = tuple(model_names)
     lineage = tuple(lineage)
     own = own_bindings(weights, policies)
     inherited = [b for b in inherited_bindings(lineage, kb) if b.licence_id not in {o.licence_id for o in own}]
@@ -107,7 +115,8 @@ def effective_terms(
         if profile is None:
             continue
         for key, fact in (profile.facts or {}).items():
-            if key in candidates and (binding.keys is None or key in binding.keys) and fact is not None and fact.value not in (None, ""):
+            if key in candidates and (binding.keys is None or key in binding.keys) and fact is not None and fact.value not in (None, "") \
+                    and _concerns(fact.applies_to, names):
                 candidates[key].append(_Candidate(str(fact.value), profile.id, binding.because, fact.clause, profile.name))
     card_level, card_labels = card_clauses
     for label in card_labels:
@@ -121,9 +130,42 @@ def effective_terms(
     level = _combined_level(weights.level, levels)
     facts = {key: _decide(key, found) for key, found in candidates.items() if found}
     _no_grant(facts, level)
+    if "use_restrictions" in facts:
+        facts["use_restrictions"] = replace(facts["use_restrictions"], listed=prohibited_uses(facts["use_restrictions"].sources, kb))
     matches = weights.matches + tuple(_inherited_match(b, kb) for b in _unique(inherited) if b.keys is None)
     terms = Terms(level, matches, tuple(dict.fromkeys(weights.clauses + (card_labels if card_level is not TermsLevel.OPEN else ()))))
     return EffectiveTerms(terms, facts, tuple(bindings), tuple(_notes(weights, _unique(inherited), card_level, card_labels, card_path, kb)))
+
+
+def prohibited_uses(licence_ids: Iterable[str], kb: KnowledgeBase) -> tuple[str, ...]:
+    """The uses the licences (or the use policies they incorporate) list as prohibited, each once, in order."""
+    listed: list[str] = []
+    for licence_id in licence_ids:
+        profile = kb.get(licence_id)
+        policy = kb.get(profile.policy) if profile is not None and profile.policy else None
+        for source in (profile, policy):
+            listed += list(source.prohibited_uses) if source is not None else []
+    return tuple(dict.fromkeys(listed))
+
+
+def _concerns(applies_to: str | None, names: tuple[str, ...]) -> bool:
+    """Whether a fact that concerns only the models `applies_to` matches concerns this release (unknown: yes)."""
+    return applies_to is None or not names or any(re.search(applies_to, name, re.IGNORECASE) for name in names)
+
+
+def model_names(target_label: str, metadata: Mapping[str, Any], texts: Mapping[str, str], lineage: Iterable[Ancestor]) -> tuple[str, ...]:
+    """What names the model: its repo id or path, the card's base models, config.json's model type and
+    architectures, and its ancestors' ids; what a fact's `applies_to` is matched against."""
+    names = [target_label, *(a.repo_id for a in lineage)]
+    bases = metadata.get("base_model") if isinstance(metadata, Mapping) else None
+    names += [str(b) for b in (bases if isinstance(bases, list) else [bases]) if isinstance(b, str)]
+    try:
+        config = json.loads(texts.get("config.json", "") or "{}")
+    except ValueError:
+        config = {}
+    if isinstance(config, dict):
+        names += [str(config.get("model_type") or "")] + [str(a) for a in config.get("architectures") or [] if isinstance(a, str)]
+    return tuple(n for n in names if n)
 
 
 def _unique(bindings: list[Binding]) -> list[Binding]:

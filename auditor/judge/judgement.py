@@ -19,7 +19,7 @@ from auditor.identify.unknown import with_read_licences
 from auditor.judge.checks import release_findings
 from auditor.judge.components import ReleaseContents, build_components, code_evidence
 from auditor.judge.duties import Release, check_duties
-from auditor.judge.effective import effective_terms
+from auditor.judge.effective import effective_terms, model_names
 from auditor.judge.licences import assess_licences, card_section_terms, card_terms_findings
 from auditor.judge.lineage import check_lineage
 from auditor.judge.openness import Provenance, judge, mof_items, unchecked_bases, unverified_evidence
@@ -92,8 +92,9 @@ def judge_release(reading: ReleaseReading, kb: KnowledgeBase, *, lookups_verifie
     kb = with_read_licences(kb, matches)  # licences read from unknown texts weigh like known ones
     licence_files = tuple(a.path for a in artefacts if a.category is Category.LICENCE)
     card_path = (card.path if card else None) or "README.md"
-    own = assess_licences(matches, kb, licence_files, snapshot.texts, _card_expression(card))
-    effective = effective_terms(own.weights, own.policies, reading.lineage, card_section_terms(card.body if card else ""), card_path, kb)
+    own = assess_licences(matches, kb, licence_files, snapshot.texts, _card_expression(card), card.body if card else "")
+    names = model_names(snapshot.target.label, card.metadata if card else {}, snapshot.texts, reading.lineage)
+    effective = effective_terms(own.weights, own.policies, reading.lineage, card_section_terms(card.body if card else ""), card_path, kb, names)
     licences = replace(own, weights=effective.terms)  # the verdict and components follow the effective terms
     code = code_evidence(artefacts, evidence, card)
     release = ReleaseContents(snapshot, card, artefacts, reading.weight_sets, evidence, code)

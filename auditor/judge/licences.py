@@ -8,7 +8,6 @@ base does not know is read for tell-tale clauses (terms.yaml) rather than given 
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
+from auditor.identify.unknown import read_text_facts
+from auditor.judge.scopes import card_code_scopes, file_scopes
 from auditor.judge.tables import rule_table
 from auditor.model import Finding, LicenceKind, LicenceMatch, MatchMethod
 
@@ -95,14 +96,24 @@ def profile_level(profile: LicenceProfile) -> TermsLevel:
     return level
 
 
+_READ_COMMERCIAL = {"no": (TermsLevel.NON_COMMERCIAL, "non-commercial use only"), "capped": (TermsLevel.RESTRICTED, "user cap"),
+                    "conditional": (TermsLevel.RESTRICTED, "commercial use on conditions")}
+
+
 def custom_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
-    """The level an unknown licence text implies, and the clauses that imply it."""
+    """The level an unknown licence text implies, and the clauses that imply it: its tell-tale phrases
+    (terms.yaml), and the commercial-use clause the clause reader finds in its sentences (clauses.yaml)."""
     flat = re.sub(r"\s+", " ", text.lower())
     found = [
         (TermsLevel(row["level"]), row["label"])
         for row in rule_table("terms.yaml")["custom_clauses"]
         if any(re.search(pattern, flat) for pattern in row["patterns"])
     ]
+    commercial = next((f for f in read_text_facts(text) if f.name == "commercial_use"), None)
+    if commercial is not None and commercial.value in _READ_COMMERCIAL:
+        level, label = _READ_COMMERCIAL[commercial.value]
+        if label not in (known for _, known in found):
+            found.append((level, label))
     restrictive = [(level, label) for level, label in found if level is not TermsLevel.OPEN]
     if restrictive:
         return strictest(level for level, _ in restrictive), tuple(label for _, label in restrictive)
@@ -113,38 +124,6 @@ def custom_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
 
 def _value(enum_or_str: Any) -> str:
     return getattr(enum_or_str, "value", enum_or_str)
-
-
-_WEIGHTS_FILE = re.compile(r"(?:^|[^a-z])(?:model|weights?)(?:[^a-z]|$)", re.I)  # MODEL_LICENSE, LICENSE-MODEL, WEIGHTS_LICENSE
-_SAYS_WEIGHTS = re.compile(r"\b(?:models?|weights|parameters)\b|模型", re.I)
-_HEAD_LINES = 10  # a LICENSE says it covers the model in its first lines, if at all
-
-
-def _scope(source: str) -> str:
-    """'card', 'code', 'notice', 'weights' or 'release' for where a match was found, by its file's name."""
-    if source.startswith("card:"):
-        return "card"
-    name = posixpath.basename(source)
-    upper = name.upper()
-    if "CODE" in upper:
-        return "code"
-    if upper.startswith("NOTICE") or "THIRD" in upper:
-        return "notice"
-    if _WEIGHTS_FILE.search(name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name):
-        return "weights"
-    return "release"
-
-
-def file_scopes(paths: Iterable[str], texts: Mapping[str, str]) -> dict[str, str]:
-    """Each licence file's scope: by its name, and a plain LICENSE beside a model licence file
-    (MODEL_LICENSE, LICENSE-MODEL, WEIGHTS_LICENSE) covers the code, unless its first lines say it covers a model."""
-    scopes = {path: _scope(path) for path in paths}
-    if "weights" in scopes.values():
-        for path, scope in scopes.items():
-            head = "\n".join(line for line in texts.get(path, "").splitlines() if line.strip())
-            if scope == "release" and not _SAYS_WEIGHTS.search("\n".join(head.splitlines()[:_HEAD_LINES])):
-                scopes[path] = "code"
-    return scopes
 
 
 def _families(matches: Iterable[LicenceMatch], kb: KnowledgeBase) -> set[str]:
@@ -206,17 +185,21 @@ def assess_licences(
     licence_files: Iterable[str],
     texts: Mapping[str, str],
     card_expression: str | None = None,
+    card_body: str = "",
 ) -> LicenceAssessment:
-    """Weights and code terms from all matches; `licence_files` are the paths classified as licences."""
+    """Weights and code terms from all matches; `licence_files` are the paths classified as licences.
+    The card's sentences that assign licences to the code and the weights (scopes.py) set the
+    scopes of the files and card fields that hold those licences."""
     matches, licence_files = tuple(matches), tuple(licence_files)
     findings: list[Finding] = []
     known = [m for m in matches if kb.get(m.id) is not None]
     policies = tuple(m for m in known if m.kind is LicenceKind.POLICY)
     grants = [m for m in known if m.kind is LicenceKind.LICENCE]
     scopes = file_scopes(dict.fromkeys([*licence_files, *(m.source for m in matches)]), texts)
-    card = [m for m in grants if scopes[m.source] == "card"]
-    files = [m for m in grants if scopes[m.source] in ("release", "weights") and governs(m)]
-    code = [m for m in grants if scopes[m.source] == "code"]
+    to_code = card_code_scopes(card_body, kb, grants, scopes, findings)
+    card = [m for m in grants if scopes[m.source] == "card" and m.id not in to_code]
+    files = [m for m in grants if scopes[m.source] in ("release", "weights") and governs(m) and m.id not in to_code]
+    code = [m for m in grants if scopes[m.source] == "code" or m.id in to_code]
     references = [m for m in known if m.kind is LicenceKind.REFERENCE]
     alternatives = bool(card_expression and re.search(r"\bor\b", card_expression, re.I))
 

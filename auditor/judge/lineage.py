@@ -11,7 +11,6 @@ restrictions on, a non-commercial base cannot become commercial.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from auditor.bounded import load_json, load_yaml
 from auditor.findings import finding
 from auditor.judge.licences import TermsLevel, profile_level, strictest
 from auditor.judge.tables import rule_table
@@ -97,6 +97,7 @@ def check_lineage(
 
 # --- the chain of ancestors -------------------------------------------------------------
 
+MAX_LOOKUPS = 50  # base models looked up per audit, across every generation
 MAX_DEPTH = 6  # a quantisation of a merge of a fine-tune of a base is 4; deeper chains end with a finding
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _RELATIONS = {"finetune", "adapter", "merge", "quantized"}
@@ -159,7 +160,7 @@ def release_links(
         name = path.rsplit("/", 1)[-1].lower()
         if name == "adapter_config.json":
             try:
-                config = json.loads(text)
+                config = load_json(text)
             except ValueError:
                 continue
             repo_id = hub_repo_id(config.get("base_model_name_or_path")) if isinstance(config, dict) else None
@@ -182,7 +183,7 @@ def release_links(
 def _mergekit_models(text: str) -> list[str]:
     """The models a mergekit config merges: `base_model`, `models[].model`, `slices[].sources[].model`."""
     try:
-        config = yaml.safe_load(text)
+        config = load_yaml(text)
     except yaml.YAMLError:
         return []
     if not isinstance(config, dict):
@@ -233,6 +234,8 @@ def trace_lineage(
     findings: list[Finding] = []
     seen: set[str] = set()
     queue: list[tuple[Link, str, int, tuple[str, ...]]] = [(link, root, 1, (root,)) for link in links]
+    looked_up = 0
+    over_cap: list[str] = []
     while queue:
         link, child, depth, path = queue.pop(0)
         base = partial(Ancestor, repo_id=link.repo_id, child=child, relation=link.relation, depth=depth, signal=link.signal)
@@ -248,6 +251,11 @@ def trace_lineage(
             ancestors.append(base(status=AncestorStatus.TOO_DEEP, reason=f"deeper than {max_depth} generations"))
             findings.append(finding("ancestor-unreadable", f"{link.repo_id}: the chain of ancestors is followed to {max_depth} generations only", [link.signal]))
             continue
+        if looked_up >= MAX_LOOKUPS:  # a card naming thousands of bases must not cost thousands of requests
+            over_cap.append(link.repo_id)
+            ancestors.append(base(status=AncestorStatus.UNREADABLE, reason=f"not looked up: the cap of {MAX_LOOKUPS} look-ups per audit was reached"))
+            continue
+        looked_up += 1
         record = lookup(link.repo_id)
         if not record.readable:
             inferred = inferred_licences(link.repo_id, kb)
@@ -261,4 +269,8 @@ def trace_lineage(
         ancestors.append(base(licences=licences, licence_source=source, notices=notices))
         parents = card_links(record.card) or tag_links(record.tags)
         queue += [(parent, link.repo_id, depth + 1, path + (link.repo_id,)) for parent in parents]
+    if over_cap:
+        findings.append(finding("ancestor-unreadable", f"{len(over_cap)} more base models named were not looked up (the cap of "
+                                f"{MAX_LOOKUPS} look-ups per audit was reached); their licences may bind this release",
+                                sorted(over_cap)[:20]))
     return tuple(ancestors), findings

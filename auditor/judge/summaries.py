@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from auditor.model import LicenceFact, LicenceMatch, LicenceSummary
 
 if TYPE_CHECKING:
-    from auditor.identify.kb import Fact, KnowledgeBase, LicenceProfile
+    from auditor.identify.kb import KnowledgeBase, LicenceProfile
 
 
 def summarise_licences(matches: tuple[LicenceMatch, ...], kb: KnowledgeBase) -> tuple[LicenceSummary, ...]:
@@ -22,11 +22,7 @@ def summarise_licences(matches: tuple[LicenceMatch, ...], kb: KnowledgeBase) -> 
                 summaries.append(LicenceSummary(id=match.id, name=match.name, spdx=match.spdx, category="unknown",
                                                 osi_approved=False, facts=match.facts, unidentified=True))
             continue
-        facts = tuple(
-            LicenceFact(name=name, value=str(fact.value), clause=fact.clause, confidence=fact.confidence)
-            for name, fact in profile.facts.items()
-            if _worth_saying(profile, name, fact)
-        )
+        facts = tuple(fact for name, fact in profile.facts.items() if _worth_saying(profile, name, fact))
         summaries.append(LicenceSummary(
             id=profile.id,
             name=profile.name,
@@ -40,7 +36,7 @@ def summarise_licences(matches: tuple[LicenceMatch, ...], kb: KnowledgeBase) -> 
     return tuple(summaries)
 
 
-def _worth_saying(profile: LicenceProfile, name: str, fact: Fact | None) -> bool:
+def _worth_saying(profile: LicenceProfile, name: str, fact: LicenceFact | None) -> bool:
     """Empty facts say nothing; a policy grants nothing, so only its restrictions are facts about it."""
     if fact is None or fact.value in (None, "", "None"):
         return False

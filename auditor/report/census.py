@@ -14,8 +14,10 @@ from typing import Any
 
 from auditor.report.escape import markdown_text
 from auditor.report.jsonl import AUDITED, FAILED
+from auditor.report.mermaid import bar_chart, pie
 
 _TOP = 25  # rows of the licence and finding-code tables; the rest are counted as "others"
+_BARS = 10  # bars of the governing-licence chart; the rest are one "others" bar
 
 
 class Census:
@@ -30,9 +32,12 @@ class Census:
         self.derivatives = 0
         self.relabelling = 0
         self.with_errors = 0
+        self.waited = 0.0  # seconds targets waited on rate limits
 
     def add(self, record: dict[str, Any]) -> None:
         """Count one record."""
+        waited = record.get("waited")
+        self.waited += float(waited) if isinstance(waited, int | float) and waited > 0 else 0.0
         if record.get("status") != AUDITED:
             self.failed += 1
             return
@@ -59,13 +64,24 @@ def render_census(records: Callable[[], Iterable[dict[str, Any]]]) -> Iterator[s
     yield f"# Census of {census.total} repositories\n\n"
     yield f"{census.audited} audited, {census.failed} could not be audited"
     yield f", {census.with_errors} with error findings.\n\n" if census.with_errors else ".\n\n"
+    if census.waited:
+        yield f"Requests waited {census.waited:.1f} s in all on rate limits (--max-rate, or a pause after the Hub's 429).\n\n"
     yield from _counts("Verdicts", "verdict", census.verdicts, census.audited)
+    if census.verdicts:
+        yield "\n".join(pie("Verdicts", census.verdicts.most_common())) + "\n\n"
     yield from _counts("Governing licences", "licence (weights)", census.licences, census.audited)
+    if census.licences:
+        bars = census.licences.most_common(_BARS)
+        rest = sum(census.licences.values()) - sum(count for _, count in bars)
+        bars += [(f"{len(census.licences) - _BARS} others", rest)] if rest else []
+        yield "\n".join(bar_chart("Governing licences", "repos", bars)) + "\n\n"
     yield from _counts("Finding codes", "code", census.codes, census.audited, unit="repos with it")
     if census.derivatives:
         share = 100 * census.relabelling / census.derivatives
         yield (f"## Derivatives\n\n{census.relabelling} of {census.derivatives} derivatives ({share:.0f}%) "
                "relabel: their licence disagrees with their own licence text or does not honour their base model's.\n\n")
+        slices = [("relabel", census.relabelling), ("keep their terms", census.derivatives - census.relabelling)]
+        yield "\n".join(pie("Derivatives that relabel", slices)) + "\n\n"
     if census.failed or census.with_errors:
         yield "## Repositories with errors\n\n| target | exit | error |\n|---|---|---|\n"
         for record in records():

@@ -15,6 +15,7 @@ from auditor.model import AuditResult, Verdict
 from auditor.report.escape import dump_json
 from auditor.report.history_section import history_dict
 from auditor.report.interface import Outcomes, Renderer, outcome_at
+from auditor.report.terms_section import commercial_qualifier
 
 if TYPE_CHECKING:
     from auditor.judge.policy import PolicyOutcome
@@ -46,12 +47,28 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
     }
 
 
+def load_safety_dict(result: AuditResult) -> dict[str, Any]:
+    """The files not to load (`unsafe_to_load`) and those not checked (`load_unchecked`), as the first screen says them."""
+    from auditor.judge.load_safety import load_warnings
+
+    warnings = load_warnings(result)
+    return {"unsafe_to_load": [w.to_dict() for w in warnings if w.unsafe],
+            "load_unchecked": [w.to_dict() for w in warnings if not w.unsafe]}
+
+
 def terms_dict(result: AuditResult) -> dict[str, Any]:
     """The effective terms of the weights: one entry per fact key, with the licences and places they come from."""
-    return {
+    terms: dict[str, dict[str, Any]] = {
         key: {"value": fact.value, "from": list(fact.sources), "because": list(fact.because), "clause": fact.clause}
         for key, fact in result.terms.items()
     }
+    for key, fact in result.terms.items():
+        if fact.listed:
+            terms[key]["listed"] = list(fact.listed)
+    qualifier = commercial_qualifier(result)
+    if qualifier and "commercial_use" in terms:  # the answer stands only as far as what was checked
+        terms["commercial_use"].update(provisional=True, qualifier=qualifier.strip())
+    return terms
 
 
 def lineage_list(result: AuditResult) -> list[dict[str, Any]]:
@@ -115,7 +132,7 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
                              for f in s.facts}}
             for s in result.licence_summaries
         },
-        "verdict": verdict_dict(verdict),
+        "verdict": {**verdict_dict(verdict), **load_safety_dict(result)},
         "findings": [
             {"severity": f.severity.value, "code": f.code, "message": f.message, "evidence": list(f.evidence)}
             for f in result.findings

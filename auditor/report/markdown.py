@@ -127,6 +127,7 @@ class MarkdownRenderer(Renderer):
         lines: list[str] = []
         lines += self._headline(result)
         lines += self._checkout(result)
+        lines += self._load_safety(result)
         lines += what_may_i_do(result)
         lines += self._reasons(result)
         lines += self._components(result)
@@ -150,6 +151,15 @@ class MarkdownRenderer(Renderer):
             f"**Verdict: {_VERDICT_WORDS[verdict.openness]}**{' (provisional)' if verdict.provisional else ''} · OSAID 1.0: {verdict.osaid.value} · MOF: {mof}{gated}",
             "",
         ]
+
+    def _load_safety(self, result: AuditResult) -> list[str]:
+        """Files not to load, and pickle-based files nobody checked, before anything else is done with them."""
+        from auditor.judge.load_safety import load_warnings
+
+        warnings = load_warnings(result)
+        if not warnings:
+            return []
+        return [f"- **{_md(w.line)}**" if w.unsafe else f"- {_md(w.line)}" for w in warnings] + [""]
 
     def _reasons(self, result: AuditResult) -> list[str]:
         """Why the verdict is what it is (it follows the effective terms, so their sources are named here)."""

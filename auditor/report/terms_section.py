@@ -10,6 +10,7 @@ from __future__ import annotations
 from auditor.judge.openness import unchecked_bases
 from auditor.model import AuditResult, ComponentName, Severity, TermFact
 from auditor.report.escape import markdown_text as escape
+from auditor.report.mermaid import lineage_graph
 
 # what each duty or prohibition means for the user, when the term is "yes"
 _DUTIES = {
@@ -37,9 +38,14 @@ def commercial_words(result: AuditResult) -> str:
         "capped": f"yes, under {cap.value}" if cap and cap.value not in ("None", "null", "") else "yes, under a cap",
         "conditional": "only on conditions",
     }.get(fact.value, fact.value)
+    return words + (commercial_qualifier(result) or "")
+
+
+def commercial_qualifier(result: AuditResult) -> str | None:
+    """What qualifies the commercial-use answer when the verdict is provisional (the markdown's words), else None."""
     if unchecked_bases(result.lineage):
-        return words + " by its own licence; a base model's licence was not checked and may forbid more (provisional)"
-    return words + (" (provisional)" if result.verdict.provisional else "")
+        return " by its own licence; a base model's licence was not checked and may forbid more (provisional)"
+    return " (provisional)" if result.verdict.provisional else None
 
 
 def _cite(fact: TermFact) -> str:
@@ -63,7 +69,7 @@ def what_may_i_do(result: AuditResult) -> list[str]:
     prohibited = [(key, _PROHIBITIONS[key]) for key in _PROHIBITIONS if _says_yes(terms.get(key))]
     if prohibited:
         lines.append("- **Not allowed:**")
-        lines += [f"  - {text}{_cite(terms[key])}" for key, text in prohibited]
+        lines += [f"  - {text}{_listed(terms[key])}{_cite(terms[key])}" for key, text in prohibited]
     if _says_yes(terms.get("territory")):
         lines.append(f"- **Territory:** not licensed everywhere{_cite(terms['territory'])}")
     if _says_yes(terms.get("share_alike")):
@@ -84,6 +90,18 @@ def what_may_i_do(result: AuditResult) -> list[str]:
     return lines + [""]
 
 
+_LISTED_FIRST = 4  # prohibited uses named on the first screen; the rest are counted
+
+
+def _listed(fact: TermFact) -> str:
+    """": a, b, c, d and N more" for what a term lists (a licence's prohibited uses), or nothing."""
+    if not fact.listed:
+        return ""
+    shown = "; ".join(escape(item) for item in fact.listed[:_LISTED_FIRST])
+    rest = len(fact.listed) - _LISTED_FIRST
+    return f": {shown}" + (f"; and {rest} more" if rest > 0 else "")
+
+
 def _says_yes(fact: TermFact | None) -> bool:
     return fact is not None and fact.value.lower() == "yes"
 
@@ -99,4 +117,6 @@ def lineage_section(result: AuditResult) -> list[str]:
             f"| {escape(ancestor.repo_id)} | {escape(ancestor.relation)} | {escape(ancestor.child)} | {escape(', '.join(ancestor.licences)) or '—'} "
             f"| {escape(ancestor.licence_source or ancestor.signal)} | {escape(status)} |"
         )
-    return lines + [""]
+    weights = result.components.get(ComponentName.WEIGHTS)
+    own = [weights.licence] if weights is not None and weights.licence else []
+    return lines + ["", *lineage_graph(result.target.label, own, result.lineage), ""]

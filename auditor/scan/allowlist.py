@@ -61,8 +61,17 @@ def is_benign(name: str) -> bool:
     return any(len(pattern) == len(parts) and all(map(fnmatchcase, parts, pattern)) for pattern in rules["benign_patterns"])
 
 
+def _publisher_class(name: str) -> bool:
+    """A class the saving script defined (`__main__.MyModel`): the loader must supply it, so the
+    pickle cannot run it by itself. Functions and dotted reaches from __main__ (which can resolve
+    to anything the loading script imported) stay errors."""
+    module, _, attr = name.partition(".")
+    return module == "__main__" and attr.isidentifier() and attr[:1].isupper() and not danger(attr)
+
+
 def import_findings(path: str, where: str, imports: Mapping[str, bool], torchscript: bool = False) -> list[Finding]:
-    """One `unsafe-pickle` error per import that is not benign, naming module.callable and why.
+    """One `unsafe-pickle` error per import that is not benign, naming module.callable and why;
+    a class of the publisher's `__main__` is a `pickle-needs-code` warning instead.
 
     In a TorchScript archive, `__torch__.*` names are the archive's own compiled classes,
     resolved by torch.jit from its code/ folder rather than imported from Python.
@@ -71,6 +80,9 @@ def import_findings(path: str, where: str, imports: Mapping[str, bool], torchscr
     found = []
     for name, called in imports.items():
         if is_benign(name) or (torchscript and name.startswith(rules["torchscript_classes"])):
+            continue
+        if _publisher_class(name):
+            found.append(finding("pickle-needs-code", f"{where}: loading needs {name}, a class of the publisher's own script: it needs the publisher's code to load", [path]))
             continue
         verb = "call" if called else "import"
         reason = danger(name) or (UNKNOWABLE if name.startswith("<") else NOT_BENIGN)

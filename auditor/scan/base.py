@@ -205,3 +205,16 @@ class InflateStream(Stream):
             if data:
                 return data
         return b""
+
+
+def window(ranges: RangeReader, start: int, size: int) -> RangeReader:
+    """An archive member stored as is, as a file of its own: its reads go through (and count against) the archive's reader."""
+    return RangeReader(lambda at, length: ranges.read(start + at, length), size, _UNBOUNDED)
+
+
+def held(data: bytes) -> RangeReader:
+    """Bytes already in memory (an inflated or extracted member) as a file; reading them costs nothing."""
+    return RangeReader(lambda at, length: data[at:at + length], len(data), _UNBOUNDED)
+
+
+_UNBOUNDED = 1 << 62  # the outer reader keeps the budget

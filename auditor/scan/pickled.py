@@ -16,14 +16,22 @@ tools write several). Every import off the benign list, and every trick the walk
 from __future__ import annotations
 
 import pickletools
+import posixpath
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
 from auditor.findings import finding
 from auditor.model import Finding, Severity
 from auditor.scan.allowlist import import_findings
-from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, WeightScan
+from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, RangeStream, Stream, WeightScan, held, window
 from auditor.scan.pickles import PickleWalk, walk
 from auditor.scan.ziprange import ZipError, ZipMember, member_head, members, open_member
+
+# Scans a member of an archive (display path, member name, its bytes) as a file of its own; None: not scanned.
+MemberScanner = Callable[[str, str, RangeReader], "WeightScan | None"]
+_MAX_MEMBER_INFLATE = 16 << 20  # a deflated zip member of another format is inflated into memory up to this size
+_MAX_TAR_MEMBERS = 10_000
 
 _OPCODE_CODES = frozenset(op.code for op in pickletools.opcodes)  # the first byte of any pickle
 
@@ -39,6 +47,7 @@ _ELEMENT_SIZES = {
     "DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "BFloat16Storage": 2, "LongStorage": 8, "IntStorage": 4,
     "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1, "ComplexFloatStorage": 8,
     "ComplexDoubleStorage": 16, "QInt8Storage": 1, "QUInt8Storage": 1, "QInt32Storage": 4,
+    "UntypedStorage": 1,
 }
 _NOT_A_PICKLE_WITHIN = 16  # an unknown opcode this early, with nothing imported: the file is no pickle
 _STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
@@ -46,7 +55,7 @@ _STORAGE_MEMBER = re.compile(r"(^|/)data/\d+$")
 _PROTOCOL_0_CALL = re.compile(rb"\(?c[A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n")
 
 
-def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) -> WeightScan | None:
+def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False, scan_member: MemberScanner | None = None) -> WeightScan | None:
     """The scan of a file with a pickle extension; None when it is not a pickle at all.
 
     `pickle_only` is for extensions that promise a pickle (.pkl, .pickle): there a file that
@@ -55,9 +64,9 @@ def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) 
     """
     head = ranges.read(0, min(CHUNK, max(ranges.remaining(), 8)))
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _scan_zip(path, ranges)
+        return _scan_zip(path, ranges, scan_member)
     if head[257:262] == b"ustar":
-        return _scan_tar(path, ranges)
+        return scan_tar(path, ranges, scan_member)
     if head and (head.startswith(_OTHER_MAGIC) or head[:1].decode("latin-1") not in _OPCODE_CODES):
         if pickle_only:
             return _result(path, "pickle", ranges, [], [f"does not start with a pickle opcode (byte 0x{head[0]:02x}): compressed or not a pickle"], {})
@@ -65,13 +74,30 @@ def scan_pickle_file(path: str, ranges: RangeReader, pickle_only: bool = False) 
     return _scan_raw(path, ranges, head, pickle_only)
 
 
-def scan_pickle_archive(path: str, ranges: RangeReader) -> WeightScan | None:
-    """The scan of a plain zip archive (.zip): None unless it is a zip holding a pickle."""
+def scan_pickle_archive(path: str, ranges: RangeReader, scan_member: MemberScanner | None = None) -> WeightScan | None:
+    """The scan of a plain zip archive (.zip, .mar): its pickles and the members of other scanned formats."""
     head = ranges.read(0, min(4, ranges.size))
     if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return None
-    scan = _scan_zip(path, ranges)
-    return scan if scan.findings or scan.facts.get("pickle_members") else None
+    scan = _scan_zip(path, ranges, scan_member)
+    if not (scan.findings or scan.facts.get("pickle_members") or scan.facts.get("scanned_members")):
+        return None  # an archive of data files: nothing in it runs on load
+    return replace(scan, format="zip")
+
+
+def scan_pickle_stream(path: str, fmt: str, stream: Stream, ranges: RangeReader) -> WeightScan:
+    """Every pickle of a stream (a decompressed joblib dump), one after the other."""
+    walks: list[tuple[str, PickleWalk]] = []
+    problems: list[str] = []
+    while True:
+        one = walk(stream)
+        walks.append((path if not walks else f"{path} (pickle {len(walks) + 1})", one))
+        if one.error:
+            problems.append(f"pickle {len(walks)}: {one.error}")
+            break
+        if not _pickle_follows(stream):
+            break
+    return _result(path, fmt, ranges, walks, problems, {})
 
 
 def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict, unreadable: list[str] | None = None) -> WeightScan:
@@ -86,6 +112,7 @@ def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, Pic
         rest = len(findings) - _MAX_IMPORT_FINDINGS
         findings = findings[:_MAX_IMPORT_FINDINGS]
         findings.append(finding("unsafe-pickle", f"{path}: and {rest} more imports that are not tensor or container types (listed in the scan's facts)", [path]))
+    findings.extend(finding("tensor-extent-invalid", f"{where}: {problem}", [path]) for where, one in walks for problem in one.extent_errors[:_MAX_IMPORT_FINDINGS])
     findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path]) for problem in problems)
     # An archive whose directory or members cannot be read hides what a lenient loader may still run.
     findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path], severity=Severity.ERROR) for problem in unreadable or ())
@@ -96,6 +123,7 @@ def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, Pic
         "pickles": len(walks),
         "protocol": max((one.protocol for _, one in walks), default=None),
         "tensors": sum(one.tensors for _, one in walks),
+        **({"inline_arrays": inline} if (inline := sum(one.inline_arrays for _, one in walks)) else {}),
     }
     return WeightScan(path, fmt, facts, tuple(findings), ranges.bytes_read, ranges.budget)
 
@@ -129,7 +157,7 @@ def _scan_raw(path: str, ranges: RangeReader, head: bytes, pickle_only: bool = F
     return _result(path, "pickle", ranges, walks, problems, facts)
 
 
-def _pickle_follows(stream: RangeStream) -> bool:
+def _pickle_follows(stream: Stream) -> bool:
     """Whether another protocol 2+ pickle starts right here (pickle.load reads them one by one)."""
     try:
         nxt = stream.peek(2)
@@ -138,7 +166,7 @@ def _pickle_follows(stream: RangeStream) -> bool:
     return len(nxt) == 2 and nxt[0] == 0x80 and 2 <= nxt[1] <= 5
 
 
-def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
+def _scan_zip(path: str, ranges: RangeReader, scan_member: MemberScanner | None = None) -> WeightScan:
     try:
         listed = members(ranges)
     except BudgetExceeded as exc:
@@ -169,42 +197,133 @@ def _scan_zip(path: str, ranges: RangeReader) -> WeightScan:
             problems.append(f"{member.name}: {exc}")
             break
         walks.append((f"{path} ({member.name})", one))
+        _check_storages(path, member, one, listed)
         if one.error:
             problems.append(f"{member.name}: {one.error}")
             if one.out_of_budget:
                 break
-    return _result(path, "pytorch-zip", ranges, walks, problems, facts, unreadable)
+    inner: list[WeightScan] = []
+    if scan_member is not None:
+        inner = _zip_members(path, ranges, [m for m in listed if m not in pickles and not _STORAGE_MEMBER.search(m.name)], scan_member, problems)
+    return with_members(_result(path, "pytorch-zip", ranges, walks, problems, facts, unreadable), inner, ranges)
 
 
-def _scan_tar(path: str, ranges: RangeReader) -> WeightScan:
-    """torch.save's tar format (torch < 0.4), which torch.load still reads: its members
-    `pickle` (the object), `storages` and `tensors` each open with a pickle. Headers are read
-    one 512-byte block at a time; member contents are skipped, never read.
+def _check_storages(path: str, pickle_member: ZipMember, one: PickleWalk, listed: list[ZipMember]) -> None:
+    """Each storage a checkpoint's pickle names must fit in its data/<key> member (torch reads numel elements from it)."""
+    folder = posixpath.dirname(pickle_member.name)
+    sizes = {m.name: m.size for m in listed}
+    for key, (kind, numel) in one.storages.items():
+        name = posixpath.join(folder, "data", key)
+        element = _ELEMENT_SIZES.get(kind.rsplit(".", 1)[-1])
+        if element is None or name not in sizes:
+            continue
+        if numel * element > sizes[name]:
+            one.extent_errors.append(f"storage {key} declares {numel} {kind.rsplit('.', 1)[-1]} elements ({numel * element} bytes) but {name} holds {sizes[name]} bytes")
+
+
+def _zip_members(path: str, ranges: RangeReader, others: list[ZipMember], scan_member: MemberScanner, problems: list[str]) -> list[WeightScan]:
+    """Members of other scanned formats (a nested archive, a numpy file), each scanned as a file of its own."""
+    found = []
+    for member in others:
+        if member.name.endswith("/") or member.size == 0:
+            continue
+        try:
+            if member.method == 0 and member.size == member.compressed_size:
+                reader = window(ranges, _member_data_start(ranges, member), member.size)
+            elif member.size <= _MAX_MEMBER_INFLATE:
+                reader = held(open_member(ranges, member).read(member.size))
+            else:
+                reader = None
+        except (ZipError, ValueError) as exc:
+            problems.append(f"{member.name}: {exc}")
+            continue
+        if reader is None:
+            problems.append(f"{member.name}: a deflated member of {member.size} bytes, more than is scanned in memory")
+            continue
+        scan = scan_member(f"{path} ({member.name})", member.name, reader)
+        if scan is not None:
+            found.append(scan)
+    return found
+
+
+def _member_data_start(ranges: RangeReader, member: ZipMember) -> int:
+    local = ranges.read(member.header_offset, 30)
+    if len(local) < 30 or not local.startswith(b"PK\x03\x04"):
+        raise ZipError(f"{member.name}: no local header at {member.header_offset}")
+    return member.header_offset + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
+
+
+def with_members(scan: WeightScan, inner: list[WeightScan], ranges: RangeReader) -> WeightScan:
+    """An archive's scan with its members' findings (evidence: the archive itself) and the bytes read for all."""
+    findings = list(scan.findings)
+    for one in inner:
+        findings.extend(replace(f, evidence=(scan.path,)) for f in one.findings)
+    facts = dict(scan.facts)
+    if inner:
+        facts["scanned_members"] = {one.path: one.format for one in inner}
+    return WeightScan(scan.path, scan.format, facts, tuple(findings), ranges.bytes_read, ranges.budget)
+
+
+def scan_tar(path: str, ranges: RangeReader, scan_member: MemberScanner | None = None) -> WeightScan:
+    """A tar archive: torch.save's legacy format (torch < 0.4, which torch.load still reads), a
+    `.nemo` or `.pth.tar` package, or any tar. torch's members `pickle` (the object), `storages`
+    and `tensors` each open with a pickle and are walked as torch reads them; every other member
+    is scanned as a file of its own (a checkpoint inside a .nemo, a pickle, a numpy file).
+    Headers are read one 512-byte block at a time; member contents only as their scanners need.
     """
     walks: list[tuple[str, PickleWalk]] = []
     problems: list[str] = []
-    at, names = 0, []
+    inner: list[WeightScan] = []
+    at, long_name = 0, None
+    names: list[str] = []
     try:
-        while at + _TAR_BLOCK <= ranges.size:
+        while at + _TAR_BLOCK <= ranges.size and len(names) < _MAX_TAR_MEMBERS:
             header = ranges.read(at, _TAR_BLOCK)
             if not header.strip(b"\0"):
                 break  # the end-of-archive blocks
-            name = header[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+            name = long_name or _tar_name(header)
+            long_name = None
             size = int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
             data_at = at + _TAR_BLOCK
-            if header[156:157] in (b"0", b"\0"):
+            kind = header[156:157]
+            if kind in (b"L", b"x"):  # a GNU long name or a pax header for the next member
+                long_name = _extended_name(kind, ranges.read(data_at, min(size, 64 * 1024)))
+            elif kind in (b"0", b"\0", b"7"):
                 names.append(name)
-                if name.rsplit("/", 1)[-1] in _TAR_PICKLES:
-                    for one in _tar_member_pickles(RangeStream(ranges, data_at, size), name.rsplit("/", 1)[-1]):
+                base = name.rsplit("/", 1)[-1]
+                if base in _TAR_PICKLES:
+                    for one in _tar_member_pickles(RangeStream(ranges, data_at, size), base):
                         walks.append((f"{path} ({name})", one))
                         if one.error:
                             problems.append(f"{name}: {one.error}")
+                elif scan_member is not None and size:
+                    scan = scan_member(f"{path} ({name})", name, window(ranges, data_at, size))
+                    if scan is not None:
+                        inner.append(scan)
             at = data_at + (size + _TAR_BLOCK - 1) // _TAR_BLOCK * _TAR_BLOCK
     except BudgetExceeded as exc:
         problems.append(str(exc))
     except ValueError as exc:
-        return _result(path, "pytorch-tar", ranges, walks, problems, {"members": names}, unreadable=[f"tar archive: {exc}"])
-    return _result(path, "pytorch-tar", ranges, walks, problems, {"members": names, "legacy_torch": True})
+        return with_members(_result(path, "tar", ranges, walks, problems, {"members": names[:100]}, unreadable=[f"tar archive: {exc}"]), inner, ranges)
+    legacy = any(n.rsplit("/", 1)[-1] in _TAR_PICKLES for n in names)
+    facts = {"members": names[:100], "legacy_torch": legacy}
+    return with_members(_result(path, "pytorch-tar" if legacy else "tar", ranges, walks, problems, facts), inner, ranges)
+
+
+def _tar_name(header: bytes) -> str:
+    name = header[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+    prefix = header[345:500].split(b"\0", 1)[0].decode("utf-8", "replace") if header[257:262] == b"ustar" else ""
+    return f"{prefix}/{name}" if prefix else name
+
+
+def _extended_name(kind: bytes, data: bytes) -> str | None:
+    if kind == b"L":
+        return data.split(b"\0", 1)[0].decode("utf-8", "replace")
+    for line in data.split(b"\n"):  # pax records: "<length> key=value"
+        key, _, value = line.partition(b" ")[2].partition(b"=")
+        if key == b"path":
+            return value.decode("utf-8", "replace")
+    return None
 
 
 def _tar_member_pickles(stream: RangeStream, member: str) -> list[PickleWalk]:

@@ -17,14 +17,20 @@ It also keeps dicts, tuples and (once a loader is imported) small bytes, to foll
 an attack does: BUILD rewriting an imported module's or class's attributes (later imports of
 those attributes resolve to the values written), pickles nested in bytes handed to a loader
 (walked in turn), and opcodes straddling a FRAME end, where CPython's loaders disagree.
+
+Over 400 lines: the opcode walk and the abstract stack machine it drives are one algorithm;
+split, the stack's invariants would span modules.
 """
 
 from __future__ import annotations
 
 import _compat_pickle
+import math
 import pickle  # for its HIGHEST_PROTOCOL constant only: nothing is ever unpickled
 import pickletools
+import re
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +41,27 @@ _MAX_NAME = 4096  # a string argument longer than this is data, never a module o
 _MAX_NESTED = 64 * 1024  # bytes payloads up to this size are kept, to walk a pickle hidden in them
 _MAX_DEPTH = 4  # pickles nested in pickles followed this deep
 _RESYNC_OFFSETS = 16  # where in a payload straddling a FRAME end a hidden walk is tried
+# One walk, with every pickle nested in it and every resynchronised walk, shares these: a
+# crafted pickle (many nested loads of the same bytes, FRAMEs ending inside nested payloads,
+# a small zip member inflating to hundreds of MB of opcodes) must end as out of budget.
+MAX_STEPS = 2_000_000  # opcodes: a real checkpoint's pickle has a few hundred thousand at most
+MAX_SECONDS = 20.0  # wall clock per walk
+_CLOCK_EVERY = 1024  # steps between two looks at the clock
+
+
+class _Steps:
+    """The opcode and wall-clock budget one walk and its nested walks draw on."""
+
+    def __init__(self) -> None:
+        self.left = MAX_STEPS
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def take(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise BudgetExceeded(f"step budget of {MAX_STEPS} opcodes exhausted (nested pickles included)")
+        if self.left % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"time budget of {MAX_SECONDS:g} s exhausted (nested pickles included)")
 
 
 class _Mark:
@@ -50,6 +77,33 @@ class _Global:
 
 class _Dict(dict):
     """A dict the pickle built, with the keys and values the walk knows."""
+
+
+@dataclass(eq=False)
+class _Instance:
+    """An object the pickle built by calling an imported class (kept only for the classes the walk follows)."""
+
+    name: str
+    itemsize: int | None = None  # numpy.dtype: bytes per element, when the walk can tell
+    has_object: bool = False  # numpy.dtype: elements are Python objects
+
+
+@dataclass(frozen=True)
+class _Storage:
+    """A tensor storage a persistent id names: (key, storage type, element count)."""
+
+    key: str
+    kind: str
+    numel: int
+
+
+@dataclass(frozen=True)
+class InlineArray:
+    """Bytes a joblib array wrapper puts in the stream after its BUILD: raw elements, or a pickle."""
+
+    nbytes: int
+    aligned: bool
+    pickled: bool
 
 
 _MARK = _Mark()
@@ -74,6 +128,12 @@ _LOADERS = frozenset({
     "torch.load", "torch.serialization.load", "joblib.load", "joblib.numpy_pickle.load",
     "torch.storage._load_from_bytes", "numpy.loads",
 })
+# joblib writes each numpy array as this wrapper followed by the array's raw bytes (or, for
+# object arrays, by a pickle of the array), which its unpickler reads right after the BUILD.
+_JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
+_DTYPE = "numpy.dtype"
+_DTYPE_SIZE = re.compile(r"^[<>|=]?([a-zA-Z])(\d+)$")
+_INT_OPS = {"BININT", "BININT1", "BININT2", "INT", "LONG1"}
 # Calls whose result is the bytes of their first argument, as far as a nested pickle goes.
 _BYTES_PASSING = frozenset({"_codecs.encode", "codecs.encode", "io.BytesIO", "_io.BytesIO", "builtins.bytes", "builtins.bytearray"})
 
@@ -89,6 +149,10 @@ class PickleWalk:
     out_of_budget: bool = False
     # What the opcodes do besides importing that only an attack does (each an error), in order.
     hazards: list[str] = field(default_factory=list)
+    # Storages named by persistent ids (key -> storage type, element count), and tensors reaching past theirs.
+    storages: dict[str, tuple[str, int]] = field(default_factory=dict)
+    extent_errors: list[str] = field(default_factory=list)
+    inline_arrays: int = 0  # joblib arrays whose bytes were skipped by their declared size
 
 
 def _py3_name(module: str, name: str, protocol: int) -> str:
@@ -131,8 +195,9 @@ class _Machine:
     values), so that the imports written after the damage are still listed.
     """
 
-    def __init__(self, walk: PickleWalk, depth: int = 0):
+    def __init__(self, walk: PickleWalk, depth: int = 0, steps: _Steps | None = None):
         self.walk = walk
+        self.steps = steps or _Steps()
         self.stack: list[Any] = []
         self.memo: dict[int, Any] = {}
         self.lenient = False
@@ -141,6 +206,7 @@ class _Machine:
         # Attributes the pickle rewrote on imported modules and classes (BUILD): module.name -> value.
         self.overrides: dict[str, Any] = {}
         self.loads_nested = False  # a loader was imported: keep bytes payloads to walk the pickles in them
+        self.inline: InlineArray | None = None  # bytes the stream holds right after the last BUILD
 
     def hazard(self, message: str) -> None:
         if message not in self.walk.hazards:
@@ -190,14 +256,41 @@ class _Machine:
             self.nested(target.name, first)
         elif target.name in _BYTES_PASSING and isinstance(first, (bytes, str)):
             return first if isinstance(first, bytes) else first.encode("latin-1", "replace")
+        elif target.name in self.rebuilders and isinstance(args, tuple):
+            self.check_extent(target.name, args)
+        elif target.name == "copyreg._reconstructor" and isinstance(first, _Global) and first.name == _JOBLIB_WRAPPER:
+            return _Instance(first.name)
+        elif target.name == _JOBLIB_WRAPPER:
+            return _Instance(target.name)
+        elif target.name == _DTYPE and isinstance(first, str):
+            return _dtype(first)
         return _ANY
+
+    def check_extent(self, rebuilder: str, args: tuple) -> None:
+        """A tensor (storage, offset, sizes, strides, ...) must lie within its storage's elements."""
+        if len(args) < 4 or not isinstance(args[0], _Storage):
+            return
+        storage, offset, sizes, strides = args[:4]
+        if not (isinstance(offset, int) and _ints(sizes) and _ints(strides) and len(sizes) == len(strides)):
+            return
+        if any(n < 0 for n in sizes) or any(st < 0 for st in strides) or offset < 0:
+            self.walk.extent_errors.append(f"a tensor of storage {storage.key} has a negative offset, size or stride")
+            return
+        if 0 in sizes:
+            return
+        last = offset + sum((n - 1) * st for n, st in zip(sizes, strides, strict=True))
+        if last >= storage.numel:
+            self.walk.extent_errors.append(
+                f"a tensor of shape {tuple(sizes)} at offset {offset} reaches element {last} of storage {storage.key}, "
+                f"which holds {storage.numel}")
 
     def nested(self, loader: str, data: bytes) -> None:
         """Walk the pickle inside bytes handed to a loader, and add what it would import."""
         if self.depth >= _MAX_DEPTH:
             self.hazard(f"pickles nested more than {_MAX_DEPTH} deep were not followed")
             return
-        inner = _walk_bytes(data, self.depth + 1)
+        inner = _walk_bytes(data, self.depth + 1, self.steps)
+        _raise_if_out_of_budget(inner)
         self.hazard(f"{loader} unpickles a nested pickle of {len(data)} bytes")
         self.merge(inner)
         for message in inner.hazards:
@@ -206,7 +299,8 @@ class _Machine:
     def hidden(self, payload: bytes, frame_offset: int) -> None:
         """Imports in a payload that straddles a FRAME end, walked from where a loader may resume."""
         for offset in dict.fromkeys([frame_offset, *range(min(_RESYNC_OFFSETS, len(payload)))]):
-            inner = _walk_bytes(payload[offset:], _MAX_DEPTH)
+            inner = _walk_bytes(payload[offset:], _MAX_DEPTH, self.steps)
+            _raise_if_out_of_budget(inner)
             if inner.imports:
                 self.merge(inner)
                 return
@@ -258,6 +352,9 @@ class _Machine:
         """BUILD sets state on the object below it: on an imported module or class, an attack."""
         state = self.pop_n(1)[0]
         target = self.stack[-1] if self.stack else self._fail("BUILD on an empty stack")
+        if isinstance(target, _Instance):
+            self.build_instance(target, state)
+            return
         if not isinstance(target, _Global):
             return
         self.hazard(f"BUILD rewrites attributes of {target.name} on load")
@@ -266,6 +363,49 @@ class _Machine:
             if isinstance(one, _Dict):
                 for key, value in one.items():
                     self.overrides[f"{target.name}.{key}"] = value
+
+    def build_instance(self, target: _Instance, state: Any) -> None:
+        """A dtype's element size from its state; a joblib wrapper's array bytes, which follow in the stream."""
+        if target.name == _DTYPE:
+            if isinstance(state, tuple) and len(state) > 5:
+                if isinstance(state[5], int) and state[5] > 0:
+                    target.itemsize = state[5]
+                fields = state[4]
+                if isinstance(fields, _Dict):  # a record dtype: an object field makes joblib pickle the array
+                    target.has_object = target.has_object or any(
+                        isinstance(v, tuple) and v and isinstance(v[0], _Instance) and v[0].has_object for v in fields.values())
+                elif fields is not None:
+                    target.itemsize = None  # fields the walk cannot see: their objects are unknown
+            return
+        if not isinstance(state, _Dict):
+            self.inline = InlineArray(-1, False, False)  # the unpickler will read bytes whose size we cannot know
+            return
+        dtype, shape = state.get("dtype"), state.get("shape")
+        aligned = isinstance(state.get("numpy_array_alignment_bytes"), int)
+        if isinstance(dtype, _Instance) and dtype.has_object:
+            self.inline = InlineArray(0, False, True)
+        elif isinstance(dtype, _Instance) and dtype.itemsize is not None and isinstance(shape, tuple) and _ints(shape):
+            self.inline = InlineArray(math.prod(shape) * dtype.itemsize, aligned, False)
+        else:
+            self.inline = InlineArray(-1, aligned, False)
+
+    def persistent(self, op: _Op, arg: Any) -> None:
+        """A persistent id: torch's ('storage', type, key, location, numel) names a tensor storage."""
+        ref = self.pop_n(1)[0] if op.name == "BINPERSID" else arg
+        if isinstance(ref, tuple) and len(ref) >= 5 and ref[0] == "storage" and isinstance(ref[2], str) and isinstance(ref[4], int):
+            kind = ref[1].name if isinstance(ref[1], _Global) else "?"
+            self.walk.storages[ref[2]] = (kind, ref[4])
+            self.stack.append(_Storage(ref[2], kind, ref[4]))
+        else:
+            self.stack.append(_ANY)
+
+    def none(self, op: _Op, arg: Any) -> None:
+        self.stack.append(None)
+
+    def integer(self, op: _Op, arg: Any) -> None:
+        if isinstance(arg, bytes):
+            arg = int.from_bytes(arg, "little", signed=op.name == "BININT")
+        self.stack.append(arg if isinstance(arg, int) else _ANY)
 
     def string(self, op: _Op, arg: Any) -> None:
         self.stack.append(arg if isinstance(arg, str) else _ANY)
@@ -334,6 +474,10 @@ _HANDLERS = {
     "SETITEM": _Machine.setitems,
     "SETITEMS": _Machine.setitems,
     "BUILD": _Machine.build,
+    "NONE": _Machine.none,
+    "BINPERSID": _Machine.persistent,
+    "PERSID": _Machine.persistent,
+    **{name: _Machine.integer for name in _INT_OPS},
 }
 
 
@@ -386,7 +530,8 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int, keep
     payload_at = stream.tell()
     textual = op.name in _TEXT_OPS or op.name in _PY2_STRING_OPS
     straddles = frame_end is not None and op_start < frame_end < payload_at + length
-    if straddles or (length <= (_MAX_NAME if textual else _MAX_NESTED) and (textual or (keep_bytes and op.name in _BYTES_OPS))):
+    wanted = textual or op.name == "LONG1" or (keep_bytes and op.name in _BYTES_OPS)
+    if straddles or (length <= (_MAX_NAME if textual else _MAX_NESTED) and wanted):
         data = stream.read(min(length, _MAX_NESTED))
         if len(data) < min(length, _MAX_NESTED) or stream.skip(length - len(data)) < length - len(data):
             raise ValueError(f"{op.name}: payload truncated")
@@ -399,6 +544,8 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int, keep
         value = _ANY
     elif textual:
         value = data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
+    elif op.name == "LONG1":
+        value = int.from_bytes(data, "little", signed=True)
     if straddles and frame_end is not None:
         raise _Straddle(value, data, max(0, frame_end - payload_at))
     return value
@@ -418,12 +565,51 @@ def _argument(op: _Op, stream: Stream, frame_end: int | None = None, op_start: i
     return None
 
 
-def _walk_bytes(data: bytes, depth: int) -> PickleWalk:
+def _ints(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+
+
+def _dtype(spec: str) -> _Instance:
+    """numpy.dtype(spec, ...): its element size from the spec ('<f8', 'O8', 'U40'), refined by BUILD."""
+    found = _DTYPE_SIZE.match(spec)
+    kind = found.group(1) if found else spec[:1]
+    return _Instance(_DTYPE, int(found.group(2)) if found else None, has_object=kind == "O")
+
+
+def _pass_inline(stream: Stream, inline: InlineArray, machine: _Machine, depth: int) -> str | None:
+    """Move past a joblib array's bytes as joblib's unpickler reads them; what went wrong, if anything."""
+    if inline.pickled:  # an object array: pickled in turn, and run on load like the rest
+        inner = walk(stream, depth + 1, machine.steps)
+        _raise_if_out_of_budget(inner)
+        machine.merge(inner)
+        for message in inner.hazards:
+            machine.hazard(message)
+        machine.walk.inline_arrays += 1
+        return f"object array: {inner.error}" if inner.error else None
+    if inline.nbytes < 0:
+        return "an array wrapper whose dtype or shape the walk cannot size, so its bytes cannot be passed"
+    if inline.aligned:
+        padding = stream.read_byte()
+        if padding < 0 or stream.skip(padding) < padding:
+            return "array padding truncated"
+    if stream.skip(inline.nbytes) < inline.nbytes:
+        return f"array of {inline.nbytes} bytes truncated"
+    machine.walk.inline_arrays += 1
+    return None
+
+
+def _walk_bytes(data: bytes, depth: int, steps: _Steps) -> PickleWalk:
     """Walk a pickle held in bytes the walk already read."""
-    return walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), depth)
+    return walk(RangeStream(RangeReader(lambda at, size: data[at:at + size], len(data), len(data)), 0, len(data)), depth, steps)
 
 
-def walk(stream: Stream, depth: int = 0) -> PickleWalk:
+def _raise_if_out_of_budget(inner: PickleWalk) -> None:
+    """A nested walk that ran out of budget ends the walk it is part of, out of budget too."""
+    if inner.out_of_budget:
+        raise BudgetExceeded(inner.error or "budget exhausted in a nested pickle")
+
+
+def walk(stream: Stream, depth: int = 0, steps: _Steps | None = None) -> PickleWalk:
     """Walk one pickle from the stream's position to its STOP; `error` says what went wrong on the way.
 
     Opcodes are followed across FRAME boundaries as the unpickler reads them; an opcode that
@@ -431,12 +617,13 @@ def walk(stream: Stream, depth: int = 0) -> PickleWalk:
     writes one, and CPython's loaders disagree on what such bytes mean.
     """
     result = PickleWalk()
-    machine = _Machine(result, depth)
+    machine = _Machine(result, depth, steps)
     start = stream.tell()
     frame_end: int | None = None
     while True:
         at = stream.tell()
         try:
+            machine.steps.take()
             code = stream.read_byte()
             if code < 0:
                 result.error = f"pickle truncated at byte {at - start}: no STOP opcode"
@@ -464,6 +651,12 @@ def walk(stream: Stream, depth: int = 0) -> PickleWalk:
             except _StackError as exc:
                 result.error = result.error or f"malformed pickle at byte {at - start}: {exc}"
                 machine.lenient = True
+            if machine.inline is not None:
+                inline, machine.inline = machine.inline, None
+                problem = _pass_inline(stream, inline, machine, depth)
+                if problem:
+                    result.error = f"{problem} (joblib array at byte {stream.tell() - start})"
+                    return result
         except BudgetExceeded as exc:
             result.error, result.out_of_budget = str(exc), True
             return result

@@ -1,7 +1,8 @@
-"""Scan a release's weight files through its source, and fold what they say into the audit.
+"""Scan a release's model files through its source, and fold what they say into the audit.
 
-Every pickle-based file is scanned (weights or not: training_args.bin runs code on load too),
-and every safetensors and GGUF file's header, each within its own byte budget. Parameter
+Every file of a scanned format is scanned (weights or not: training_args.bin runs code on load
+too), and every other weights or unclassified file is looked at for a signature that names
+one, each within its own byte budget. Parameter
 counts of a weight set are given only when every file of the set was read.
 """
 
@@ -13,16 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.findings import finding
 from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightScanSummary, WeightSet
-from auditor.scan import DEFAULT_BUDGET, WeightScan, check_gguf_licence, scan_weight_file, unscanned
+from auditor.scan import DEFAULT_BUDGET, SCANNERS, WeightScan, check_gguf_licence, scan_weight_file, unscanned
 
 if TYPE_CHECKING:
     from auditor.sources.interface import RepoSource
 
-_SCANNED_FORMATS = {"safetensors", "gguf", "pickle"}
 # The finding codes only a weight scan can produce: a `--fail-on` naming one needs the scan to run.
 SCAN_FINDINGS = frozenset({
     "unsafe-pickle", "pickle-unscannable", "pickle-unscanned", "safetensors-header-invalid", "gguf-header-invalid", "gguf-licence-mismatch",
+    "pickle-needs-code", "unsafe-artefact", "artefact-unscanned", "artefact-repacked", "tensor-extent-invalid", "custom-operators",
 })
+# Categories whose files may be model files under any name: their first bytes are looked at too.
+_SCANNED_CATEGORIES = (Category.WEIGHTS, Category.OTHER)
+GGUF_LOCAL_BUDGET = 16 << 20  # a local GGUF's header, read whole: every metadata key after the tokenizer's arrays
 POINTER_NOT_SCANNED = "a Git LFS pointer without its content, not scanned (fetch it with `git lfs pull --include`, or give --hub-repo)"
 
 
@@ -52,9 +56,12 @@ def scan_release(
     from_hub: list[str] = []  # pointers of a local checkout read through its Hub mirror
     local = snapshot.target.kind is TargetKind.LOCAL
     for artefact in artefacts:
-        if artefact.format not in _SCANNED_FORMATS or artefact.category not in (Category.WEIGHTS, Category.OTHER):
+        # A scanned format (the classifier's table, SCANNERS), or a weights or unknown file whose signature may name one.
+        if artefact.category not in _SCANNED_CATEGORIES or not (artefact.format in SCANNERS or artefact.format is None or artefact.category is Category.WEIGHTS):
             continue
         if local and artefact.lfs:
+            if artefact.format not in SCANNERS:
+                continue  # no content to look at, and nothing says it can run code
             if not snapshot.hub_mirror:
                 pointers.append(artefact.path)
                 findings.extend(unscanned(artefact.path, artefact.format or "", POINTER_NOT_SCANNED, budget).findings)
@@ -64,7 +71,9 @@ def scan_release(
         def read(start: int, length: int, path: str = artefact.path) -> bytes:
             return source.read_range(snapshot, path, start, length)
 
-        scan = scan_weight_file(artefact.path, artefact.size, read, budget)  # read failures come back as data
+        # a GGUF's vocabulary (two megabytes of strings) lies before its chat template: on disk, reading past it costs nothing
+        file_budget = max(budget, GGUF_LOCAL_BUDGET) if local and not artefact.lfs and artefact.format == "gguf" else budget
+        scan = scan_weight_file(artefact.path, artefact.size, read, file_budget, artefact.format)  # read failures come back as data
         if scan is None:
             continue
         scans.append(scan)

@@ -10,16 +10,17 @@ its dtype and shape, the ranges tiling the data section exactly); any failure is
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from typing import Any
 
+from auditor.bounded import load_json
 from auditor.findings import finding
 from auditor.model import Finding
 from auditor.scan.base import CHUNK, BudgetExceeded, RangeReader, WeightScan
 
 MAX_HEADER = 100_000_000  # the safetensors library's own limit
+_MAX_HEADER_DEPTH = 8  # {name: {dtype, shape: [..], data_offsets: [..]}} nests 3 deep
 _METADATA_VALUE_CHARS = 200  # facts keep metadata readable, not whole embedded documents
 # Bits per element of every dtype the format defines.
 _DTYPE_BITS = {
@@ -61,7 +62,7 @@ def _header_facts(ranges: RangeReader) -> dict[str, Any]:
     if len(raw) < length:
         raise _Invalid("the file is shorter than listed (truncated header)")
     try:
-        header = json.loads(raw.decode("utf-8"))
+        header = load_json(raw.decode("utf-8"), max_depth=_MAX_HEADER_DEPTH)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
         raise _Invalid(f"header is not JSON: {type(exc).__name__}: {exc}") from None
     if not isinstance(header, dict):

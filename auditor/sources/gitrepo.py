@@ -12,16 +12,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from auditor.errors import NotFound, SourceError
+from auditor.sources.boundary import read_line, read_or_none
 
 _HUB_HOSTS = ("huggingface.co", "hf.co")
 # Config keys whose values are commands git runs while comparing a work tree with its index.
 _COMMAND_KEY = re.compile(rb"^(filter\.|diff\..*\.textconv$|core\.fsmonitor$|core\.hookspath$|core\.sshcommand$)")
+_GIT_ENTRIES_CHECKED = 200_000  # entries of a git folder checked for FIFOs, sockets and devices
+_CONFIG_CAP = 1 << 20  # a git config is a few hundred bytes; a larger one is read this far only
 _TIMEOUT = 60  # seconds for one git command: a local operation that never waits on the network
 
 
@@ -45,7 +49,7 @@ class GitRepo:
     def open(cls, root: Path) -> GitRepo | None:
         """The repository when `root` is the top of a git work tree and git is installed, else None."""
         git = shutil.which("git")
-        if git is None or not (root / ".git").exists():
+        if git is None or not (root / ".git").exists() or not _plain_git_folder(root):
             return None
         repo = cls(root, git)
         try:
@@ -189,20 +193,48 @@ class GitRepo:
             process.wait()
 
 
+def _plain_git_folder(root: Path) -> bool:
+    """Whether the checkout's git folder holds only files and folders: git blocks forever reading a FIFO."""
+    try:
+        folder = git_dir(root)
+    except OSError:
+        return False
+    seen = 0
+    for base, dirs, names in os.walk(folder):
+        for name in (*dirs, *names):
+            seen += 1
+            if seen > _GIT_ENTRIES_CHECKED:
+                return True  # a huge git folder: checked this far
+            try:
+                mode = os.lstat(os.path.join(base, name)).st_mode
+            except OSError:
+                return False
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+                return False
+    return True
+
+
 def git_dir(root: Path) -> Path:
     """The git folder of a checkout: `.git`, or where a worktree's or submodule's `.git` file points."""
     git = root / ".git"
-    if git.is_file():  # "gitdir: <path>"
-        git = (root / git.read_text(encoding="utf-8").partition("gitdir:")[2].strip()).resolve()
+    if git.is_file():  # "gitdir: <path>", a line
+        line = read_line(git, root)
+        if line is None:
+            raise OSError(f"{git}: not a regular file inside the checkout")
+        git = (root / line.partition("gitdir:")[2].strip()).resolve()
     return git
 
 
 def config_origin_url(root: Path) -> str | None:
     """The `origin` remote's URL read from the git config file itself, for when git cannot run."""
     try:
-        text = (git_dir(root) / "config").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        git = git_dir(root)
+    except OSError:
         return None
+    data = read_or_none(git / "config", git, 0, _CONFIG_CAP)
+    if data is None:
+        return None
+    text = data.decode("utf-8", "replace")
     section = None
     for line in text.splitlines():
         line = line.strip()

@@ -25,8 +25,9 @@ import httpx2
 from huggingface_hub.utils import get_session
 
 from auditor.errors import AuditorError, DeadlineExceeded, HubUnreachable, SourceUnavailable
+from auditor.sources.budget import RateBudget
 
-Params = Mapping[str, str] | None  # a request's query parameters
+Params = Mapping[str, str] | tuple[tuple[str, str], ...] | None  # a request's query parameters
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ERROR_BODY_CAP = 64 << 10
@@ -49,6 +50,7 @@ class RequestScope:
     deadline: float | None = None  # time.monotonic() value; None: no deadline
     retries: int = 0
     notes: list[str] = field(default_factory=list)
+    waited: float = 0.0  # seconds its requests waited on rate limits (the cap, a shared pause)
 
     def remaining(self) -> float | None:
         """Seconds left before the target's deadline; None without one."""
@@ -142,6 +144,7 @@ class HttpClient:
         self.retry_after_cap = retry_after_cap if retry_after_cap is not None else env_number("AUDITOR_RETRY_AFTER_CAP", 30.0)
         self._lock = threading.Lock()
         self.retries_total = 0  # over the whole run, for progress displays
+        self.budget: RateBudget | None = None  # the run's rate cap and shared backoff, when it has one
 
     def get(self, url: str, params: Params, headers: dict[str, str], max_bytes: int, scope: RequestScope, what: str, *,
             parse: Callable[[httpx2.Response], Any] | None = None, retries: int | None = None,
@@ -154,6 +157,8 @@ class HttpClient:
         attempt = 0
         while True:
             scope.check(what)
+            if self.budget is not None:
+                scope.waited += self.budget.wait_turn()
             try:
                 answer = self._get_once(url, params, headers, max_bytes, scope)
                 if answer.status not in RETRY_STATUS:
@@ -163,9 +168,9 @@ class HttpClient:
                         answer.parsed = parse(answer.response)
                     return answer
                 failure: Exception | Answer = answer
-            except (httpx2.TransportError, Stalled, Malformed) as error:
+            except (httpx2.RequestError, Stalled, Malformed) as error:  # a redirect loop, a body that fails to decode included
                 failure = error
-            if attempt >= retries or (not retry_refused and isinstance(failure, httpx2.ConnectError)):
+            if attempt >= retries or isinstance(failure, httpx2.TooManyRedirects) or (not retry_refused and isinstance(failure, httpx2.ConnectError)):
                 raise self._gave_up(failure, what, attempt + 1)
             wait = self._backoff(attempt)
             if isinstance(failure, Answer):
@@ -180,7 +185,9 @@ class HttpClient:
             scope.retries += 1
             with self._lock:
                 self.retries_total += 1
-            if wait > 0:
+            if self.budget is not None and _rate_limited(failure):
+                self.budget.slow_down(wait)  # every request under this token waits, this one at its next turn
+            elif wait > 0:
                 time.sleep(wait)
             attempt += 1
 
@@ -218,6 +225,10 @@ class HttpClient:
             return SourceUnavailable(f"{self.endpoint} answered {failure.status} for {what}, {tries}{after}")
         if isinstance(failure, httpx2.ConnectError):
             return HubUnreachable(f"could not connect to {self.endpoint} for {what}, {tries}: {first_line(failure)}")
+        if isinstance(failure, httpx2.TooManyRedirects):
+            return SourceUnavailable(f"{self.endpoint} redirected {what} too many times (a redirect loop?)")
+        if isinstance(failure, httpx2.DecodingError):
+            return SourceUnavailable(f"{self.endpoint}'s answer for {what} could not be decoded, {tries}: {first_line(failure)}")
         if isinstance(failure, Malformed):
             return SourceUnavailable(f"{self.endpoint}'s answer for {what} is {failure}, {tries}")
         return SourceUnavailable(f"reading {what} from {self.endpoint} failed {tries}: {_describe(failure)}")
@@ -243,3 +254,8 @@ def first_line(error: Exception) -> str:
     """The first line of an error's message, else its type's name."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _rate_limited(failure: Exception | Answer) -> bool:
+    """Whether an answer says the token's rate limit was hit: a 429, or any status with Retry-After."""
+    return isinstance(failure, Answer) and (failure.status == 429 or _retry_after(failure.response.headers) is not None)

@@ -1,5 +1,5 @@
 """The Hugging Face Hub as a source, through huggingface_hub's HTTP session, headers, URLs,
-error types and ModelInfo parsing.
+and error types; answers checked by auditor.sources.hub_schema.
 
 One model-info request lists every file with its size and LFS metadata and pins the commit;
 then the small files `selection` chooses are read concurrently at that commit, one GET each,
@@ -17,26 +17,32 @@ listed and named in `unread`, and the audit goes on. File names the Hub lists ar
 odd ones (`..`, absolute, backslashes, a NUL byte, overlong) are never requested and are
 listed as unread. A fetch outside any scope gets one of AUDITOR_TARGET_TIMEOUT seconds
 (default 120).
+
+Over 400 lines: HubSource's methods share one target's request scope and deadline; the HTTP
+layer and the error mapping already live in http.py and hub_errors.py.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urljoin
 
 import httpx2
 from huggingface_hub import constants, hf_hub_url
 from huggingface_hub.errors import GatedRepoError, HFValidationError, RemoteEntryNotFoundError
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, validate_repo_id
 
-from auditor.errors import AuditorError, DeadlineExceeded, HubUnreachable, SourceError, UsageError
+from auditor.bounded import BudgetExceeded, load_json
+from auditor.errors import AuditorError, DeadlineExceeded, HubUnreachable, SourceError, SourceUnavailable, UsageError
+from auditor.logs import log
 from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
 from auditor.once import OncePerKey
+from auditor.sources.blobs import BlobStore
 from auditor.sources.http import (
     HttpClient,
     Malformed,
@@ -49,14 +55,14 @@ from auditor.sources.http import (
     request_scope,
 )
 from auditor.sources.hub_errors import HubErrors, lookup_failure, status_of
+from auditor.sources.hub_schema import BadAnswer, ListedFile, RepoInfo, parse_repo_info
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT, RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
 
-if TYPE_CHECKING:  # huggingface_hub's API module costs a tenth of a second to import: only when a reply is parsed
-    from huggingface_hub.hf_api import ModelInfo
-
 _INFO_CAP = 64 << 20  # a model-info answer for a repo of 100,000 files is about 20 MB
+LISTING_PAGE_CAP = 1000  # pages of a listing followed at most (AUDITOR_LISTING_PAGE_CAP to change)
+_INFO_DEPTH = 64  # a model-info answer nests about 8 deep (cardData included)
 _MAX_NAME = 1024  # the Hub's own limit on a path in a repo is well below this
 _ANCESTOR_TEXT = re.compile(r"^(licen[cs]e|copying|notice)", re.I)  # an ancestor's licence and notice files
 _ANCESTOR_TEXTS = 4
@@ -104,6 +110,7 @@ class HubSource(RepoSource):
         self._lookup_errors: dict[tuple[str, str], str] = {}
         self._ancestors = OncePerKey()
         self._unreachable = False
+        self.blobs: BlobStore | None = None  # texts by blob id, kept across targets and runs (a census's)
 
     @property
     def retries_total(self) -> int:
@@ -124,7 +131,7 @@ class HubSource(RepoSource):
         with request_scope(env_number("AUDITOR_TARGET_TIMEOUT", DEFAULT_TARGET_TIMEOUT)):
             return self.snapshot(target, self.model_info(target))
 
-    def model_info(self, target: Target) -> ModelInfo:
+    def model_info(self, target: Target) -> RepoInfo:
         """The one metadata request: every file with its size and LFS data, the commit, the card's metadata."""
         repo_id = _repo_id(target)
         revision = target.revision
@@ -132,30 +139,28 @@ class HubSource(RepoSource):
         if revision is not None:
             url += f"/revision/{quote(revision, safe='')}"
         params = {"blobs": "true", "securityStatus": "true"}
-        from huggingface_hub.hf_api import ModelInfo
+        return self._api(url, params, parse_repo_info, repo_id, revision, f"model info of {repo_id}")
 
-        return self._api(url, params, lambda data: ModelInfo(**data), repo_id, revision, f"model info of {repo_id}")
-
-    def snapshot(self, target: Target, info: ModelInfo) -> RepoSnapshot:
+    def snapshot(self, target: Target, info: RepoInfo) -> RepoSnapshot:
         """The snapshot of `target` given its model info: the chosen small files read at its commit."""
         repo_id = _repo_id(target)
         sha = info.sha or target.revision or "main"
-        entries, odd = _file_entries(info.siblings or ())
+        entries, odd = _file_entries(info.files)
         files = tuple(sorted(entries, key=lambda f: f.path))
         selection = select(files)
-        texts, failed = collect(self._download_all(repo_id, sha, selection.read))
-        card_data = info.card_data.to_dict() if info.card_data is not None else None
+        # a gated repo's files are read only with access granted, never from another repo's copy
+        texts, failed = collect(self._read_texts(repo_id, sha, selection.read, () if info.gated else info.files))
         return RepoSnapshot(
             target=target,
             sha=info.sha,
             files=files,
             texts=texts,
             unread=tuple(sorted(selection.unread + tuple(failed) + tuple(odd), key=lambda s: s.path)),
-            gated=info.gated or False,
-            private=bool(info.private),
-            hub_card_data=card_data,
-            security=info.security_repo_status,
-            tags=tuple(t for t in info.tags or () if isinstance(t, str)),
+            gated=info.gated,
+            private=info.private,
+            hub_card_data=info.card_data,
+            security=info.security,
+            tags=info.tags,
             hub_endpoint=self.endpoint,
         )
 
@@ -210,26 +215,78 @@ class HubSource(RepoSource):
         if info is None:
             reason = self._lookup_errors.get(("model", repo_id), "the Hub could not be reached")
             return AncestorRecord(repo_id, readable=False, reason=reason)
-        entries, _ = _file_entries(info.siblings or ())
+        entries, _ = _file_entries(info.files)
         files = tuple(entry.path for entry in entries)
         wanted = tuple(p for p in files if "/" not in p and _ANCESTOR_TEXT.match(p))[:_ANCESTOR_TEXTS]
-        texts, _ = collect(self._download_all(repo_id, info.sha or "main", wanted))
+        texts, _ = collect(self._read_texts(repo_id, info.sha or "main", wanted, () if info.gated else info.files))
         return AncestorRecord(
             repo_id, readable=True,
-            card=info.card_data.to_dict() if info.card_data is not None else {},
-            tags=tuple(t for t in info.tags or () if isinstance(t, str)), texts=texts, files=files,
+            card=info.card_data or {}, tags=info.tags, texts=texts, files=files,
         )
 
     def list_model_ids(self, author: str | None, search: str | None, filters: tuple[str, ...], limit: int | None) -> list[str]:
-        """Repo ids from the Hub's model listing, through huggingface_hub's `list_models`."""
-        from huggingface_hub import HfApi
+        """Repo ids from the Hub's model listing, page by page along its `Link: next` headers.
 
-        api = HfApi(endpoint=self.endpoint, token=self.token)
+        Every id is checked against the Hub's id grammar (a listing from a mirror may hold
+        `../x` or `/abs`, which must never become a local path); the paging stops at
+        LISTING_PAGE_CAP pages and at a `next` link already followed."""
+        params: list[tuple[str, str]] = [(k, v) for k, v in (("author", author), ("search", search)) if v]
+        params += [("filter", f) for f in filters]
+        if limit:
+            params.append(("limit", str(limit)))
+        url: str | None = f"{self.endpoint}/api/models"
+        what = f"the model listing of {author or search or 'the Hub'}"
+        headers = build_hf_headers(token=self.token)
+        ids: list[str] = []
+        seen: set[str] = set()
+        pages = 0
+        page_cap = int(env_number("AUDITOR_LISTING_PAGE_CAP", LISTING_PAGE_CAP))
+        while url is not None and (not limit or len(ids) < limit):
+            if url in seen:
+                log.warning("%s: the listing's next page points back to a page already read; stopped there", what)
+                break
+            if pages >= page_cap:
+                log.warning("%s: stopped after %d pages (the listing page cap)", what, page_cap)
+                break
+            seen.add(url)
+            pages += 1
+            page = self._listing_page(url, tuple(params) if pages == 1 else None, headers, what)
+            ids += [repo_id for repo_id in page.ids if repo_id not in ids]
+            if page.refused:
+                log.warning("%s: %d listed id(s) are not valid Hub repo ids and were left out", what, page.refused)
+            url = page.next_url
+        return ids[:limit] if limit else ids
+
+    def _listing_page(self, url: str, params: Params, headers: dict[str, str], what: str) -> _ListingPage:
+        def parsed(response: httpx2.Response) -> Any:
+            data = load_json(response.content, max_depth=_INFO_DEPTH)
+            if not isinstance(data, list):
+                raise Malformed("not valid JSON of the expected shape: the listing is not a list")
+            return data
+
         try:
-            models = api.list_models(author=author or None, search=search or None, filter=list(filters) or None, limit=limit)
-            return [model.id for model in models if isinstance(getattr(model, "id", None), str)]
+            with self._api_slots:
+                answer = self.http.get(url, params, headers, _INFO_CAP, current_scope(), what, parse=parsed)
+            hf_raise_for_status(answer.response)
+        except AuditorError:
+            raise
+        except ValueError as error:
+            raise SourceUnavailable(f"{self.endpoint}'s answer for {what} is not valid JSON ({first_line(error)})") from error
         except Exception as error:  # noqa: BLE001 - the listing's failure, mapped to the auditor's error for its cause
-            raise self.errors.error(error, author or search or "the model listing", None) from error
+            raise self.errors.error(error, what, None) from error
+        ids: list[str] = []
+        refused = 0
+        for model in answer.parsed:
+            repo_id = model.get("id") if isinstance(model, dict) else None
+            if isinstance(repo_id, str) and valid_repo_id(repo_id):
+                ids.append(repo_id)
+            else:
+                refused += 1
+        following = answer.response.links.get("next", {}).get("url")
+        next_url = urljoin(url, following) if isinstance(following, str) and following else None
+        if next_url is not None and not next_url.startswith(self.endpoint + "/"):
+            raise SourceUnavailable(f"{self.endpoint}'s listing points its next page at another host")
+        return _ListingPage(ids, refused, next_url)
 
     def close(self) -> None:
         """Stop the file-read pool (threads end once their reads do)."""
@@ -238,7 +295,7 @@ class HubSource(RepoSource):
             self._pool = None
 
     # --- look-ups shared by every target of a run
-    def _registry_info(self, repo_type: str, repo_id: str) -> Any:
+    def _registry_info(self, repo_type: str, repo_id: str) -> RepoInfo | None:
         # Asked once per run however many targets name it, even concurrently; never retried
         # at length: these look-ups enrich a report, they never block it. After the Hub
         # proves unreachable once, nothing more is asked of it in this run.
@@ -250,17 +307,12 @@ class HubSource(RepoSource):
         # how long a target waits for a look-up another target is making: its own time left
         return current_scope().remaining() or self.request_timeout
 
-    def _fetch_registry_info(self, repo_type: str, repo_id: str) -> Any:
+    def _fetch_registry_info(self, repo_type: str, repo_id: str) -> RepoInfo | None:
         """The model or dataset info of `repo_id`, or None (the reason kept in _lookup_errors)."""
-        def parse(data: Any) -> Any:
-            from huggingface_hub.hf_api import DatasetInfo, ModelInfo  # imported once a reply came
-
-            return DatasetInfo(**data) if repo_type == "dataset" else ModelInfo(**data)
-
         url = f"{self.endpoint}/api/{repo_type}s/{repo_id}"
         try:
             validate_repo_id(repo_id)
-            return self._api(url, None, parse, repo_id, None, f"{repo_type} info of {repo_id}", retries=1, retry_refused=False)
+            return self._api(url, None, parse_repo_info, repo_id, None, f"{repo_type} info of {repo_id}", retries=1, retry_refused=False)
         except DeadlineExceeded:
             raise
         except HubUnreachable as error:
@@ -283,7 +335,9 @@ class HubSource(RepoSource):
 
         def parsed(response: httpx2.Response) -> Any:
             try:
-                return parse(json.loads(response.content))
+                return parse(load_json(response.content, max_depth=_INFO_DEPTH))
+            except (BadAnswer, BudgetExceeded) as error:
+                raise Malformed(f"not valid JSON of the expected shape: {error}") from error
             except (ValueError, TypeError, KeyError, AttributeError) as error:
                 raise Malformed(f"not valid JSON of the expected shape ({type(error).__name__})") from error
 
@@ -298,6 +352,29 @@ class HubSource(RepoSource):
             raise self.errors.error(error, repo_id, revision) from error
 
     # --- file reads
+    def _read_texts(self, repo_id: str, sha: str, paths: tuple[str, ...], listed: Iterable[ListedFile]) -> list[tuple[str, bytes | Skipped]]:
+        """The chosen files' bytes: from the blob store when their blob was read before, else downloaded (and kept)."""
+        if self.blobs is None:
+            return self._download_all(repo_id, sha, paths)
+        blob_ids = {f.name: f.blob_id for f in listed if isinstance(f.name, str) and f.blob_id and f.lfs_size is None}
+        blobs = self.blobs
+        known = {path: blobs.get(blob_ids.get(path)) for path in paths}
+        mine = tuple(path for path in paths if known[path] is None and blobs.claim(blob_ids.get(path)))
+        try:
+            downloaded = dict(self._download_all(repo_id, sha, mine))
+            for path, data in downloaded.items():
+                if isinstance(data, bytes) and path != "README.md":  # a card is its own repo's: never shared
+                    blobs.put(blob_ids.get(path), data)
+        finally:
+            for path in mine:
+                blobs.release(blob_ids.get(path))
+        theirs = tuple(path for path in paths if known[path] is None and path not in downloaded)
+        for path in theirs:  # another target was reading the same blob: its bytes, once read
+            known[path] = blobs.wait(blob_ids[path], self._wait_limit())
+        late = tuple(path for path in theirs if known[path] is None)
+        downloaded.update(self._download_all(repo_id, sha, late))  # its read failed: this target's own
+        return [(path, found if (found := known[path]) is not None else downloaded[path]) for path in paths]
+
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
         if not paths:
             return []
@@ -337,6 +414,27 @@ class HubSource(RepoSource):
         return answer.response.content
 
 
+@dataclass(frozen=True)
+class _ListingPage:
+    ids: list[str]
+    refused: int  # entries whose id is not a valid Hub repo id
+    next_url: str | None
+
+
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}")
+
+
+def valid_repo_id(repo_id: str) -> bool:
+    """Whether `repo_id` is an `owner/name` Hub id (never a path: no `..`, no leading `/`, nothing else)."""
+    if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", "-")):
+        return False
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        return False
+    return True
+
+
 def _repo_id(target: Target) -> str:
     if target.kind is not TargetKind.HUB or not target.repo_id:
         raise UsageError(f"{target.label} is not a Hub repo")
@@ -371,23 +469,19 @@ def escaped_name(name: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
-def _file_entries(siblings: Iterable[Any]) -> tuple[list[FileEntry], list[Skipped]]:
+def _file_entries(listed: Iterable[ListedFile]) -> tuple[list[FileEntry], list[Skipped]]:
     """The listed files, and the odd names among them as unread (never requested)."""
     entries: list[FileEntry] = []
     odd: list[Skipped] = []
-    for sibling in siblings:
-        name = getattr(sibling, "rfilename", None)
+    for file in listed:
+        name = file.name
         problem = odd_file_name(name)
         if problem is not None or not isinstance(name, str):
             odd.append(Skipped(escaped_name(name), f"not read: {problem}"))
-            continue
-        try:
-            if sibling.lfs is not None:
-                entries.append(FileEntry(name, int(sibling.lfs.size), lfs=True, sha256=sibling.lfs.sha256))
-            else:
-                entries.append(FileEntry(name, int(sibling.size or 0)))
-        except (TypeError, ValueError, AttributeError):
-            odd.append(Skipped(name, "not read: the Hub listed it without a valid size"))
+        elif file.lfs_size is not None:
+            entries.append(FileEntry(name, file.lfs_size, lfs=True, sha256=file.lfs_sha256))
+        else:
+            entries.append(FileEntry(name, file.size or 0))
     return entries, odd
 
 
@@ -397,10 +491,10 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _declared(info: Any) -> tuple[str, ...] | None:
+def _declared(info: RepoInfo) -> tuple[str, ...] | None:
     """The `license` / `license_name` values a repo's card declares, else its Hub licence tags."""
-    card = info.card_data.to_dict() if info.card_data is not None else {}
+    card = info.card_data or {}
     declared = [*_as_list(card.get("license")), *_as_list(card.get("license_name"))]
     if not declared:
-        declared = [t.split(":", 1)[1] for t in info.tags or () if isinstance(t, str) and t.startswith("license:")]
+        declared = [t.split(":", 1)[1] for t in info.tags if t.startswith("license:")]
     return tuple(dict.fromkeys(str(v) for v in declared if v)) or None

@@ -82,7 +82,7 @@ class HubErrors:
             return SourceError(f"{self.endpoint} answered {status} for {where}: {first_line(error)}")
         if isinstance(error, HFValidationError):
             return UsageError(f"{repo_id!r} is not a valid Hub repo id: {first_line(error)}")
-        if isinstance(error, httpx2.TransportError):
+        if isinstance(error, httpx2.RequestError):
             return SourceUnavailable(f"could not read {where} from {self.endpoint}: {first_line(error)}")
         raise error
 

@@ -25,9 +25,8 @@ from auditor.sources.http import current_scope
 from auditor.sources.hub import HubSource
 
 if TYPE_CHECKING:
-    from huggingface_hub.hf_api import ModelInfo
-
     from auditor.model import RepoSnapshot
+    from auditor.sources.hub_schema import RepoInfo
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _MAX_PAGES = 2000  # 100,000 commits: a listing that goes on beyond is not a history to read
@@ -41,12 +40,12 @@ class HubHistorySource(HubSource):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """The arguments of HubSource."""
         super().__init__(*args, **kwargs)
-        self._infos: dict[tuple[str, str], ModelInfo] = {}
+        self._infos: dict[tuple[str, str], RepoInfo] = {}
         self._blob_ids: dict[tuple[str, str], str] = {}  # (commit, path) -> blob id
         self._blobs: dict[str, bytes | Skipped] = {}  # blob id -> what reading it gave
         self._history_lock = threading.Lock()
 
-    def model_info(self, target: Target) -> ModelInfo:
+    def model_info(self, target: Target) -> RepoInfo:
         """The model info at the target's revision, asked once per revision and commit."""
         repo_id = target.repo_id or ""
         key = (repo_id, target.revision or "")
@@ -57,17 +56,16 @@ class HubHistorySource(HubSource):
                 self._infos[(repo_id, info.sha)] = info
         return self._infos[key]
 
-    def info_at(self, repo_id: str, commit: str) -> ModelInfo:
+    def info_at(self, repo_id: str, commit: str) -> RepoInfo:
         """The model info (files with their blob ids) at `commit`."""
         return self.model_info(Target(TargetKind.HUB, repo_id=repo_id, revision=commit))
 
-    def snapshot(self, target: Target, info: ModelInfo) -> RepoSnapshot:
+    def snapshot(self, target: Target, info: RepoInfo) -> RepoSnapshot:
         """The snapshot at the info's commit, reading only the blobs no earlier revision read."""
         if info.sha:
-            for sibling in info.siblings or ():
-                blob_id = getattr(sibling, "blob_id", None)
-                if isinstance(blob_id, str) and isinstance(sibling.rfilename, str):
-                    self._blob_ids[(info.sha, sibling.rfilename)] = blob_id
+            for file in info.files:
+                if file.blob_id is not None and isinstance(file.name, str):
+                    self._blob_ids[(info.sha, file.name)] = file.blob_id
         return super().snapshot(target, info)
 
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:

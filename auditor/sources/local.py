@@ -18,13 +18,15 @@ peeked at, since a local read costs nothing. What the folder is decides how it i
   checkout's commit.
 
 A folder that cannot be listed is reported in `unread`, never silently left out.
+
+Over 400 lines: the three kinds of folder are read through one walk under one boundary
+(symlinks, Git LFS pointers, .gitignore), kept together so the boundary is checked in one place.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,11 +35,13 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.errors import NotFound, SourceError, UsageError
 from auditor.model import FileEntry, RepoSnapshot, SkipKind, Skipped, Target, TargetKind
+from auditor.sources.boundary import inside, not_regular, read_line, read_or_none
 from auditor.sources.gitrepo import GitRepo, config_origin_url, git_dir, hub_repo_from_url
 from auditor.sources.interface import RepoSource
 from auditor.sources.lfs import NOT_CHECKED_OUT, POINTER_MAX, parse_pointer
 from auditor.sources.selection import FILE_CAP, PEEK_BYTES, select
 from auditor.sources.texts import collect
+from auditor.targets import is_single_file
 
 if TYPE_CHECKING:
     import pathspec
@@ -121,6 +125,18 @@ class LocalSource(RepoSource):
             self._bytes_read += len(data)
         return data
 
+    def read_file(self, target: Target, path: str) -> bytes | None:
+        """A small file of the folder (at most FILE_CAP bytes), read within its boundary as the audit reads its
+        files: the repo's own policy file. None when the folder lists no such file, or only its Git LFS pointer."""
+        opened = self._open(target)
+        entry = next((f for f in opened.files if f.path == path), None)
+        if entry is None or entry.lfs:
+            return None
+        data = opened.read(path, 0, FILE_CAP + 1)
+        if data is not None and len(data) > FILE_CAP:
+            raise SourceError(f"{path}: over {FILE_CAP} bytes, not read")
+        return data
+
     def bytes_read(self) -> int:
         """Bytes of file content read through read_range so far."""
         return self._bytes_read
@@ -143,6 +159,8 @@ class LocalSource(RepoSource):
         return self._opened[target]
 
     def _open_new(self, target: Target) -> _Opened:
+        if target.kind is TargetKind.LOCAL and target.path and is_single_file(target.path) and Path(target.path).expanduser().is_file():
+            return _open_file(Path(target.path).expanduser())
         root = _root(target)
         cache = hf_cache_snapshot(root, target.revision)
         if cache is not None:
@@ -186,17 +204,29 @@ def _root(target: Target) -> Path:
 
 # --- Hugging Face cache folders
 def hf_cache_snapshot(root: Path, revision: str | None) -> tuple[Path, Path, str, str | None] | None:
-    """(snapshot folder, `models--*` folder, commit, repo id) when root is a cache folder or snapshot, else None."""
-    if root.resolve().parent.name == "snapshots" and root.resolve().parent.parent.name.startswith("models--"):
+    """(snapshot folder, `models--*` folder, commit, repo id) when root is a cache folder or snapshot, else None.
+
+    A snapshot folder (named, or chosen by a ref) whose real location is outside its
+    `models--*` folder is refused: its files are not the cached model's."""
+    lexical = Path(os.path.abspath(root))
+    if lexical.parent.name == "snapshots" and lexical.parent.parent.name.startswith("models--"):
+        models = lexical.parent.parent
+    elif root.resolve().parent.name == "snapshots" and root.resolve().parent.parent.name.startswith("models--"):
         models = root.resolve().parent.parent
-        if revision is None:
-            return root, models, root.resolve().name, _cache_repo_id(models.name)
     elif root.name.startswith("models--") and (root / "snapshots").is_dir():
         models = root
     else:
         return None
+    if models != root:
+        if not inside(models, root):
+            raise SourceError(f"{root}: a cache snapshot folder leading outside its {models.name} folder (not read)")
+        if revision is None:
+            return root, models, root.resolve().name, _cache_repo_id(models.name)
     sha = _cache_commit(models, revision)
-    return models / "snapshots" / sha, models, sha, _cache_repo_id(models.name)
+    snapshot = models / "snapshots" / sha
+    if not inside(models, snapshot):
+        raise SourceError(f"{models}: the snapshot {sha[:12]} leads outside the cache folder (not read)")
+    return snapshot, models, sha, _cache_repo_id(models.name)
 
 
 def _cache_repo_id(folder: str) -> str | None:
@@ -210,8 +240,12 @@ def _cache_commit(models: Path, revision: str | None) -> str:
     names = [p.name for p in snapshots]
     wanted = revision or "main"
     ref = models / "refs" / wanted
-    if ref.is_file() and ".." not in Path(wanted).parts:
-        sha = ref.read_text(encoding="utf-8").strip()
+    if ".." not in Path(wanted).parts and (ref.is_file() or ref.is_symlink()):
+        sha = read_line(ref, models)  # its first bytes only, and never through a link out of the cache folder
+        if sha is None:
+            raise SourceError(f"{models}: refs/{wanted} is not a readable file inside the cache folder (not read)")
+        if not _SHA.fullmatch(sha):
+            raise NotFound(f"{models}: refs/{wanted} does not hold a commit id")
         if sha in names:
             return sha
         raise NotFound(f"{models}: refs/{wanted} names {sha[:12]}, which is not in the cache's snapshots")
@@ -231,7 +265,7 @@ def _local_dir_commit(metadata: Path) -> str | None:
     for folder, _, names in os.walk(metadata):
         for name in names:
             if name.endswith(".metadata"):
-                line = (_read_file(os.path.join(folder, name), 0, 128) or b"").split(b"\n", 1)[0].strip()
+                line = (_read_file(os.path.join(folder, name), metadata, 0, 128) or b"").split(b"\n", 1)[0].strip()
                 commits.add(line.decode("ascii", "replace"))
     if len(commits) == 1:
         commit = commits.pop()
@@ -240,12 +274,24 @@ def _local_dir_commit(metadata: Path) -> str | None:
 
 
 # --- a folder on disk
+def _open_file(path: Path) -> _Opened:
+    """A single file (a GGUF) audited as a release of one file: listed alone, read from where it is."""
+    real = os.path.realpath(path)
+    size = os.stat(real).st_size
+    name = path.name
+
+    def read(wanted: str, start: int, length: int | None) -> bytes | None:
+        return _read_file(real, real, start, length) if wanted == name else None
+
+    return _Opened((_entry(name, _read_file(real, real, 0, POINTER_MAX) if size < POINTER_MAX else None, size),), [], read, None)
+
+
 def _open_folder(root: Path, boundary: Path, skip: tuple[str, ...] = (), ignore: _Ignore | None = None) -> _Opened:
     files, real_paths, skipped, ignored = _walk(root, boundary, skip, ignore)
 
     def read(path: str, start: int, length: int | None) -> bytes | None:
         real = real_paths.get(path)
-        return None if real is None else _read_file(real, start, length)
+        return None if real is None else _read_file(real, boundary, start, length)
 
     opened = _Opened(files, skipped, read, None)
     if ignored:
@@ -282,17 +328,17 @@ class _Ignore:
         """The .gitignore specs that apply in `folder`: its ancestors' and its own, outermost first."""
         if folder not in self._specs:
             outer = self._specs_for(folder.rpartition("/")[0]) if folder else []
-            own = _gitignore_spec(self._root / folder / ".gitignore")
+            own = _gitignore_spec(self._root / folder / ".gitignore", self._root)
             self._specs[folder] = outer + ([(folder, own)] if own is not None else [])
         return self._specs[folder]
 
 
-def _gitignore_spec(path: Path) -> pathspec.GitIgnoreSpec | None:
+def _gitignore_spec(path: Path, boundary: Path) -> pathspec.GitIgnoreSpec | None:
     if not path.is_file():
         return None
     import pathspec  # only folders with a .gitignore and no usable git pay for the import
 
-    text = _read_file(str(path), 0, FILE_CAP) or b""
+    text = _read_file(str(path), boundary, 0, FILE_CAP) or b""
     return pathspec.GitIgnoreSpec.from_lines(text.decode("utf-8", "replace").splitlines())
 
 
@@ -350,18 +396,15 @@ def _walk(
                 ignored += 1
                 continue
             real = os.path.realpath(full)
-            if os.path.islink(full) and not _inside(real_boundary, real):
+            if not _inside(real_boundary, real):  # a link, or a file of a folder reached through one
                 skipped.append(Skipped(rel, OUTSIDE))
                 continue
-            try:
-                info = os.stat(real)
-            except OSError:
-                skipped.append(Skipped(rel, "broken symlink"))
+            problem = not_regular(real)
+            if problem is not None:
+                skipped.append(Skipped(rel, problem))
                 continue
-            if not stat.S_ISREG(info.st_mode):
-                skipped.append(Skipped(rel, "not a regular file"))
-                continue
-            files.append(_entry(rel, _read_file(real, 0, POINTER_MAX) if info.st_size < POINTER_MAX else None, info.st_size))
+            size = os.stat(real).st_size
+            files.append(_entry(rel, _read_file(real, real_boundary, 0, POINTER_MAX) if size < POINTER_MAX else None, size))
             real_paths[rel] = real
     return tuple(sorted(files, key=lambda f: f.path)), real_paths, skipped, ignored
 
@@ -382,13 +425,9 @@ def _rel(root: Path, full: str) -> str:
     return Path(os.path.relpath(full, root)).as_posix()
 
 
-def _read_file(path: str, start: int, length: int | None) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(start)
-            return handle.read() if length is None else handle.read(length)
-    except OSError:
-        return None
+def _read_file(path: str, boundary: str | Path, start: int, length: int | None) -> bytes | None:
+    """At most `length` bytes (FILE_CAP without one) of a regular file inside `boundary`; None otherwise."""
+    return read_or_none(path, boundary, start, FILE_CAP + 1 if length is None else length)
 
 
 # --- a git revision, read from git itself
@@ -436,19 +475,20 @@ def git_head(root: Path) -> str | None:
     """The commit `.git/HEAD` names (detached, or through a branch ref), or None."""
     try:
         git = git_dir(root)
-        head = (git / "HEAD").read_text(encoding="utf-8").strip()
-        if _SHA.fullmatch(head):
-            return head
-        ref = head.partition("ref:")[2].strip()
-        if not ref:
-            return None
-        if (git / ref).is_file():
-            value = (git / ref).read_text(encoding="utf-8").strip()
-            return value if _SHA.fullmatch(value) else None
-        for line in (git / "packed-refs").read_text(encoding="utf-8").splitlines():
-            sha, _, name = line.partition(" ")
-            if name.strip() == ref and _SHA.fullmatch(sha):
-                return sha
     except OSError:
         return None
+    head = read_line(git / "HEAD", git) or ""  # a FIFO or a link out of the git folder is never read
+    if _SHA.fullmatch(head):
+        return head
+    ref = head.partition("ref:")[2].strip()
+    if not ref or ".." in Path(ref).parts:
+        return None
+    value = read_line(git / ref, git)
+    if value is not None:
+        return value if _SHA.fullmatch(value) else None
+    packed = _read_file(str(git / "packed-refs"), git, 0, FILE_CAP) or b""
+    for line in packed.decode("utf-8", "replace").splitlines():
+        sha, _, name = line.partition(" ")
+        if name.strip() == ref and _SHA.fullmatch(sha):
+            return sha
     return None

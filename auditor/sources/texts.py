@@ -2,13 +2,16 @@
 
 A file with a NUL byte in its head is not text (a binary LICENSE, a pickle named like a
 config): it is Skipped as "binary" rather than decoded into noise. Text is decoded as UTF-8
-with undecodable bytes replaced, so one stray Latin-1 byte never loses a licence.
+with undecodable bytes replaced, so one stray Latin-1 byte never loses a licence. A JSON
+file nested beyond auditor.bounded's depth budget is Skipped with that reason, so the
+report names it unread rather than each later parser silently dropping it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from auditor.bounded import BudgetExceeded, load_json
 from auditor.model import SkipKind, Skipped
 
 BINARY_PROBE = 8192
@@ -18,7 +21,15 @@ def decode_text(path: str, data: bytes) -> str | Skipped:
     """The file's text, or Skipped(path, "binary") when its head holds a NUL byte."""
     if b"\0" in data[:BINARY_PROBE]:
         return Skipped(path, "binary", SkipKind.BINARY)
-    return data.decode("utf-8-sig", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace")
+    if path.lower().endswith(".json"):
+        try:
+            load_json(text)
+        except BudgetExceeded as error:
+            return Skipped(path, f"{error} (not parsed)")
+        except ValueError:
+            pass  # invalid JSON is still text: a parser that needs it says so
+    return text
 
 
 def collect(results: Iterable[tuple[str, bytes | Skipped]]) -> tuple[dict[str, str], list[Skipped]]:

@@ -131,6 +131,8 @@ def unlicensed_result() -> AuditResult:
         artefacts=(Artefact("inference.py", Category.CODE, "python", 300, "*.py"),),
         weight_sets=(),
         licences=(),
+        components={name: replace(component, licence=None, open=False) for name, component in base.components.items()},
+        terms={},
         card=None,
         evidence=ReleaseEvidence(),
         licence_summaries=(),

@@ -3,7 +3,8 @@ code and the same failing rules whether the target is audited alone, among sever
 written as JSONL or CSV, or by the GitHub Action's step, over the fake Hub and as a local folder.
 
 Each expectation comes from the fixture's construction (its expected.yaml or its repo.yaml
-comment): the relabelled fine-tune is restricted weights and carries a licence-relabelled error,
+comment): the relabelled fine-tune is restricted weights and carries a licence-relabelled error, the
+Llama 3 fine-tune whose card says Apache-2.0 inherits the Llama 3 licence for its weights,
 speech-nc is CC-BY-NC-4.0, the orphan's base cannot be read (a provisional verdict), the
 tampered checkpoint's pickle calls os.system, open-science is open source.
 """
@@ -26,7 +27,7 @@ from fakehub.checkout import materialise
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
 IDS = {"relabelled": "fixture-tuners/llama-chat-apache", "cc-by-nc": "fixture-research/speech-nc",
        "lineage-unreadable": "fixture-lineage/orphan", "unsafe-pickle-5gb": "fixture-threat/tampered-checkpoint",
-       "open-science": "fixture-lab/open-science-1b"}
+       "open-science": "fixture-lab/open-science-1b", "lineage-llama-relabelled": "fixture-lineage/llama3-relabelled"}
 
 # gate, fixture, policy (option -> value), exit code, failing rules
 GATES = [
@@ -36,6 +37,9 @@ GATES = [
     ("allow-licence", "cc-by-nc", {"allow-licence": "apache-2.0,mit"}, 1, {"allow-licence apache-2.0, mit"}),
     ("deny-licence", "cc-by-nc", {"deny-licence": "cc-by-nc-*"}, 1, {"deny-licence cc-by-nc-*"}),
     ("verdict-provisional", "lineage-unreadable", {"fail-on": "verdict-provisional"}, 1, {"fail-on verdict-provisional"}),
+    # the Llama 3 licence governs the weights by inheritance, though the card and LICENSE say Apache-2.0
+    ("allow-inherited", "lineage-llama-relabelled", {"allow-licence": "apache-2.0,mit"}, 1, {"allow-licence apache-2.0, mit"}),
+    ("deny-family", "lineage-llama-relabelled", {"deny-licence": "llama"}, 1, {"deny-licence llama"}),
     ("passing", "open-science", {"fail-on": "not-open"}, 0, set()),
 ]
 

@@ -3,10 +3,15 @@ base's own model patterns (each profile's `models`), for when the base cannot be
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from auditor.cli import audit_model
 from auditor.identify import load_knowledge_base
 from auditor.judge.lineage import inferred_licences
 from auditor.model import LicenceKind
@@ -86,3 +91,16 @@ def test_where_patterns_overlap_the_strictest_terms_win():
     # Qwen2.5-72B matches the Qwen2.5 family (Apache-2.0) and its own Qwen licence
     assert {p.id for p in KB.licences_of_model("Qwen/Qwen2.5-72B")} == {"apache-2.0", "qwen"}
     assert inferred_licences("Qwen/Qwen2.5-72B", KB) == ("qwen",)
+
+
+def test_an_unreadable_sdxl_0_9_base_is_inferred_to_be_its_research_licence_through_the_cli(fake_hub, local_checkout, monkeypatch):
+    repo = yaml.safe_load((Path(__file__).parent / "fixtures" / "repos" / "sdxl09-lora" / "repo.yaml").read_text())["id"]
+    for target, offline in ((repo, False), (str(local_checkout("sdxl09-lora")), True)):
+        if offline:
+            monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        result = CliRunner().invoke(audit_model, [target, "--format", "json"])
+        assert result.exit_code == 0, result.stderr
+        report = json.loads(result.stdout)
+        base = {a["repo_id"]: a for a in report["lineage"]}["stabilityai/stable-diffusion-xl-base-0.9"]
+        assert (base["licences"], base["licence_source"]) == (["sdxl-0.9-research"], "inferred from its id")
+        assert report["verdict"]["openness"] == "non-commercial" and report["terms"]["commercial_use"]["value"] == "no"

@@ -13,11 +13,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from auditor.audit import AuditOptions, Auditor
 from auditor.cli import audit_model
 from auditor.identify import identify_text, load_knowledge_base
-from auditor.judge.licences import assess_licences, profile_level
+from auditor.judge.licences import TermsLevel, assess_licences, profile_level
 from auditor.judge.scopes import file_scopes
-from auditor.model import LicenceKind, MatchMethod
+from auditor.model import ComponentName, LicenceKind, MatchMethod, Target, TargetKind
+from auditor.sources.local import LocalSource
 
 KB = load_knowledge_base()
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
@@ -81,6 +83,21 @@ def test_a_licence_file_titled_as_a_known_licence_with_its_markers_governs_the_w
     assessment = assess_licences(matches, KB, ["LICENSE"], {"LICENSE": text})
     assert assessment.weights.ids[:1] == (profile_id,)
     assert assessment.weights.level is profile_level(KB.known(profile_id))
+
+
+_OPENNESS = {TermsLevel.OPEN: "open-weights", TermsLevel.RESTRICTED: "restricted-weights", TermsLevel.NON_COMMERCIAL: "non-commercial",
+             TermsLevel.NO_RIGHTS: "not-open"}
+
+
+@pytest.mark.parametrize("profile_id", TITLED)
+def test_as_a_repos_only_licence_file_the_verdict_follows_its_facts(profile_id, tmp_path):
+    profile = KB.known(profile_id)
+    (tmp_path / "LICENSE").write_text(titled_text(profile_id), encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    result = Auditor(LocalSource(), KB, options=AuditOptions(scan_weights=False)).run(Target(TargetKind.LOCAL, path=str(tmp_path)))
+    assert result.verdict.openness.value == _OPENNESS[profile_level(profile)]
+    assert result.terms["commercial_use"].value == profile.facts["commercial_use"].value.lower()
+    assert result.components[ComponentName.WEIGHTS].licence == profile.spdx
 
 
 _MENTION = """Model usage notes

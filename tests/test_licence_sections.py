@@ -56,3 +56,16 @@ def test_a_licence_titled_by_its_own_name_keeps_it_when_its_body_copies_another_
     facts = {f.name: f.value for f in matches[0].facts}
     assert facts["commercial_use"] == "no" and facts["use_restrictions"] == "yes"  # the copied list still restricts
     assert assessment.weights.level is TermsLevel.NON_COMMERCIAL
+
+
+def test_an_apache_notice_quoted_for_a_component_is_a_reference_and_the_licence_its_title_names_governs():
+    matches, assessment = _assess(_variant("nc-licence-quoting-an-apache-notice"))
+    assert [(m.id, m.kind) for m in matches if m.id == "apache-2.0"] == [("apache-2.0", LicenceKind.REFERENCE)]
+    assert assessment.weights.ids == ("LicenseRef-orion-model-license",)
+    assert assessment.weights.level is TermsLevel.NON_COMMERCIAL
+
+
+def test_an_apache_notice_alone_still_names_apache():
+    notice = "\n".join(_variant("nc-licence-quoting-an-apache-notice").splitlines()[10:22])
+    matches, assessment = _assess(notice)
+    assert assessment.weights.ids == ("apache-2.0",)

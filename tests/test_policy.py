@@ -12,6 +12,7 @@ from auditor.findings import finding
 from auditor.judge.policy import Policy, check_fail_on, evaluate, policy_for, read_config, split_names
 from auditor.model import Target, TargetKind
 from auditor.report import OutputFormat, renderer_for
+from auditor.sources.local import LocalSource
 
 
 class FakeKb:
@@ -96,7 +97,7 @@ def test_allow_list_matches_ids_spdx_ids_and_aliases(name):
 def test_allow_list_fails_on_every_other_licence_but_not_on_a_use_policy():
     outcome = evaluate(Policy(allow=("apache-2.0", "mit")), relabelled_result(), KB)
     assert failed_rules(outcome) == ["allow-licence apache-2.0, mit"]
-    assert "Llama 3.1 Community License (LICENSE) is not an allowed licence" == outcome.failures[0].message
+    assert "Llama 3.1 Community License, found in LICENSE: not an allowed licence" == outcome.failures[0].message
 
 
 def test_allow_list_fails_when_there_is_no_licence():
@@ -108,15 +109,15 @@ def test_allow_list_fails_on_an_unknown_licence():
     base = hub_result()
     other = replace(base.licences[0], id="my-custom", name="my-custom", spdx=None)
     outcome = evaluate(Policy(allow=("apache-2.0",)), replace(base, licences=(other,)), KB)
-    assert outcome.failures[0].message == "my-custom (card:license) is not an allowed licence"
+    assert outcome.failures[0].message == "my-custom, found in card:license: not an allowed licence"
 
 
 def test_deny_list_by_alias_groups_sources():
     outcome = evaluate(Policy(deny=("Llama 3.1 Community License",)), relabelled_result(), KB)
-    assert [f.message for f in outcome.failures] == ["Llama 3.1 Community License (LICENSE) is a denied licence"]
+    assert [f.message for f in outcome.failures] == ["Llama 3.1 Community License, found in LICENSE: a denied licence"]
     assert evaluate(Policy(deny=("llama3.1",)), hub_result(), KB).passed
     both = evaluate(Policy(deny=("Apache-2.0",)), hub_result(), KB)
-    assert both.failures[0].message == "Apache License 2.0 (card:license, LICENSE) is a denied licence"
+    assert both.failures[0].message == "Apache License 2.0 (weights), found in card:license, LICENSE: a denied licence"
 
 
 def test_without_a_knowledge_base_names_match_ids_and_spdx_ids():
@@ -168,10 +169,25 @@ def test_bad_config_is_a_usage_error_naming_the_file(tmp_path, text, fragment):
 
 def test_flags_override_the_file_key_by_key(tmp_path):
     (tmp_path / ".auditor.toml").write_text('fail-on = ["not-open"]\nallow-licence = ["mit"]\n')
-    policy = policy_for(local(tmp_path), Policy(fail_on=("error",)), from_target=True)
+    target = local(tmp_path)
+    files = lambda name: LocalSource().read_file(target, name)  # noqa: E731 - the repo's own file, through its source
+    policy = policy_for(target, Policy(fail_on=("error",)), from_target=True, target_files=files)
     assert policy.fail_on == ("error",) and policy.allow == ("mit",) and policy.origin
-    only_flags = policy_for(local(tmp_path), Policy(fail_on=("error",), allow=("apache-2.0",)), from_target=True)
+    only_flags = policy_for(target, Policy(fail_on=("error",), allow=("apache-2.0",)), from_target=True, target_files=files)
     assert only_flags.origin is None
+
+
+def test_the_repos_own_policy_file_is_read_within_its_boundary(tmp_path):
+    """A target's .auditor.toml that is a symlink out of the repo is not followed: the repo's policy is its own files'."""
+    outside = tmp_path / "outside.toml"
+    outside.write_text('fail-on = ["not-open"]\n')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".auditor.toml").symlink_to(outside)
+    target = local(repo)
+    policy = policy_for(target, Policy(), cwd=tmp_path / "elsewhere", from_target=True,
+                        target_files=lambda name: LocalSource().read_file(target, name))
+    assert policy.fail_on == () and policy.origin is None
 
 
 def test_every_target_reads_the_current_directory(tmp_path, monkeypatch):
@@ -191,7 +207,8 @@ def test_the_targets_own_policy_applies_only_when_asked_and_config_file_replaces
     chosen = tmp_path / "policy.toml"
     chosen.write_text('[tool.auditor]\ndeny-licence = ["mit"]\n')
     assert policy_for(local(repo), Policy(), cwd=elsewhere).fail_on == ("not-open",)  # the repo does not pick its rules
-    assert policy_for(local(repo), Policy(), cwd=elsewhere, from_target=True).fail_on == ("error",)
+    own = policy_for(local(repo), Policy(), cwd=elsewhere, from_target=True, target_files=lambda name: LocalSource().read_file(local(repo), name))
+    assert own.fail_on == ("error",)
     by_file = policy_for(local(repo), Policy(), cwd=elsewhere, config_file=chosen)
     assert by_file.deny == ("mit",) and not by_file.fail_on and by_file.origin == str(chosen)
 
@@ -207,7 +224,7 @@ def test_markdown_policy_section_comes_last_with_failures():
     section = text[text.index("## Policy"):]
     assert text.startswith(report.rstrip("\n")) and "## " not in section[3:]
     assert "**Policy failed** (2 failures)" in section
-    assert section.rstrip().endswith("is not an allowed licence")
+    assert section.rstrip().endswith("not an allowed licence")
 
 
 def test_json_policy_object_is_added_last():

@@ -122,6 +122,7 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
     if own is not None:
         matches.append(own)
     _phrase_matches(norm, source, kb, [n for n in free_lines if n not in adapted_lines], matches)
+    matches[:] = _component_notices(norm, free_lines, matches, kb)
     if not any(m.kind is not LicenceKind.REFERENCE for m in matches):
         read = read_unknown(norm, free_lines, source, derived_from)
         if read is not None:
@@ -129,6 +130,19 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
     else:
         matches.extend(_following_licences(norm, source, [n for n in free_lines if n not in adapted_lines], matches))
     return matches
+
+
+def _component_notices(norm: Normalised, free_lines: list[int], matches: list[LicenceMatch], kb: KnowledgeBase) -> list[LicenceMatch]:
+    """A text titled as its own licence that quotes another licence's notice for a component ("the
+    tokenizer is derived from Foo: Licensed under the Apache License, Version 2.0"): the notice
+    speaks for that component, so it is a reference, and the text is read as the licence it is titled."""
+    titled = title_at(norm, free_lines)
+    if titled is None or any(m.method not in (MatchMethod.PHRASE, MatchMethod.REFERENCE) for m in matches):
+        return matches
+    line, title = titled
+    return [replace(m, kind=LicenceKind.REFERENCE, method=MatchMethod.REFERENCE)
+            if m.kind is LicenceKind.LICENCE and m.span is not None and m.span[0] > line
+            and names_another_licence(title, kb.known(m.id), kb) else m for m in matches]
 
 
 def _following_licences(norm: Normalised, source: str, free_lines: list[int], matches: list[LicenceMatch]) -> list[LicenceMatch]:

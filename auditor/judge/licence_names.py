@@ -1,8 +1,9 @@
 """Licence names in a policy (`--allow-licence`, `--deny-licence`), checked against the knowledge base.
 
 A name is one of our ids (`cc-by-nc-4.0`), an SPDX id (`CC-BY-NC-4.0`), a name or alias the
-knowledge base knows ("Apache License 2.0"), a family (`llama`, `cc-by-nc`) or a pattern over
-ids and SPDX ids (`cc-by-nc-*`). A name that stands for nothing is refused with the closest
+knowledge base knows ("Apache License 2.0"), a family (`llama`, `gemma`, `openrail`, `qwen`,
+`stability`, `cc-by-nc`: every licence and version of it) or a pattern over ids, SPDX ids and
+family names (`cc-by-nc-*`, `openrail*`). A name that stands for nothing is refused with the closest
 known names, because a misspelt deny list would otherwise never match and a gate would pass.
 """
 
@@ -33,15 +34,39 @@ def _ids(profile: LicenceProfile) -> set[str]:
     return {profile.id.lower(), (getattr(profile, "spdx", None) or "").lower()} - {""}
 
 
+def _family(profile: LicenceProfile) -> str:
+    return (getattr(profile, "family", None) or "").lower()
+
+
+def _families(wanted: str, kb: KnowledgeBase) -> set[str]:
+    """The families `wanted` names: one spelt so, else the one family it starts ("stability" for
+    stability-ai), never several ("meta" names none of meta-aup, meta-research...)."""
+    families = {_family(profile) for profile in _profiles(kb)} - {""}
+    if wanted in families:
+        return {wanted}
+    started = {family for family in families if family.startswith(wanted + "-")}
+    return started if len(started) == 1 else set()
+
+
 def licence_keys(name: str, kb: KnowledgeBase) -> set[str]:
-    """The lower-case ids and SPDX ids `name` stands for; empty when it stands for none."""
+    """The lower-case ids and SPDX ids `name` stands for; empty when it stands for none.
+
+    A family covers every licence of it, every version ("llama" is LLaMA 1 to Llama 4; so is
+    "openrail-m", which names the generic OpenRAIL profile heading its family); a pattern matches
+    ids, SPDX ids and family names ("openrail*" covers BigScience OpenRAIL-M)."""
     wanted = name.strip().lower()
+    profiles = list(_profiles(kb))
     if _PATTERN_CHARS & set(wanted):
-        return {key for profile in _profiles(kb) for key in _ids(profile) if any(fnmatchcase(k, wanted) for k in _ids(profile))}
+        return {key for profile in profiles for key in _ids(profile)
+                if any(fnmatchcase(k, wanted) for k in _ids(profile) | {_family(profile)} - {""})}
+    families = _families(wanted, kb)
     profile = kb.lookup(name) if hasattr(kb, "lookup") else None
+    keys: set[str] = set()
     if profile is not None:
-        return _ids(profile)
-    return {key for profile in _profiles(kb) if (getattr(profile, "family", None) or "").lower() == wanted for key in _ids(profile)}
+        keys |= _ids(profile)
+        if _family(profile) and _family(profile) == profile.id.lower():  # the profile heading a family: all of it
+            families.add(_family(profile))
+    return keys | {key for profile in profiles if _family(profile) in families for key in _ids(profile)}
 
 
 def suggestions(name: str, candidates: Iterable[str], count: int = 3) -> list[str]:

@@ -6,7 +6,10 @@ else the current directory's; a local target's own only when the caller asks
 (`--config-from-target`). A flag replaces the same key from a file. `--fail-on` takes verdicts (`not-open`), finding codes (`unsafe-pickle`) and severity
 thresholds (`error` = any error finding, `warning` = any warning or error) and `unsafe-to-load`
 (any file not safe to load, what a run with no policy fails on). Licence lists
-match our ids, SPDX ids and the knowledge base's aliases. Evaluation is pure: an AuditResult
+match our ids, SPDX ids, the knowledge base's aliases, families and patterns
+(auditor.judge.licence_names), and judge the licences that govern each component as the report
+shows them: the weights' effective terms (inherited licences and licences read from unknown
+texts included), the code's and the data's, and every licence found (auditor.judge.governing). Evaluation is pure: an AuditResult
 in, a PolicyOutcome out; auditor.report.policy_section puts the outcome into the report.
 """
 
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UsageError
 from auditor.findings import declared
-from auditor.model import AuditResult, LicenceKind, LicenceMatch, Openness, Severity, Target, TargetKind
+from auditor.judge.governing import GoverningLicence, governing_licences
+from auditor.model import AuditResult, Openness, Severity, Target, TargetKind
 
 if TYPE_CHECKING:
     from auditor.identify.kb import KnowledgeBase
@@ -33,6 +37,7 @@ SEVERITIES = ("error", "warning", "info")
 UNSAFE_TO_LOAD = "unsafe-to-load"
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 CONFIG_FILES = (".auditor.toml", "pyproject.toml")
+TargetFiles = Callable[[str], "bytes | None"]  # a file of the audited repo by name, read through its source; None: it has none
 _KEYS = ("fail-on", "allow-licence", "deny-licence")
 
 
@@ -141,8 +146,17 @@ def check_fail_on(values: Iterable[str] | str | None, where: str = "--fail-on") 
 
 def _config_table(path: Path) -> Mapping[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        content = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read the auditor policy: {error}") from error
+    return _parsed_table(content, path)
+
+
+def _parsed_table(content: bytes, path: Path) -> Mapping[str, Any] | None:
+    """The auditor table of a policy file's content; `path` names it in messages and says which kind it is."""
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise UsageError(f"{path}: cannot read the auditor policy: {error}") from error
     table = data.get("tool", {}).get("auditor") if isinstance(data.get("tool"), dict) else None
     if table is None and path.name != "pyproject.toml":  # .auditor.toml, or a --config file: keys at the top
@@ -169,10 +183,25 @@ def read_config(directory: Path, kb: KnowledgeBase | None = None) -> Policy:
     return Policy()
 
 
+def read_target_config(read: TargetFiles, directory: Path, kb: KnowledgeBase | None = None) -> Policy:
+    """The policy in the audited repo's own .auditor.toml, else its pyproject.toml, read through its
+    source (`read`), which keeps to the repo's boundary as the audit does; empty when neither has one."""
+    for name in CONFIG_FILES:
+        content = read(name)
+        if content is not None:
+            policy = _config_policy(_parsed_table(content, directory / name), directory / name, kb)
+            if policy is not None:
+                return policy
+    return Policy()
+
+
 def read_config_file(path: Path, kb: KnowledgeBase | None = None) -> Policy | None:
     """The policy one file declares; None when it has no auditor table. Licence names are
     checked against `kb` when one is given."""
-    table = _config_table(path)
+    return _config_policy(_config_table(path), path, kb)
+
+
+def _config_policy(table: Mapping[str, Any] | None, path: Path, kb: KnowledgeBase | None) -> Policy | None:
     if not table:
         return None
     values: dict[str, tuple[str, ...]] = {}
@@ -197,12 +226,13 @@ def read_config_file(path: Path, kb: KnowledgeBase | None = None) -> Policy | No
 
 
 def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_file: Path | None = None,
-               from_target: bool = False, kb: KnowledgeBase | None = None) -> Policy:
+               from_target: bool = False, kb: KnowledgeBase | None = None, target_files: TargetFiles | None = None) -> Policy:
     """The policy for one target, with each key given as a flag replacing the file's.
 
     The file is `config_file` when given, else the current directory's; the audited repo's own
     file replaces it only when `from_target` (a publisher auditing their own repo): a repo
-    must not choose the rules it is judged by."""
+    must not choose the rules it is judged by. The repo's file is read through its source
+    (`target_files`), never from the disk directly: the repo is hostile until read within its boundary."""
     if config_file is not None:
         config = read_config_file(Path(config_file), kb)
         if config is None:
@@ -210,7 +240,9 @@ def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_fi
     else:
         config = read_config(cwd or Path.cwd(), kb)
     if from_target and target.kind is TargetKind.LOCAL and target.path:
-        config = read_config(Path(target.path), kb) or config
+        if target_files is None:
+            raise ValueError("the audited repo's own policy file is read through its source: pass target_files")
+        config = read_target_config(target_files, Path(target.path), kb) or config
     from_file = (config.fail_on and not flags.fail_on) or (config.allow and not flags.allow) or (config.deny and not flags.deny)
     return Policy(
         fail_on=flags.fail_on or config.fail_on,
@@ -227,24 +259,12 @@ def _name_keys(name: str, kb: KnowledgeBase | None) -> set[str]:
     return keys | licence_keys(name, kb) if kb is not None else keys
 
 
-def _match_keys(match: LicenceMatch, kb: KnowledgeBase | None) -> set[str]:
-    keys = {match.id.lower(), (match.spdx or "").lower()} - {""}
-    profile = kb.get(match.id) if kb is not None and hasattr(kb, "get") else None
+def _licence_keys(licence: GoverningLicence, kb: KnowledgeBase | None) -> set[str]:
+    keys = licence.keys()
+    profile = kb.get(licence.id) if kb is not None and hasattr(kb, "get") else None
     if profile is not None:
         keys |= {profile.id.lower(), (profile.spdx or "").lower()} - {""}
     return keys
-
-
-def _by_licence(matches: Iterable[LicenceMatch]) -> dict[str, list[LicenceMatch]]:
-    grouped: dict[str, list[LicenceMatch]] = {}
-    for match in matches:
-        grouped.setdefault(match.id, []).append(match)
-    return grouped
-
-
-def _describe(matches: list[LicenceMatch]) -> str:
-    sources = ", ".join(dict.fromkeys(m.source for m in matches))
-    return f"{matches[0].name} ({sources})"
 
 
 def evaluate(policy: Policy, result: AuditResult, kb: KnowledgeBase | None = None) -> PolicyOutcome:
@@ -277,10 +297,9 @@ def evaluate(policy: Policy, result: AuditResult, kb: KnowledgeBase | None = Non
     if policy.deny:
         denied = set().union(*(_name_keys(n, kb) for n in policy.deny))
         rule = "deny-licence " + ", ".join(policy.deny)
-        for matches in _by_licence(result.licences).values():
-            if _match_keys(matches[0], kb) & denied:
-                failures.append(PolicyFailure(rule, f"{_describe(matches)} is a denied licence", tuple(m.source for m in matches)))
-    return PolicyOutcome(policy.rules(), tuple(failures), policy.origin)
+        failures += [PolicyFailure(rule, f"{licence.describe()}: a denied licence", licence.origins)
+                     for licence in governing_licences(result, kb) if _licence_keys(licence, kb) & denied]
+    return PolicyOutcome(policy.rules(), tuple(dict.fromkeys(failures)), policy.origin)  # each failure once
 
 
 def gates(code: str, name: str) -> bool:
@@ -295,11 +314,8 @@ def _allow_failures(policy: Policy, result: AuditResult, kb: KnowledgeBase | Non
     allowed = set().union(*(_name_keys(n, kb) for n in policy.allow))
     # An acceptable-use policy grants nothing, so it is neither allowed nor disallowed; the
     # licence that incorporates it is what the list is about.
-    granting = [m for m in result.licences if m.kind is not LicenceKind.POLICY]
+    granting = [licence for licence in governing_licences(result, kb) if not licence.policy]
     if not granting:
         return [PolicyFailure(rule, "no licence was found, so none of the allowed licences applies")]
-    return [
-        PolicyFailure(rule, f"{_describe(matches)} is not an allowed licence", tuple(m.source for m in matches))
-        for matches in _by_licence(granting).values()
-        if not (_match_keys(matches[0], kb) & allowed)
-    ]
+    return [PolicyFailure(rule, f"{licence.describe()}: not an allowed licence", licence.origins)
+            for licence in granting if not (_licence_keys(licence, kb) & allowed)]

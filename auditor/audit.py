@@ -36,6 +36,7 @@ from auditor.model import (
     TargetKind,
     WeightScanSummary,
 )
+from auditor.scan import CODE_FORMATS
 from auditor.scan.release import ReleaseScan, scan_release, scan_summary, with_parameters
 from auditor.sources.interface import CodeHosts, NoLookups, Registry, RepoSource
 
@@ -128,13 +129,14 @@ class Auditor:
         """Header and pickle scans through the source, unless turned off; None when not scanned.
 
         By default: local folders, a single file (its header is all there is to read of it), and
-        a Hub repo's pickle-based files (they run code when loaded; each costs its zip directory
-        and pickle, ~130 KB), not its other headers."""
+        a Hub repo's files that can run code when loaded (pickles, joblib, numpy, archives, Keras,
+        TensorFlow and ONNX graphs: each costs the ranges its scanner reads, a torch zip's
+        directory and pickle ~130 KB), not its other headers."""
         if self.scan_weights is False:
             return None
         one_file = snapshot.target.kind is TargetKind.HUB and bool(snapshot.target.path)
         if self.scan_weights is None and snapshot.target.kind is TargetKind.HUB and not one_file:
-            artefacts = tuple(a for a in artefacts if a.format == "pickle")
+            artefacts = tuple(a for a in artefacts if a.format in CODE_FORMATS)
             if not artefacts:
                 return None
         return scan_release(self.source, snapshot, artefacts, card_licence_ids)

@@ -167,7 +167,9 @@ class TargetRun:
 
         config = self.settings.config
         if config.from_target and target.kind is TargetKind.LOCAL:
-            policy = policy_for(target, self.settings.flags or Policy(), config_file=config.file, from_target=True, kb=self.kb)
+            source = self._local_source()
+            policy = policy_for(target, self.settings.flags or Policy(), config_file=config.file, from_target=True, kb=self.kb,
+                                target_files=lambda name: source.read_file(target, name))
         else:
             policy = self.shared_policy()
         return policy or self.settings.default_policy or policy

@@ -36,7 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 from artefact_repos import repo_folder  # noqa: E402
 from fixtures.artefacts.samples import SAMPLES  # noqa: E402
 from ours import audit_ours  # noqa: E402
-from peers import PEERS, scan_peer  # noqa: E402
+from peers import PEERS, print_outcomes, scan_peer  # noqa: E402
 
 
 def main() -> int:
@@ -83,18 +83,7 @@ def report(tools: dict[str, dict[str, dict]], details: bool) -> None:
     print("|---|" + "---|" * len(families))
     for tool, results in tools.items():
         print(f"| {tool} | " + " | ".join(str(sum(results[s.name]["error"] for s in malicious if s.format == f)) for f in families) + " |")
-    for tool, results in tools.items():
-        missed = [s.name for s in malicious if not results[s.name]["error"]]
-        false = [s.name for s in benign if results[s.name]["error"]]
-        print(f"\n{tool}: missed {len(missed)}: {', '.join(missed) or '-'}")
-        print(f"{tool}: false alarms (error) {len(false)}: {', '.join(false) or '-'}")
-    if details:
-        for sample in SAMPLES:
-            print(f"\n{sample.name} [{sample.kind}] {sample.what} ({sample.source})")
-            for tool, results in tools.items():
-                row = results[sample.name]
-                print(f"  {tool:11} {'ERROR' if row['error'] else 'alarm' if row['alarm'] else 'quiet':6} {'; '.join(map(str, row['detail']))}")
-
+    print_outcomes(tools, SAMPLES, lambda row: row["error"], details)
 
 if __name__ == "__main__":
     sys.exit(main())

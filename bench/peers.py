@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 PEERS = ("picklescan", "fickling", "modelaudit", "modelscan")
 
@@ -85,3 +87,18 @@ def scan_peer(python: str, tool: str, paths: list[Path], cwd: Path) -> dict[Path
     for path in paths:
         results.setdefault(path, {"error": False, "alarm": False, "seconds": 0.0, "detail": ["not scanned: the worker stopped"]})
     return results
+
+
+def print_outcomes(tools: dict[str, dict[str, dict]], samples: Sequence[Any], false_alarm: Callable[[dict], bool], details: bool) -> None:
+    """Each tool's missed malicious samples and its false alarms on benign ones; with `details`, every sample's outcome per tool."""
+    for tool, results in tools.items():
+        missed = [s.name for s in samples if s.kind == "malicious" and not results[s.name]["error"]]
+        false = [s.name for s in samples if s.kind == "benign" and false_alarm(results[s.name])]
+        print(f"\n{tool}: missed {len(missed)}: {', '.join(missed) or '-'}")
+        print(f"{tool}: false alarms {len(false)}: {', '.join(false) or '-'}")
+    if details:
+        for sample in samples:
+            print(f"\n{sample.name} [{sample.kind}] {sample.what} ({sample.source})")
+            for tool, results in tools.items():
+                row = results[sample.name]
+                print(f"  {tool:11} {'ERROR' if row['error'] else 'alarm' if row['alarm'] else 'quiet':6} {'; '.join(map(str, row['detail']))}")

@@ -39,7 +39,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 from artefact_repos import repo_folder  # noqa: E402
 from fixtures.pickles.samples import SAMPLES  # noqa: E402
 from ours import audit_ours  # noqa: E402
-from peers import PEERS, scan_peer  # noqa: E402
+from peers import PEERS, print_outcomes, scan_peer  # noqa: E402
 
 
 def scan_peer_samples(python: str, tool: str, folders: dict[str, Path], scratch: Path) -> dict[str, dict] | None:
@@ -82,18 +82,7 @@ def report(tools: dict[str, dict[str, dict]], details: bool) -> None:
         inert = sum(results[s.name]["alarm"] or results[s.name]["error"] for s in kinds["inert"])
         seconds = sum(r["seconds"] for r in results.values())
         print(f"{tool:12} {caught:>15} {alarmed:>10} {false:>13} {false_errors:>12} {inert:>14} {seconds:>8.3f} {seconds / ours_time:>7.1f}")
-    for tool, results in tools.items():
-        missed = [s.name for s in kinds["malicious"] if not results[s.name]["error"]]
-        false = [s.name for s in kinds["benign"] if results[s.name]["alarm"] or results[s.name]["error"]]
-        print(f"\n{tool}: missed {len(missed)}: {', '.join(missed) or '-'}")
-        print(f"{tool}: false alarms {len(false)}: {', '.join(false) or '-'}")
-    if details:
-        for sample in SAMPLES:
-            print(f"\n{sample.name} [{sample.kind}] {sample.what}")
-            for tool, results in tools.items():
-                row = results[sample.name]
-                print(f"  {tool:11} {'ERROR' if row['error'] else 'alarm' if row['alarm'] else 'quiet':6} {'; '.join(map(str, row['detail']))}")
-
+    print_outcomes(tools, SAMPLES, lambda row: row["alarm"] or row["error"], details)
 
 if __name__ == "__main__":
     sys.exit(main())

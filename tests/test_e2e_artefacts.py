@@ -83,3 +83,10 @@ def test_a_large_onnx_model_is_read_by_its_structure_not_its_weights(fake_hub, t
     scan = report["facts"]["weight_scan"]["per_file"]["model.onnx"]
     assert scan["bytes_read"] < 256 * 1024  # the 8 MB initializer is skipped, not fetched
     assert any("/etc/passwd" in f["message"] for f in errors(report))
+
+
+@pytest.mark.parametrize("name", ["lambda.keras", "payload.npz", "traversal.onnx"])
+def test_a_hub_repo_scans_its_code_running_files_by_default(name, fake_hub, tmp_path):
+    repo_id = hub_repo(fake_hub, tmp_path / "repo", f"artefacts/default-{name}", name, by_name()[name].build())
+    code, report = audit(repo_id, "--fail-on", "unsafe-pickle")
+    assert name in report["facts"]["weight_scan"]["per_file"] and errors(report) and code == 1

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixtures.weights.builders import ARRAY, F32, STRING, gguf
 
+from auditor.audit import Auditor
 from auditor.cli import audit_model
 from auditor.errors import NotFound, UsageError
+from auditor.identify import load_knowledge_base
 from auditor.model import Target, TargetKind
+from auditor.sources.local import LocalSource
 from auditor.targets import parse_target
 
 FILE = "tiny-chat.Q4_K_M.gguf"
@@ -78,3 +82,15 @@ def test_a_hub_file_target_is_parsed(text, target):
 def test_only_a_gguf_is_a_release_of_one_file(text):
     with pytest.raises((UsageError, NotFound)):
         parse_target(text)
+
+
+def test_a_local_gguf_with_a_large_vocabulary_is_read_to_its_chat_template(tmp_path):
+    vocabulary = [f"token{i}" for i in range(128_256)]  # Llama 3's vocabulary: about 2 MB of strings
+    pairs = [("general.architecture", STRING, "llama"), ("tokenizer.ggml.tokens", ARRAY, (STRING, vocabulary)),
+             ("tokenizer.ggml.scores", ARRAY, (F32, [0.0] * len(vocabulary))),
+             ("tokenizer.chat_template", STRING, "{{ messages }}"), ("general.license", STRING, "mit")]
+    (tmp_path / "big.gguf").write_bytes(gguf(pairs))
+    result = Auditor(LocalSource(), load_knowledge_base()).run(Target(TargetKind.LOCAL, path=str(tmp_path)))
+    scanned = result.weight_scan.per_file["big.gguf"]
+    assert "unscanned" not in scanned and scanned["metadata_read"] == 5 and scanned["license"] == "mit"
+    assert scanned["bytes_read"] > 1 << 20  # past the default budget of other formats

@@ -12,6 +12,7 @@ from auditor.findings import finding
 from auditor.judge.policy import Policy, check_fail_on, evaluate, policy_for, read_config, split_names
 from auditor.model import Target, TargetKind
 from auditor.report import OutputFormat, renderer_for
+from auditor.sources.local import LocalSource
 
 
 class FakeKb:
@@ -168,10 +169,25 @@ def test_bad_config_is_a_usage_error_naming_the_file(tmp_path, text, fragment):
 
 def test_flags_override_the_file_key_by_key(tmp_path):
     (tmp_path / ".auditor.toml").write_text('fail-on = ["not-open"]\nallow-licence = ["mit"]\n')
-    policy = policy_for(local(tmp_path), Policy(fail_on=("error",)), from_target=True)
+    target = local(tmp_path)
+    files = lambda name: LocalSource().read_file(target, name)  # noqa: E731 - the repo's own file, through its source
+    policy = policy_for(target, Policy(fail_on=("error",)), from_target=True, target_files=files)
     assert policy.fail_on == ("error",) and policy.allow == ("mit",) and policy.origin
-    only_flags = policy_for(local(tmp_path), Policy(fail_on=("error",), allow=("apache-2.0",)), from_target=True)
+    only_flags = policy_for(target, Policy(fail_on=("error",), allow=("apache-2.0",)), from_target=True, target_files=files)
     assert only_flags.origin is None
+
+
+def test_the_repos_own_policy_file_is_read_within_its_boundary(tmp_path):
+    """A target's .auditor.toml that is a symlink out of the repo is not followed: the repo's policy is its own files'."""
+    outside = tmp_path / "outside.toml"
+    outside.write_text('fail-on = ["not-open"]\n')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".auditor.toml").symlink_to(outside)
+    target = local(repo)
+    policy = policy_for(target, Policy(), cwd=tmp_path / "elsewhere", from_target=True,
+                        target_files=lambda name: LocalSource().read_file(target, name))
+    assert policy.fail_on == () and policy.origin is None
 
 
 def test_every_target_reads_the_current_directory(tmp_path, monkeypatch):
@@ -191,7 +207,8 @@ def test_the_targets_own_policy_applies_only_when_asked_and_config_file_replaces
     chosen = tmp_path / "policy.toml"
     chosen.write_text('[tool.auditor]\ndeny-licence = ["mit"]\n')
     assert policy_for(local(repo), Policy(), cwd=elsewhere).fail_on == ("not-open",)  # the repo does not pick its rules
-    assert policy_for(local(repo), Policy(), cwd=elsewhere, from_target=True).fail_on == ("error",)
+    own = policy_for(local(repo), Policy(), cwd=elsewhere, from_target=True, target_files=lambda name: LocalSource().read_file(local(repo), name))
+    assert own.fail_on == ("error",)
     by_file = policy_for(local(repo), Policy(), cwd=elsewhere, config_file=chosen)
     assert by_file.deny == ("mit",) and not by_file.fail_on and by_file.origin == str(chosen)
 

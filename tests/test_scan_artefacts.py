@@ -230,3 +230,19 @@ def test_gguf_chat_templates_are_read_from_the_header_walk_named_ones_too():
         "m.gguf: tokenizer.chat_template.tool_use reaches the Python attribute __globals__ (line 1)",
         "m.gguf: tokenizer.chat_template.tool_use uses lipsum, a global that hands out Python objects (line 1)",
     ]
+
+
+def _h5_layer_errors(layer: dict) -> list[str]:
+    return errors(scan("m.h5", ab.h5_file(ab.keras2_model([ab.keras2_layer("Dense", "dense", {"units": 2}), layer]))))
+
+
+def test_keras2_op_layers_doing_arithmetic_are_quiet_and_file_ops_are_errors():
+    assert _h5_layer_errors(ab.keras2_layer("TFOpLambda", "tf.math.add", {"function": "math.add"})) == []
+    assert _h5_layer_errors(ab.keras2_layer("SlicingOpLambda", "tf.__operators__.getitem", {"function": "__operators__.getitem"})) == []
+    assert any("io.write_file" in m for m in _h5_layer_errors(ab.keras2_layer("TFOpLambda", "tf.io.write_file", {"function": "io.write_file"})))
+    assert any("ReadFile" in m for m in _h5_layer_errors(ab.keras2_layer("TensorFlowOpLayer", "read", {"node_def": {"op": "ReadFile", "name": "read"}})))
+
+
+def test_keras_hub_models_are_keras_own():
+    layer = ab.keras3_layer("GemmaBackbone", "gemma_backbone", {}, module="keras_hub.src.models.gemma.gemma_backbone", registered="keras_hub>GemmaBackbone")
+    assert errors(scan("m.keras", ab.keras_file(ab.keras3_model([layer])))) == []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ SEVERITIES = ("error", "warning", "info")
 UNSAFE_TO_LOAD = "unsafe-to-load"
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 CONFIG_FILES = (".auditor.toml", "pyproject.toml")
+TargetFiles = Callable[[str], "bytes | None"]  # a file of the audited repo by name, read through its source; None: it has none
 _KEYS = ("fail-on", "allow-licence", "deny-licence")
 
 
@@ -145,8 +146,17 @@ def check_fail_on(values: Iterable[str] | str | None, where: str = "--fail-on") 
 
 def _config_table(path: Path) -> Mapping[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        content = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read the auditor policy: {error}") from error
+    return _parsed_table(content, path)
+
+
+def _parsed_table(content: bytes, path: Path) -> Mapping[str, Any] | None:
+    """The auditor table of a policy file's content; `path` names it in messages and says which kind it is."""
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise UsageError(f"{path}: cannot read the auditor policy: {error}") from error
     table = data.get("tool", {}).get("auditor") if isinstance(data.get("tool"), dict) else None
     if table is None and path.name != "pyproject.toml":  # .auditor.toml, or a --config file: keys at the top
@@ -173,10 +183,25 @@ def read_config(directory: Path, kb: KnowledgeBase | None = None) -> Policy:
     return Policy()
 
 
+def read_target_config(read: TargetFiles, directory: Path, kb: KnowledgeBase | None = None) -> Policy:
+    """The policy in the audited repo's own .auditor.toml, else its pyproject.toml, read through its
+    source (`read`), which keeps to the repo's boundary as the audit does; empty when neither has one."""
+    for name in CONFIG_FILES:
+        content = read(name)
+        if content is not None:
+            policy = _config_policy(_parsed_table(content, directory / name), directory / name, kb)
+            if policy is not None:
+                return policy
+    return Policy()
+
+
 def read_config_file(path: Path, kb: KnowledgeBase | None = None) -> Policy | None:
     """The policy one file declares; None when it has no auditor table. Licence names are
     checked against `kb` when one is given."""
-    table = _config_table(path)
+    return _config_policy(_config_table(path), path, kb)
+
+
+def _config_policy(table: Mapping[str, Any] | None, path: Path, kb: KnowledgeBase | None) -> Policy | None:
     if not table:
         return None
     values: dict[str, tuple[str, ...]] = {}
@@ -201,12 +226,13 @@ def read_config_file(path: Path, kb: KnowledgeBase | None = None) -> Policy | No
 
 
 def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_file: Path | None = None,
-               from_target: bool = False, kb: KnowledgeBase | None = None) -> Policy:
+               from_target: bool = False, kb: KnowledgeBase | None = None, target_files: TargetFiles | None = None) -> Policy:
     """The policy for one target, with each key given as a flag replacing the file's.
 
     The file is `config_file` when given, else the current directory's; the audited repo's own
     file replaces it only when `from_target` (a publisher auditing their own repo): a repo
-    must not choose the rules it is judged by."""
+    must not choose the rules it is judged by. The repo's file is read through its source
+    (`target_files`), never from the disk directly: the repo is hostile until read within its boundary."""
     if config_file is not None:
         config = read_config_file(Path(config_file), kb)
         if config is None:
@@ -214,7 +240,9 @@ def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_fi
     else:
         config = read_config(cwd or Path.cwd(), kb)
     if from_target and target.kind is TargetKind.LOCAL and target.path:
-        config = read_config(Path(target.path), kb) or config
+        if target_files is None:
+            raise ValueError("the audited repo's own policy file is read through its source: pass target_files")
+        config = read_target_config(target_files, Path(target.path), kb) or config
     from_file = (config.fail_on and not flags.fail_on) or (config.allow and not flags.allow) or (config.deny and not flags.deny)
     return Policy(
         fail_on=flags.fail_on or config.fail_on,

@@ -29,7 +29,7 @@ from auditor.scan.protobuf import scan_onnx, scan_tensorflow
 from auditor.scan.safetensors import scan_safetensors
 from auditor.scan.sniff import HEAD, sniff
 
-__all__ = ["Reader", "WeightScan", "scan_weight_file", "unscanned", "check_gguf_licence", "SCANNERS", "DEFAULT_BUDGET", "scanned_format", "code_file_globs"]
+__all__ = ["Reader", "WeightScan", "scan_weight_file", "unscanned", "check_gguf_licence", "SCANNERS", "DEFAULT_BUDGET", "scanned_format", "code_file_globs", "CODE_FORMATS"]
 
 DEFAULT_BUDGET = 1 << 20
 WHOLE_READ_CAP = 64 << 20  # a file that must be read whole is read only up to this size
@@ -119,12 +119,14 @@ _READS_TAR = frozenset({"pickle", "nemo", "tar"})
 _WHOLE = frozenset({"7z", "gzip", "bz2", "xz", "zlib", "lzma"})
 # Formats that only describe tensors: a scan that cannot finish is no risk.
 _HEADER_ONLY = frozenset({"safetensors", "gguf"})
+# The classifier's formats whose files can run code (or reach the file system) when loaded.
+CODE_FORMATS = frozenset(SCANNERS) - _HEADER_ONLY
 
 
 def code_file_globs() -> tuple[str, ...]:
     """The file-name globs (`*.pt`) of the classifier's rows whose files can run code when loaded: what a CI job must fetch."""
     return tuple(sorted({
-        rule.pattern for rule in rules() if not rule.on_path and rule.pattern.startswith("*.") and rule.format in SCANNERS and rule.format not in _HEADER_ONLY
+        rule.pattern for rule in rules() if not rule.on_path and rule.pattern.startswith("*.") and rule.format in CODE_FORMATS
     }))
 
 

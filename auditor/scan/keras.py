@@ -75,8 +75,17 @@ def _problem(node: dict, in_layers: bool, layer: str | None, policy: Any) -> str
         detail = f".{inner}" if cls == "function" and isinstance(inner, str) else ""
         return f"{label} comes from module {module}{detail}, outside Keras: loading imports and runs it"
     registered = node.get("registered_name")
-    if isinstance(registered, str) and registered not in (cls, "function") and not registered.startswith("keras"):
+    if isinstance(registered, str) and registered not in (cls, "function") and not registered.startswith(tuple(policy["registered_prefixes"])):
         return f"{label} is the custom object {registered!r}: loading needs and runs its code"
+    if cls in policy["op_layers"] and isinstance(inner, dict):
+        function = str(inner.get("function", ""))
+        if function.split(".", 1)[0] in policy["op_layer_denied"]:
+            return f"{label} calls the TensorFlow function {function}, which reads, writes or runs code"
+    if cls == "TensorFlowOpLayer" and isinstance(inner, dict):
+        op = (inner.get("node_def") or {}).get("op") if isinstance(inner.get("node_def"), dict) else None
+        dangerous = artefact_policy()["tensorflow"]["ops"]
+        if op in dangerous:
+            return f"{label} runs the TensorFlow op {op} ({dangerous[op]})"
     if in_layers and module is None and cls not in policy["layers"] and cls not in policy["data_tags"]:
         return f"{label} is not a Keras layer: loading needs and runs its code"
     return None

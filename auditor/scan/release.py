@@ -26,6 +26,7 @@ SCAN_FINDINGS = frozenset({
 })
 # Categories whose files may be model files under any name: their first bytes are looked at too.
 _SCANNED_CATEGORIES = (Category.WEIGHTS, Category.OTHER)
+GGUF_LOCAL_BUDGET = 16 << 20  # a local GGUF's header, read whole: every metadata key after the tokenizer's arrays
 POINTER_NOT_SCANNED = "a Git LFS pointer without its content, not scanned (fetch it with `git lfs pull --include`, or give --hub-repo)"
 
 
@@ -70,7 +71,9 @@ def scan_release(
         def read(start: int, length: int, path: str = artefact.path) -> bytes:
             return source.read_range(snapshot, path, start, length)
 
-        scan = scan_weight_file(artefact.path, artefact.size, read, budget, artefact.format)  # read failures come back as data
+        # a GGUF's vocabulary (two megabytes of strings) lies before its chat template: on disk, reading past it costs nothing
+        file_budget = max(budget, GGUF_LOCAL_BUDGET) if local and not artefact.lfs and artefact.format == "gguf" else budget
+        scan = scan_weight_file(artefact.path, artefact.size, read, file_budget, artefact.format)  # read failures come back as data
         if scan is None:
             continue
         scans.append(scan)

@@ -125,6 +125,18 @@ class LocalSource(RepoSource):
             self._bytes_read += len(data)
         return data
 
+    def read_file(self, target: Target, path: str) -> bytes | None:
+        """A small file of the folder (at most FILE_CAP bytes), read within its boundary as the audit reads its
+        files: the repo's own policy file. None when the folder lists no such file, or only its Git LFS pointer."""
+        opened = self._open(target)
+        entry = next((f for f in opened.files if f.path == path), None)
+        if entry is None or entry.lfs:
+            return None
+        data = opened.read(path, 0, FILE_CAP + 1)
+        if data is not None and len(data) > FILE_CAP:
+            raise SourceError(f"{path}: over {FILE_CAP} bytes, not read")
+        return data
+
     def bytes_read(self) -> int:
         """Bytes of file content read through read_range so far."""
         return self._bytes_read

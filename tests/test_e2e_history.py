@@ -93,7 +93,7 @@ def test_a_narrowing_cites_both_commits_and_the_clauses(fake_hub):
     narrowed = changes(report(repo.id, "--history"))["terms-narrowed"]
     initial_edit, relicence = repo.commits[1], repo.commits[3]  # the revisions before and after the change
     assert f"at {relicence.id[:12]} (2024-06-20) since {initial_edit.id[:12]} (2024-03-05)" in narrowed["message"]
-    assert "commercial use yes -> no" in narrowed["message"]
+    assert "commercial use yes → no" in narrowed["message"]
     evidence = " ".join(narrowed["evidence"])
     assert relicence.title in evidence and initial_edit.title in evidence
     assert "for NonCommercial purposes only" in evidence  # CC BY-NC 4.0's own words
@@ -104,7 +104,7 @@ def test_an_edited_licence_quotes_the_changed_lines(fake_hub):
     edited = found["licence-text-edited"]
     assert edited["message"].startswith("LICENSE (LicenseRef-harbor-open-model-license-agreement) was edited")
     assert any(line.startswith("+2. Territory.") for line in edited["evidence"])
-    assert "territory unsaid -> yes" in found["terms-narrowed"]["message"]
+    assert "territory unsaid → yes" in found["terms-narrowed"]["message"]
     assert "domiciled in the European Union" in " ".join(found["terms-narrowed"]["evidence"])
 
 

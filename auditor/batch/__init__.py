@@ -17,7 +17,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor.batch.options import DEFAULT_JOBS, PROCESSES_FROM, BatchOptions
-from auditor.batch.targets import in_shard, parse_shard, unique
+from auditor.batch.targets import HubIdsAsHub, in_shard, parse_shard, target_key, unique
 from auditor.errors import HubUnreachable, UsageError
 
 if TYPE_CHECKING:
@@ -43,19 +43,24 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         raise UsageError("--limit goes with --author, --search or --filter")
     if options.resume and not (options.output and options.output_format == "jsonl"):
         raise UsageError("--resume continues a JSONL file: give --format jsonl and --output FILE")
-    work, hub = census_work(options, parse_target, options.jobs, options.max_rate)
     targets = list(options.targets)
+    listed: frozenset[str] = frozenset()
     if options.lists_targets:
-        targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)
+        ids = _listed_ids(options)
+        listed = frozenset(ids) - set(targets)
+        targets += ids
     targets = [t for t in unique(targets) if in_shard(t, options.shard)]
+    parse = HubIdsAsHub(parse_target, listed)  # a listed id is a Hub repo, never a folder of that name
+    work, hub = census_work(options, parse, options.jobs, options.max_rate)
     if options.output_format == "jsonl":
-        stream, done = RecordStream.to_file(options.output, options.resume) if options.output else (RecordStream.to_stdout(), {})
+        stream, done = RecordStream.to_file(options.output, options.resume, work.run_id) if options.output else (RecordStream.to_stdout(), {})
     else:
         stream, done = RecordStream.spool(), {}
-    todo = [t for t in targets if t not in done]
+    done_keys = {target_key(t) for t in done}
+    todo = [t for t in targets if t not in done and target_key(t) not in done_keys]
     progress = Progress(len(todo), quiet=options.quiet, retries=lambda: hub.retries_total)
     give_up_after = options.target_timeout * 1.5 + 5 if options.target_timeout else None
-    runner = _runner(options, parse_target, work, len(todo), give_up_after, progress.tick)
+    runner = _runner(options, parse, work, len(todo), give_up_after, progress.tick)
     exit_code = max((done[t] for t in targets if t in done), default=0)  # a resumed run answers for the whole file
     previous = None
     try:
@@ -82,6 +87,17 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         hub.close()
         _restore_sigterm(previous)
     return exit_code
+
+
+def _listed_ids(options: BatchOptions) -> list[str]:
+    """The repo ids the Hub's listing names for --author, --search and --filter."""
+    from auditor.sources.hub import HubSource
+
+    lister = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token)
+    try:
+        return lister.list_model_ids(options.author, options.search, options.filters, options.limit)
+    finally:
+        lister.close()
 
 
 def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any], work: Callable[[str], dict[str, Any]],

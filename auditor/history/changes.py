@@ -80,11 +80,11 @@ def term_changes(old: HistoryEntry, new: HistoryEntry) -> list[Finding]:
         direction = _direction(key, was, now)
         if direction:
             name = key.replace("_", " ")
-            change = (f"{name} {was.value if was else 'unsaid'} -> {now.value if now else 'unsaid'}",
-                      f"{name}: {_quote(was)} -> {_quote(now)}")
+            change = (f"{name} {was.value if was else 'unsaid'} → {now.value if now else 'unsaid'}",
+                      f"{name}: {_quote(was)} → {_quote(now)}")
             (narrower if direction > 0 else wider).append(change)
     verdict = _VERDICT_RANK[new.verdict] - _VERDICT_RANK[old.verdict]
-    change = (f"verdict {old.verdict.value} -> {new.verdict.value}", f"verdict: {old.verdict.value} -> {new.verdict.value}")
+    change = (f"verdict {old.verdict.value} → {new.verdict.value}", f"verdict: {old.verdict.value} → {new.verdict.value}")
     if old.verdict is not new.verdict:
         (narrower if verdict >= 0 else wider).append(change)
     findings = []
@@ -100,7 +100,7 @@ def licence_change(old: HistoryEntry, new: HistoryEntry) -> list[Finding]:
     """licence-changed when the governing licences differ."""
     if old.governing == new.governing:
         return []
-    message = f"governing licences changed at {label(new)}: {old.governing or 'none found'} -> {new.governing or 'none found'}"
+    message = f"governing licences changed at {label(new)}: {old.governing or 'none found'} → {new.governing or 'none found'}"
     evidence = [f"from {label(old)}: {old.governing or 'none found'}", f"to {label(new)}: {new.governing or 'none found'}",
                 *(f"changed: {path}" for path in new.changed)]
     return [finding("licence-changed", message, evidence)]

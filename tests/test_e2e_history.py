@@ -196,3 +196,11 @@ def test_the_fixture_history_is_written_as_git_with_the_same_files(git_history):
     assert log.splitlines() == [c.title for c in reversed(repo.commits)]
     assert (root / "README.md").read_text() == (HISTORIES / "gained-base" / "files" / "readme-base.md").read_text()
     assert yaml.safe_load((root / "README.md").read_text().split("---")[1])["base_model"] == "fixture-lineage/nc-base"
+
+
+def test_a_hostile_timeline_label_cannot_end_an_event_or_the_block():
+    from auditor.report.history_section import timeline_label
+
+    label = timeline_label("Apache: 2.0 ; #x\n```\ntimeline")
+    assert ":" not in label and ";" not in label and "#" not in label and "`" not in label and "\n" not in label
+    assert label.startswith("Apache 2.0")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from auditor.history.changes import terms_changed_since
 from auditor.model import AuditResult, ComponentName, Severity
 from auditor.report.interface import Outcomes, Renderer
 from auditor.report.json_report import SCHEMA, to_dict
@@ -40,6 +41,7 @@ def summary_of(result: AuditResult) -> dict[str, Any]:
         "codes": codes,
         "derivative": bool(result.evidence.base_models),
         "relabelled": any(code in _RELABELLING for code in codes),
+        **({"terms_changed_since": terms_changed_since(result.history)} if result.history is not None else {}),
     }
 
 

@@ -254,10 +254,6 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
         history = history or since is not None
         census_only = processes or scheduler or max_rate
         if author or search or filters or shard or jobs or resume or census_only or destination.format.value in STREAMED_ONLY:
-            if history:
-                from auditor.errors import UsageError
-
-                raise UsageError("--history and --since audit single runs, not a census (--author, --search, --filter, --shard, --jobs, --resume, jsonl or csv)")
             from auditor.batch import DEFAULT_JOBS, BatchOptions, parse_shard, run_census
 
             code = run_census(BatchOptions(
@@ -266,7 +262,7 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 output_format=destination.format.value, output=str(destination.path) if destination.path else None,
                 resume=resume, cache=use_cache, cache_dir=cache_dir, quiet=quiet, revision=revision, token=token,
                 licence_engine=licence_engine, scan_weights=scan_weights, check_links=check_links, policy=flags,
-                config_file=config.file, config_from_target=config.from_target, hub_repo=hub_repo,
+                config_file=config.file, config_from_target=config.from_target, hub_repo=hub_repo, history=history, since=since,
                 processes=processes or 0, scheduler=scheduler, max_rate=max_rate,
             ), parse_target)
         else:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from auditor.findings import finding
 from auditor.history.bearing import licence_bearing
 from auditor.judge.tables import rule_table
-from auditor.model import Finding, HistoryEntry, Openness, TermFact
+from auditor.model import Finding, HistoryEntry, Openness, Revision, TermFact
 from auditor.sources.selection import rule_for
 
 _VERDICT_RANK = {
@@ -137,6 +137,16 @@ def changed_paths(old: Mapping[str, str] | None, new: Mapping[str, str]) -> tupl
     """The licence-bearing paths added, edited or deleted between two states."""
     before = old or {}
     return tuple(sorted(p for p in {*before, *new} if licence_bearing(p) and before.get(p) != new.get(p)))
+
+
+def terms_changed_at(entries: Sequence[HistoryEntry]) -> Revision | None:
+    """The revision since which the current terms hold, None when none in the history (oldest first) changed them."""
+    for at in range(len(entries) - 1, 0, -1):
+        old, new = entries[at - 1], entries[at]
+        values = lambda e: (e.governing, e.verdict, {k: f.value for k, f in e.terms.items()})  # noqa: E731
+        if values(old) != values(new):
+            return new.revision
+    return None
 
 
 def history_findings(entries: Sequence[HistoryEntry], texts: Sequence[Mapping[str, str]],

@@ -74,6 +74,11 @@ def check_history(document: dict, case: str) -> None:
     assert [r["commercial_use"] for r in revisions] == commercial
     assert set(changes(document)) == codes
     assert {c["code"] for c in document["history"]["changes"]} == codes
+    def terms(r: dict) -> tuple:
+        return r["governing_licences"], r["verdict"], {key: fact["value"] for key, fact in r["terms"].items()}
+
+    changed_at = [r for r, before in zip(revisions[1:], revisions, strict=False) if terms(r) != terms(before)]
+    assert document["history"]["terms_changed_since"]["commit"] == changed_at[-1]["commit"]
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))

@@ -58,6 +58,8 @@ def history_dict(history: History) -> dict[str, Any]:
     return {
         "since": history.since,
         "commits_listed": history.listed,
+        "terms_changed_since": ({"commit": history.terms_since.commit, "date": history.terms_since.date}
+                                if history.terms_since is not None else None),
         "revisions": [
             {"commit": e.revision.commit, "date": e.revision.date, "title": e.revision.title, "baseline": e.baseline,
              "governing_licences": e.governing, "licences": list(e.licences), "commercial_use": e.commercial_use or None,

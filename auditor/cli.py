@@ -173,12 +173,18 @@ Exit codes:
   1    audited, and the policy failed; with no policy given, a weight file
        is unsafe to load ("Do not load FILE" above "What may I do?")
   2    usage error (bad option, unknown name, -o into a missing directory)
-  3    repo, revision or path not found
-  4    access denied: a private or gated repo, or a token the Hub refused
+  3    repo, revision or path not found; an empty folder or one with no model
+       files; a census listing that finds nothing
+  4    access denied: a private or gated repo, a token the Hub refused, or a
+       folder that cannot be read
   5    network or Hub failure after retries
   70   internal error (a bug; AUDITOR_DEBUG=1 shows the traceback)
   130  interrupted; the targets audited by then are still reported
+  143  a census stopped by SIGTERM; its report (any format) holds the
+       targets finished by then
 In a batch the exit code is the highest of all targets'.
+Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
+(refs/main or --revision's snapshot), else exit 5 "offline and not in the cache".
 """
 
 
@@ -248,10 +254,6 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
         history = history or since is not None
         census_only = processes or scheduler or max_rate
         if author or search or filters or shard or jobs or resume or census_only or destination.format.value in STREAMED_ONLY:
-            if history:
-                from auditor.errors import UsageError
-
-                raise UsageError("--history and --since audit single runs, not a census (--author, --search, --filter, --shard, --jobs, --resume, jsonl or csv)")
             from auditor.batch import DEFAULT_JOBS, BatchOptions, parse_shard, run_census
 
             code = run_census(BatchOptions(
@@ -260,7 +262,7 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 output_format=destination.format.value, output=str(destination.path) if destination.path else None,
                 resume=resume, cache=use_cache, cache_dir=cache_dir, quiet=quiet, revision=revision, token=token,
                 licence_engine=licence_engine, scan_weights=scan_weights, check_links=check_links, policy=flags,
-                config_file=config.file, config_from_target=config.from_target, hub_repo=hub_repo,
+                config_file=config.file, config_from_target=config.from_target, hub_repo=hub_repo, history=history, since=since,
                 processes=processes or 0, scheduler=scheduler, max_rate=max_rate,
             ), parse_target)
         else:

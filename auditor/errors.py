@@ -48,6 +48,12 @@ class SourceUnavailable(SourceError):
     exit_code = 5
 
 
+class OutputError(AuditorError):
+    """The report could not be written (a full disk, an I/O error); what was written is kept."""
+
+    exit_code = 5
+
+
 class KnowledgeBaseError(AuditorError):
     """A licence profile is malformed: a defect of the shipped data, reported plainly."""
 

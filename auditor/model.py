@@ -527,3 +527,4 @@ class History:
     listed: int
     since: str | None = None
     findings: tuple[Finding, ...] = ()
+    terms_since: Revision | None = None  # the revision since which the current terms hold (None: unchanged in the history)

@@ -176,7 +176,13 @@ class TargetRun:
 
     def plan(self, text: str) -> TargetPlan:
         """What auditing `text` needs; a bad target or a policy that cannot be met raises."""
+        from auditor.sources.hf_cache import cached_target, refuse_cache_root
+        from auditor.sources.interface import offline
+
         target = self.parse_target(text, self.settings.revision)
+        if offline():  # HF_HUB_OFFLINE=1: a Hub id is read from the Hugging Face cache, or not at all
+            target = cached_target(target)
+        refuse_cache_root(target)
         policy = self.policy(target)
         return TargetPlan(target, policy, scan_for_policy(self.settings.scan_weights, policy))
 
@@ -213,8 +219,10 @@ class TargetRun:
         from auditor.audit import AuditOptions, Auditor
 
         options = AuditOptions(identify=self.identify, scan_weights=plan.scan_weights)
-        auditor = Auditor(self.source_for(plan.target), self.kb, registry=self.registry_for(plan.target),
-                          code_hosts=self.code_hosts, options=options)
+        source = self.source_for(plan.target)
+        auditor = Auditor(source, self.kb, registry=self.registry_for(plan.target), code_hosts=self.code_hosts, options=options)
+        if snapshot is None and plan.target.kind is TargetKind.LOCAL:
+            snapshot = _local_snapshot(source, plan.target)
         result = auditor.audit_snapshot(snapshot) if snapshot is not None else auditor.run(plan.target)
         if self.settings.history:
             result = self._with_history(plan.target, result, auditor)
@@ -242,6 +250,25 @@ class TargetRun:
         for warning in unsafe:
             log.warning("%s: %s", result.target.label, warning.line)
         return TargetDecision(result, None, EXIT_POLICY if unsafe else EXIT_OK)
+
+
+def _local_snapshot(source: RepoSource, target: Target) -> RepoSnapshot:
+    """A local folder's snapshot; one that cannot be read is exit 4 with its path, one holding
+    nothing a model release has (no weights, config, tokenizer, licence or card) exit 3."""
+    from auditor.classify.classifier import classify
+    from auditor.errors import AccessDenied, NotFound
+    from auditor.model import Category
+
+    try:
+        snapshot = source.fetch(target)
+    except PermissionError as error:
+        raise AccessDenied(f"{error.filename or target.path}: permission denied") from error
+    release = {Category.WEIGHTS, Category.CONFIG, Category.TOKENIZER, Category.LICENCE}
+    card = any(entry.path.lower() == "readme.md" for entry in snapshot.files)
+    if not card and not any(artefact.category in release for artefact in classify(snapshot.files)):
+        what = "an empty folder" if not snapshot.files else f"no model files among its {len(snapshot.files)} file(s)"
+        raise NotFound(f"{what}: no weights, config, tokenizer, licence or model card to audit")
+    return snapshot
 
 
 def _code_hosts() -> CodeHosts:

@@ -59,6 +59,22 @@ def parse_target(text: str, revision: str | None = None) -> Target:
     raise UsageError(f"'{text}' is neither a local directory nor a Hub repo id of the form org/name")
 
 
+def hub_spelling(text: str, url_only: bool = False) -> tuple[str, str | None] | None:
+    """(repo id, revision) when `text` is spelt as a Hub repo (an id, `id@rev`, `id/`, a URL), else None;
+    `url_only`: only a URL (which nobody means as a local path)."""
+    url = _HUB_URL.match(text)
+    if url:
+        return url.group("repo"), url.group("rev")
+    if url_only:
+        return None
+    at = _AT_REVISION.match(text)
+    repo, spelt = (at.group("repo"), at.group("rev")) if at else (text, None)
+    repo = repo.rstrip("/")
+    if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
+        return repo, spelt
+    return None
+
+
 def spelt_as_url(text: str) -> bool:
     """Whether the argument was a Hub URL (so nobody meant it as a local path)."""
     return bool(_HUB_URL.match(text))

@@ -18,16 +18,19 @@ starts), peak memory (max RSS of the CLI process, and of its largest child), and
 the limit the latency sets: jobs / (requests per repo x latency) repos/s.
 
 The fake Hub runs in this process and shares the machine's cores with the CLI: on a small
-machine its own CPU is part of what is measured.
+machine its own CPU is part of what is measured. With --cluster N the census runs on a Dask
+LocalCluster of N worker processes started here: their CPU and memory are not the CLI's, so
+those columns then show the client's alone.
 
 Usage: python bench/batch.py [--mix real|synthetic|both] [--repos 320] [--serial 50] [--jobs 32]
                              [--latency 0.05] [--runs serial,no-cache,cold,warm] [--cli-args "--processes 2"]
-                             [--corpus DIR]
+                             [--cluster 2] [--corpus DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -167,7 +170,7 @@ def run_cli(hub: FakeHub, targets: list[str], jobs: int, work: Path, name: str, 
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", WRAPPER, "--targets-from", str(listing), "--jobs", str(jobs), "--format", "jsonl",
-         "-o", str(out), "-q", *extra],
+         "-o", str(out), "-q", "--cache-dir", str(cache), *extra],
         env=env, capture_output=True, text=True, cwd=ROOT,
     )
     seconds = time.perf_counter() - started
@@ -190,7 +193,14 @@ def bench_mix(label: str, ids: list[str], roots: list[Path], work: Path, args: a
     hub._server.RequestHandlerClass = slow_handler(args.latency)
     runs = []
     wanted = set(args.runs.split(","))
-    with hub:
+    with hub, contextlib.ExitStack() as stack:
+        if args.cluster:
+            from distributed import LocalCluster
+
+            os.environ.update(HF_ENDPOINT=hub.endpoint, AUDITOR_GITHUB_API="http://127.0.0.1:9")  # what the workers inherit
+            cluster = stack.enter_context(LocalCluster(n_workers=args.cluster, threads_per_worker=max(1, args.jobs // args.cluster),
+                                                       processes=True, dashboard_address=None))
+            extra = [*extra, "--scheduler", cluster.scheduler_address]
         if args.serial and "serial" in wanted:
             runs.append(run_cli(hub, ids[: args.serial], 1, work, f"{label}-serial", work / f"{label}-serial-cache", extra))
         if "no-cache" in wanted:
@@ -226,6 +236,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--runs", default="serial,no-cache,cold,warm", help="which runs, comma-separated")
     parser.add_argument("--cli-args", default="", help="more options for every CLI run, e.g. '--processes 2'")
+    parser.add_argument("--cluster", type=int, default=0, help="run the census on a LocalCluster of N worker processes")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     args = parser.parse_args()
     extra = shlex.split(args.cli_args)

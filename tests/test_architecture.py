@@ -149,6 +149,23 @@ def test_every_import_between_rooms_is_allowed_by_the_architecture_doc():
     assert not broken, "imports the rules do not allow: " + "; ".join(f"{m} -> {i}" for m, i in broken)
 
 
+# The parts the judge decides a release with: called only by judge.judgement.judge_release, so no
+# caller can decide one part again, or patch one after the judgement.
+JUDGE_PARTS = {"assess_licences", "effective_terms", "build_components", "code_evidence", "judge", "mof_items",
+               "release_findings", "check_duties", "check_lineage", "summarise_licences", "card_terms_findings"}
+
+
+def test_only_the_judge_calls_its_parts():
+    outside = []
+    for name, path in MODULES.items():
+        if name.startswith("auditor.judge"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("auditor.judge"):
+                outside += [f"{name}: {alias.name}" for alias in node.names if alias.name in JUDGE_PARTS]
+    assert not outside, f"the judge's parts used outside judge_release: {outside}"
+
+
 def test_a_module_over_400_lines_says_why_in_its_docstring():
     long = []
     for name, path in MODULES.items():

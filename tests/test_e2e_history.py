@@ -74,6 +74,11 @@ def check_history(document: dict, case: str) -> None:
     assert [r["commercial_use"] for r in revisions] == commercial
     assert set(changes(document)) == codes
     assert {c["code"] for c in document["history"]["changes"]} == codes
+    def terms(r: dict) -> tuple:
+        return r["governing_licences"], r["verdict"], {key: fact["value"] for key, fact in r["terms"].items()}
+
+    changed_at = [r for r, before in zip(revisions[1:], revisions, strict=False) if terms(r) != terms(before)]
+    assert document["history"]["terms_changed_since"]["commit"] == changed_at[-1]["commit"]
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))
@@ -93,7 +98,7 @@ def test_a_narrowing_cites_both_commits_and_the_clauses(fake_hub):
     narrowed = changes(report(repo.id, "--history"))["terms-narrowed"]
     initial_edit, relicence = repo.commits[1], repo.commits[3]  # the revisions before and after the change
     assert f"at {relicence.id[:12]} (2024-06-20) since {initial_edit.id[:12]} (2024-03-05)" in narrowed["message"]
-    assert "commercial use yes -> no" in narrowed["message"]
+    assert "commercial use yes → no" in narrowed["message"]
     evidence = " ".join(narrowed["evidence"])
     assert relicence.title in evidence and initial_edit.title in evidence
     assert "for NonCommercial purposes only" in evidence  # CC BY-NC 4.0's own words
@@ -104,7 +109,7 @@ def test_an_edited_licence_quotes_the_changed_lines(fake_hub):
     edited = found["licence-text-edited"]
     assert edited["message"].startswith("LICENSE (LicenseRef-harbor-open-model-license-agreement) was edited")
     assert any(line.startswith("+2. Territory.") for line in edited["evidence"])
-    assert "territory unsaid -> yes" in found["terms-narrowed"]["message"]
+    assert "territory unsaid → yes" in found["terms-narrowed"]["message"]
     assert "domiciled in the European Union" in " ".join(found["terms-narrowed"]["evidence"])
 
 
@@ -176,10 +181,9 @@ def test_the_markdown_report_draws_a_table_and_a_mermaid_timeline(fake_hub):
     ]
 
 
-def test_history_is_refused_in_a_census_and_outside_git(fake_hub, tmp_path):
-    code, _, err = run(history_repo("relicensed").id, "--history", "-o", str(tmp_path / "out.jsonl"))
-    assert code == 2 and "census" in err
+def test_history_is_refused_outside_git(fake_hub, tmp_path):
     (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "README.md").write_text("---\nlicense: mit\n---\n")  # a model folder, not an empty one (exit 3)
     code, _, err = run(str(tmp_path / "plain"), "--history")
     assert code == 2 and "not the top of a git checkout" in err
 
@@ -196,3 +200,31 @@ def test_the_fixture_history_is_written_as_git_with_the_same_files(git_history):
     assert log.splitlines() == [c.title for c in reversed(repo.commits)]
     assert (root / "README.md").read_text() == (HISTORIES / "gained-base" / "files" / "readme-base.md").read_text()
     assert yaml.safe_load((root / "README.md").read_text().split("---")[1])["base_model"] == "fixture-lineage/nc-base"
+
+
+def test_a_hostile_timeline_label_cannot_end_an_event_or_the_block():
+    from auditor.report.history_section import timeline_label
+
+    label = timeline_label("Apache: 2.0 ; #x\n```\ntimeline")
+    assert ":" not in label and ";" not in label and "#" not in label and "`" not in label and "\n" not in label
+    assert label.startswith("Apache 2.0")
+
+
+def test_a_census_says_since_which_commit_the_terms_hold(fake_hub, tmp_path):
+    import csv
+
+    aurora, tide, harbor = history_repo("relicensed"), history_repo("many-commits"), history_repo("edited-licence")
+    out = tmp_path / "census.jsonl"
+    code, _, err = run(aurora.id, tide.id, harbor.id, "--history", "-o", str(out))
+    assert code == 0, err
+    since = {json.loads(line)["target"]: json.loads(line)["summary"]["terms_changed_since"] for line in out.read_text().splitlines()}
+    relicence = next(c for c in aurora.commits if c.title.startswith("Relicense"))
+    opened = next(c for c in tide.commits if c.title.startswith("Relicense"))
+    edited = harbor.commits[-1]
+    assert since == {aurora.id: f"{relicence.id[:12]} (2024-06-20)", tide.id: f"{opened.id[:12]} (2024-02-01)",
+                     harbor.id: f"{edited.id[:12]} (2025-04-14)"}
+    table = tmp_path / "census.csv"
+    code, _, err = run(aurora.id, "--history", "-o", str(table))
+    assert code == 0, err
+    [row] = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert row["terms_changed_since"] == f"{relicence.id[:12]} (2024-06-20)"

@@ -28,3 +28,25 @@ def test_example_report_is_current(name, fmt, monkeypatch):
     if os.environ.get("AUDITOR_REGEN"):
         golden.write_text(result.stdout, encoding="utf-8")
     assert result.stdout == golden.read_text(encoding="utf-8")
+
+
+def test_the_history_example_is_the_fixture_and_the_readme_shows_its_timeline(tmp_path, monkeypatch):
+    import subprocess
+
+    from fakehub.history import HistoryRepo
+
+    bundle = ROOT / "examples" / "history" / "aurora-1b.bundle"
+    subprocess.run(["git", "clone", "-q", str(bundle), str(tmp_path / "aurora-1b")], check=True)
+    log = subprocess.run(["git", "-C", str(tmp_path / "aurora-1b"), "log", "--format=%s"], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    fixture = HistoryRepo.load_history(ROOT / "tests" / "fixtures" / "histories" / "relicensed")
+    assert log == [c.title for c in reversed(fixture.commits)]  # scripts/history_example.py after a fixture change
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(audit_model, ["aurora-1b", "--history", "--no-check-links"])
+    assert result.exit_code == 0, result.stderr
+    start = result.stdout.index("## Licence history\n")
+    section = result.stdout[start:result.stdout.index("\n## ", start + 1)].strip().split("\n", 1)[1].strip()
+    quoted = "\n".join("> " + line if line else ">" for line in section.splitlines())
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert quoted in readme
+    assert "git clone -q examples/history/aurora-1b.bundle aurora-1b && audit-model aurora-1b --history" in readme

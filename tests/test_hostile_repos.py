@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hostile.limits import assert_clean, run_cli
+from hostile.limits import assert_clean, run_cli, tree_state
 
 MIT = (Path(__file__).parents[1] / "licences" / "texts" / "mit.txt").read_text(encoding="utf-8")
 SECRET = "SECRET-OUTSIDE-THE-TARGET-7f3a"
@@ -36,8 +36,11 @@ def repo(tmp_path: Path, card: str = "---\nlicense: mit\n---\n# a model\n", **fi
 
 
 def audit_json(target: Path, *args: str, code: int = 0) -> dict:
+    """The JSON report of `target`, audited under the limits; nothing beside or in the target changed."""
+    before = tree_state(target.parent)
     outcome = run_cli(str(target), "--no-check-links", "--format", "json", *args)
     assert_clean(outcome, code, SECRET)
+    assert tree_state(target.parent) == before, "the audit wrote in or beside its target"
     return json.loads(outcome.stdout)
 
 
@@ -102,8 +105,10 @@ def test_a_fifo_where_a_small_file_is_read_is_unread(tmp_path, where):
     if path.exists():
         path.unlink()
     os.mkfifo(path)
+    before = tree_state(tmp_path)
     outcome = run_cli(str(root), "--no-check-links", "--format", "json")
     assert_clean(outcome, 0)
+    assert tree_state(tmp_path) == before
     if "/" not in where:  # a file of the model: listed as unread, with the reason
         assert {"path": where, "reason": "not a regular file (a FIFO)"} in json.loads(outcome.stdout)["unread"]
 
@@ -126,8 +131,10 @@ def _cache(tmp_path: Path, snapshot_target: Path | None = None) -> tuple[Path, P
 @pytest.mark.parametrize("named", ["models folder", "snapshot folder"])
 def test_a_cache_snapshot_that_leads_out_of_the_cache_is_refused(tmp_path, secret, named):
     models, snapshot = _cache(tmp_path, snapshot_target=secret)
+    before = tree_state(tmp_path)
     outcome = run_cli(str(models if named == "models folder" else snapshot), "--no-check-links")
     assert_clean(outcome, 5, SECRET)
+    assert tree_state(tmp_path) == before
     assert "outside" in outcome.stderr
 
 

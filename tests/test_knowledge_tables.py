@@ -87,13 +87,19 @@ def test_effective_terms_use_the_schemas_fact_keys_and_values():
         assert table[name]["value"] in FACT_VALUES["commercial_use"]
 
 
-def test_inferred_bases_name_known_licences():
-    path = PROJECT / "auditor" / "judge" / "known_bases.yaml"
-    if not path.is_file():
-        pytest.skip("no table of inferred bases: they come from the knowledge base")
-    for entry in rule_table("known_bases.yaml"):
-        re.compile(entry["pattern"])
-        assert KB.get(entry["licence"]) is not None, f"known_bases.yaml: no licence {entry['licence']}"
+def test_inferred_bases_come_from_licence_profiles_that_name_their_models():
+    """A base model that cannot be looked up is inferred to be under the licence whose profile lists it
+    (`models`): every pattern compiles, belongs to a licence (not a policy) and names an org/name repo."""
+    patterned = [p for p in KB if p.models]
+    assert patterned
+    for profile in patterned:
+        assert profile.kind.value == "licence", profile.id
+        for pattern in profile.models:
+            re.compile(pattern)
+            assert "/" in pattern, f"{profile.id}: {pattern} names no org/name repo"
+    # two well-known bases, under the licences their publishers release them under
+    assert [p.id for p in KB.licences_of_model("meta-llama/Llama-2-7b-hf")] == ["llama2"]
+    assert "apache-2.0" in [p.id for p in KB.licences_of_model("mistralai/Mistral-7B-v0.1")]
 
 
 def _raised_codes() -> tuple[set[str], list[str]]:

@@ -17,8 +17,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor.batch.options import DEFAULT_JOBS, PROCESSES_FROM, BatchOptions
-from auditor.batch.targets import in_shard, parse_shard, unique
-from auditor.errors import HubUnreachable, UsageError
+from auditor.batch.targets import HubIdsAsHub, in_shard, parse_shard, target_key, unique
+from auditor.errors import HubUnreachable, NotFound, UsageError
 
 if TYPE_CHECKING:
     from auditor.batch.runner import Runner
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
 
 STREAMED_FORMATS = ("jsonl", "csv", "markdown", "json")
+EXIT_INTERRUPTED = 130  # Ctrl-C; SIGTERM is 143 (128 + its number)
 
 __all__ = ["DEFAULT_JOBS", "BatchOptions", "STREAMED_FORMATS", "parse_shard", "run_census"]
 
@@ -43,30 +44,47 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         raise UsageError("--limit goes with --author, --search or --filter")
     if options.resume and not (options.output and options.output_format == "jsonl"):
         raise UsageError("--resume continues a JSONL file: give --format jsonl and --output FILE")
-    work, hub = census_work(options, parse_target, options.jobs, options.max_rate)
     targets = list(options.targets)
+    listed: frozenset[str] = frozenset()
     if options.lists_targets:
-        targets += hub.list_model_ids(options.author, options.search, options.filters, options.limit)
+        ids = _listed_ids(options)
+        if not ids and not targets:
+            raise NotFound(f"the Hub lists no model for {_listing(options)}: nothing to audit")
+        listed = frozenset(ids) - set(targets)
+        targets += ids
     targets = [t for t in unique(targets) if in_shard(t, options.shard)]
+    parse = HubIdsAsHub(parse_target, listed)  # a listed id is a Hub repo, never a folder of that name
+    work, hub = census_work(options, parse, options.jobs, options.max_rate)
     if options.output_format == "jsonl":
-        stream, done = RecordStream.to_file(options.output, options.resume) if options.output else (RecordStream.to_stdout(), {})
+        stream, done = RecordStream.to_file(options.output, options.resume, work.run_id) if options.output else (RecordStream.to_stdout(), {})
     else:
         stream, done = RecordStream.spool(), {}
-    todo = [t for t in targets if t not in done]
+    done_keys = {target_key(t) for t in done}
+    todo = [t for t in targets if t not in done and target_key(t) not in done_keys]
     progress = Progress(len(todo), quiet=options.quiet, retries=lambda: hub.retries_total)
     give_up_after = options.target_timeout * 1.5 + 5 if options.target_timeout else None
-    runner = _runner(options, parse_target, work, len(todo), give_up_after, progress.tick)
+    runner = _runner(options, parse, work, len(todo), give_up_after, progress.tick)
     exit_code = max((done[t] for t in targets if t in done), default=0)  # a resumed run answers for the whole file
     previous = None
     try:
         previous = _stop_on_sigterm()
-        for record in runner.run(todo):
-            stream.write(record)
-            exit_code = max(exit_code, int(record.get("exit_code") or 0))
-            progress.finished(record)
+        stopped = 0
+        try:
+            for record in runner.run(todo):
+                stream.write(record)
+                exit_code = max(exit_code, int(record.get("exit_code") or 0))
+                progress.finished(record)
+        except KeyboardInterrupt:
+            stopped = EXIT_INTERRUPTED
+        except Terminated as signal:
+            stopped = signal.code
         progress.close()
+        if stopped:
+            print(f"interrupted: reporting the {stream.written} target(s) finished", file=sys.stderr)
         if options.output_format != "jsonl":
-            _render(options, stream)
+            _render(options, stream)  # also when interrupted: a valid report of every finished target
+        if stopped:
+            return stopped
         if runner.stopped_early:
             left = len(todo) - stream.written
             raise HubUnreachable(
@@ -82,6 +100,25 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
         hub.close()
         _restore_sigterm(previous)
     return exit_code
+
+
+def _listing(options: BatchOptions) -> str:
+    """The listing options in words: "--author no-such-org and --filter gguf"."""
+    parts = [f"--author {options.author}"] if options.author else []
+    parts += [f"--search {options.search}"] if options.search else []
+    parts += [f"--filter {tag}" for tag in options.filters]
+    return " and ".join(parts)
+
+
+def _listed_ids(options: BatchOptions) -> list[str]:
+    """The repo ids the Hub's listing names for --author, --search and --filter."""
+    from auditor.sources.hub import HubSource
+
+    lister = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token)
+    try:
+        return lister.list_model_ids(options.author, options.search, options.filters, options.limit)
+    finally:
+        lister.close()
 
 
 def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any], work: Callable[[str], dict[str, Any]],
@@ -102,8 +139,14 @@ def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any
     return ConcurrentRunner(work, options.jobs, give_up_after, on_wait=on_wait)
 
 
+class Terminated(SystemExit):
+    """SIGTERM arrived: the census stops as after Ctrl-C, its report written, and exits 143."""
+
+    code: int
+
+
 def _stop_on_sigterm() -> _SignalHandler:
-    """SIGTERM ends the run like Ctrl-C does (exit 143), so the stream is closed on the way out."""
+    """SIGTERM ends the run like Ctrl-C does (exit 143): the finished targets are still reported."""
     import signal
     import threading
 
@@ -111,7 +154,7 @@ def _stop_on_sigterm() -> _SignalHandler:
         return None
 
     def stop(signum: int, frame: FrameType | None) -> NoReturn:
-        raise SystemExit(128 + signum)
+        raise Terminated(128 + signum)
 
     return signal.signal(signal.SIGTERM, stop)
 

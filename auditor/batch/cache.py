@@ -4,8 +4,9 @@ Re-auditing an unchanged repo then costs its one model-info request: the commit 
 the key, with what makes the report (`auditor_fingerprint`: the auditor's code, its rule
 tables and its licence knowledge base, so a changed judge or licence file is never answered
 from an older run) and the options that change a report (licence engine, weight scanning,
-link checks, policy). Entries are small JSON files written atomically;
-one that cannot be read is a miss. The default directory is $AUDITOR_CACHE_DIR, else
+link checks, policy). Entries are small JSON files written atomically, each naming the
+repo, commit and fingerprint it answers for; one that cannot be read, is cut short, or names
+another key or schema is a miss, and the fresh audit's record replaces it. The default directory is $AUDITOR_CACHE_DIR, else
 $XDG_CACHE_HOME/audit-model, else ~/.cache/audit-model.
 """
 
@@ -17,7 +18,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.bounded import load_json
 from auditor.cachedir import cache_root, write_atomically
+from auditor.report.json_report import SCHEMA
 
 if TYPE_CHECKING:
     from auditor.batch.options import BatchOptions
@@ -48,6 +51,9 @@ def auditor_fingerprint() -> str:
     return digest.hexdigest()[:32]
 
 
+_ENTRY_DEPTH = 200  # a record nests some 12 deep; the bound only stops a corrupted entry
+
+
 class ResultCache:
     """Records by (repo id, commit, fingerprint of the options)."""
 
@@ -60,15 +66,23 @@ class ResultCache:
         key = hashlib.sha256(f"{repo_id}\0{sha}\0{self.fingerprint}".encode()).hexdigest()
         return self.directory / "results" / key[:2] / f"{key}.json"
 
+    def _key(self, repo_id: str, sha: str) -> dict[str, str]:
+        """What an entry answers for, written in it and checked on reading."""
+        return {"repo": repo_id, "sha": sha, "version": self.fingerprint}
+
     def get(self, repo_id: str, sha: str | None) -> dict[str, Any] | None:
         """The cached record of `repo_id` at commit `sha`, or None (no sha, not cached, or unreadable)."""
         if not sha:
             return None
         try:
-            record = json.loads(self._path(repo_id, sha).read_text(encoding="utf-8"))
+            entry = load_json(self._path(repo_id, sha).read_bytes(), max_depth=_ENTRY_DEPTH)
         except (OSError, ValueError):
             return None
-        if not isinstance(record, dict) or record.get("status") != "audited":
+        if not isinstance(entry, dict) or entry.get("schema") != SCHEMA or entry.get("key") != self._key(repo_id, sha):
+            return None
+        record = entry.get("record")
+        if not (isinstance(record, dict) and record.get("status") == "audited" and record.get("schema") == SCHEMA
+                and isinstance(record.get("report"), dict) and isinstance(record.get("summary"), dict)):
             return None
         self.hits += 1
         return record
@@ -77,5 +91,6 @@ class ResultCache:
         """Store an audited record; a cache that cannot be written is only a slower next run."""
         if not sha or record.get("status") != "audited":
             return
-        encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        entry = {"schema": SCHEMA, "key": self._key(repo_id, sha), "record": record}
+        encoded = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_atomically(self._path(repo_id, sha), [encoded])

@@ -26,9 +26,11 @@ def census_work(options: BatchOptions, parse_target: Callable[[str, str | None],
     from auditor.batch.work import TargetWork
     from auditor.sources.budget import RateBudget
     from auditor.sources.hub import HubSource
+    from auditor.sources.hub_history import HubHistorySource
 
-    hub = HubSource(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token,
-                    workers=max(4, jobs), api_slots=max(4, jobs))
+    kind = HubHistorySource if options.history else HubSource  # --history reads many revisions, each blob once
+    hub = kind(endpoint=os.environ.get("HF_ENDPOINT") or None, token=options.token,
+               workers=max(4, jobs), api_slots=max(4, jobs))
     hub.http.budget = RateBudget(max_rate, on_pause=on_pause, heard=heard)
     if options.cache:
         from auditor.batch.cache import cache_directory

@@ -46,6 +46,8 @@ class BatchOptions:
     scheduler: str | None = None  # a Dask scheduler's address: the cluster's workers audit the targets
     max_rate: float | None = None  # requests per second for the whole run
     hub_repo: str | None = None  # --hub-repo: the Hub repo the local targets mirror
+    history: bool = False  # --history: each record's summary says since which commit the terms hold
+    since: str | None = None  # --since DATE or REV: where each history starts
 
     def run_settings(self) -> RunSettings:
         """What each target of the census is audited with: the settings a single run has."""
@@ -53,7 +55,8 @@ class BatchOptions:
 
         return RunSettings(revision=self.revision, token=self.token, licence_engine=self.licence_engine, flags=self.policy,
                            scan_weights=self.scan_weights, check_links=self.check_links,
-                           config=PolicyFiles(self.config_file, self.config_from_target), hub_repo=self.hub_repo)
+                           config=PolicyFiles(self.config_file, self.config_from_target), hub_repo=self.hub_repo,
+                           history=self.history, since=self.since)
 
     @property
     def lists_targets(self) -> bool:

@@ -36,7 +36,11 @@ _TRIES = 2  # a target whose worker process died is handed out once more
 def _worker_main(options: BatchOptions, parse_target: Callable[[str, str | None], Any], threads: int,
                  max_rate: float | None, paused_until: Any, conn: Connection) -> None:
     """A worker process: `threads` threads auditing the targets the parent sends down `conn`."""
+    import signal
+
     from auditor.batch.engine import census_work
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent ends the run, and us
 
     def pause(until: float) -> None:
         paused_until.value = max(paused_until.value, until)

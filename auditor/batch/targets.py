@@ -1,12 +1,21 @@
-"""Which targets a census covers: those given, those the Hub's model listing names, one shard of them."""
+"""Which targets a census covers: those given, those the Hub's model listing names, one shard of them.
+
+A repo is audited once however it is spelt (`org/x`, `org/x/`, `hf.co/org/x`, its URL): targets
+are told apart by `target_key`. Ids from the Hub's listing are Hub ids, never local paths, even
+when a folder of that name exists where the census runs."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from auditor.errors import UsageError
+from auditor.model import Target, TargetKind
+from auditor.targets import hub_spelling
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -29,6 +38,39 @@ def in_shard(target: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
+def target_key(text: str) -> str:
+    """What a target argument names, as one string: a local folder by its real path, a Hub repo by
+    its id (any spelling, case folded, as the Hub resolves it) and revision."""
+    text = text.strip()
+    path = Path(text).expanduser()
+    if not hub_spelling(text, url_only=True) and path.exists():
+        return "local:" + os.path.realpath(path)
+    spelt = hub_spelling(text)
+    if spelt is not None:
+        repo_id, revision = spelt
+        return f"hub:{repo_id.lower()}" + (f"@{revision}" if revision else "")
+    return "text:" + text
+
+
 def unique(targets: Iterable[str]) -> list[str]:
-    """Each target once, in first-seen order."""
-    return list(dict.fromkeys(t.strip() for t in targets if t and t.strip()))
+    """Each target once, in first-seen order, however it is spelt (the first spelling is kept)."""
+    kept: dict[str, str] = {}
+    for text in targets:
+        if text and text.strip():
+            kept.setdefault(target_key(text), text.strip())
+    return list(kept.values())
+
+
+@dataclass(frozen=True)
+class HubIdsAsHub:
+    """`parse_target`, except that the ids in `hub_ids` (from the Hub's listing) always name Hub
+    repos (a value, not a closure, so worker processes can be handed it)."""
+
+    parse_target: Callable[[str, str | None], Target]
+    hub_ids: frozenset[str] = frozenset()
+
+    def __call__(self, text: str, revision: str | None) -> Target:
+        """The Target `text` names."""
+        if text in self.hub_ids:
+            return Target(TargetKind.HUB, repo_id=text, revision=revision)
+        return self.parse_target(text, revision)

@@ -8,6 +8,7 @@ Hub targets run inside a request scope carrying the target's deadline; an unchan
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable
@@ -51,8 +52,10 @@ class TargetWork:
         self.run.identify = self.memo.identifier(self.run.identify)
         self.code_hosts = self.run.code_hosts
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links,
-                                         self.run.shared_policy())))
+                                         self.run.shared_policy(), options.history, options.since)))
         self.cache = ResultCache(options.cache_dir, fingerprint) if options.cache else None
+        # what a census file's records carry, so --resume refuses a file written under other options
+        self.run_id = hashlib.sha256("|".join(map(str, (fingerprint, options.revision, options.hub_repo))).encode()).hexdigest()[:16]
 
     @property
     def kb(self) -> KnowledgeBase:

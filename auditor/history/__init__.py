@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from auditor.history.changes import changed_paths, history_findings
+from auditor.history.changes import changed_paths, history_findings, terms_changed_at
 from auditor.history.walk import Point, Since, Walk, git_walk, hub_walk, parse_since
 from auditor.model import AuditResult, ComponentName, History, HistoryEntry, Severity, Target, TargetKind
 
@@ -68,6 +68,6 @@ def with_history(result: AuditResult, walk: Walk, auditor: Auditor, since: Since
         ids.append({path: tuple(dict.fromkeys(found)) for path, found in by_file.items()})
         previous = point.state
     changes = history_findings(entries, texts, ids)
-    history = History(tuple(entries), walk.listed, since.text if since else None, tuple(changes))
+    history = History(tuple(entries), walk.listed, since.text if since else None, tuple(changes), terms_changed_at(entries))
     findings = sorted([*result.findings, *changes], key=lambda f: _ORDER[f.severity])
     return replace(result, history=history, findings=tuple(findings))

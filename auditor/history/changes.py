@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from auditor.findings import finding
 from auditor.history.bearing import licence_bearing
 from auditor.judge.tables import rule_table
-from auditor.model import Finding, HistoryEntry, Openness, TermFact
+from auditor.model import Finding, HistoryEntry, Openness, Revision, TermFact
 from auditor.sources.selection import rule_for
 
 _VERDICT_RANK = {
@@ -80,11 +80,11 @@ def term_changes(old: HistoryEntry, new: HistoryEntry) -> list[Finding]:
         direction = _direction(key, was, now)
         if direction:
             name = key.replace("_", " ")
-            change = (f"{name} {was.value if was else 'unsaid'} -> {now.value if now else 'unsaid'}",
-                      f"{name}: {_quote(was)} -> {_quote(now)}")
+            change = (f"{name} {was.value if was else 'unsaid'} → {now.value if now else 'unsaid'}",
+                      f"{name}: {_quote(was)} → {_quote(now)}")
             (narrower if direction > 0 else wider).append(change)
     verdict = _VERDICT_RANK[new.verdict] - _VERDICT_RANK[old.verdict]
-    change = (f"verdict {old.verdict.value} -> {new.verdict.value}", f"verdict: {old.verdict.value} -> {new.verdict.value}")
+    change = (f"verdict {old.verdict.value} → {new.verdict.value}", f"verdict: {old.verdict.value} → {new.verdict.value}")
     if old.verdict is not new.verdict:
         (narrower if verdict >= 0 else wider).append(change)
     findings = []
@@ -100,7 +100,7 @@ def licence_change(old: HistoryEntry, new: HistoryEntry) -> list[Finding]:
     """licence-changed when the governing licences differ."""
     if old.governing == new.governing:
         return []
-    message = f"governing licences changed at {label(new)}: {old.governing or 'none found'} -> {new.governing or 'none found'}"
+    message = f"governing licences changed at {label(new)}: {old.governing or 'none found'} → {new.governing or 'none found'}"
     evidence = [f"from {label(old)}: {old.governing or 'none found'}", f"to {label(new)}: {new.governing or 'none found'}",
                 *(f"changed: {path}" for path in new.changed)]
     return [finding("licence-changed", message, evidence)]
@@ -137,6 +137,16 @@ def changed_paths(old: Mapping[str, str] | None, new: Mapping[str, str]) -> tupl
     """The licence-bearing paths added, edited or deleted between two states."""
     before = old or {}
     return tuple(sorted(p for p in {*before, *new} if licence_bearing(p) and before.get(p) != new.get(p)))
+
+
+def terms_changed_at(entries: Sequence[HistoryEntry]) -> Revision | None:
+    """The revision since which the current terms hold, None when none in the history (oldest first) changed them."""
+    for at in range(len(entries) - 1, 0, -1):
+        old, new = entries[at - 1], entries[at]
+        values = lambda e: (e.governing, e.verdict, {k: f.value for k, f in e.terms.items()})  # noqa: E731
+        if values(old) != values(new):
+            return new.revision
+    return None
 
 
 def history_findings(entries: Sequence[HistoryEntry], texts: Sequence[Mapping[str, str]],

@@ -94,13 +94,17 @@ def render_census(records: Callable[[], Iterable[dict[str, Any]]]) -> Iterator[s
                 codes = ", ".join(summary.get("codes") or ())
                 yield f"| {cell(record.get('target'))} | {record.get('exit_code')} | {summary['errors']} error finding(s): {cell(codes)} |\n"
         yield "\n"
-    yield "## Repositories\n\n| repo | verdict | governing licences | commercial use | errors | warnings |\n|---|---|---|---|---|---|\n"
+    # --history: since which commit each repo's terms hold
+    since = any("terms_changed_since" in (r.get("summary") or {}) for r in records() if r.get("status") == AUDITED)
+    yield ("## Repositories\n\n| repo | verdict | governing licences | commercial use | "
+           + ("terms changed since | " if since else "") + "errors | warnings |\n|---|---|---|---|" + ("---|" if since else "") + "---|---|\n")
     for record in records():
         if record.get("status") == AUDITED:
             s = record.get("summary") or {}
             verdict = f"{s.get('verdict')} (provisional)" if s.get("provisional") else s.get("verdict")
+            changed = f"{cell(s.get('terms_changed_since') or '-')} | " if since else ""
             yield (f"| {cell(record.get('target'))} | {cell(verdict)} | {cell(s.get('governing_licences'))} | "
-                   f"{cell(s.get('commercial_use'))} | {s.get('errors', 0)} | {s.get('warnings', 0)} |\n")
+                   f"{cell(s.get('commercial_use'))} | {changed}{s.get('errors', 0)} | {s.get('warnings', 0)} |\n")
 
 
 def _counts(title: str, label: str, counts: Counter, total: int, unit: str = "repos") -> Iterator[str]:

@@ -1,7 +1,7 @@
 """CSV: one row per repo (`--format csv`), for pandas and spreadsheets, rendered from records.
 
 Columns: id, sha, verdict, whether it is provisional, governing licences, commercial use (the
-effective terms'), errors, warnings, then the
+effective terms'), since which commit they hold (with --history), errors, warnings, then the
 status, exit code and error message of a target that could not be audited.
 """
 
@@ -16,7 +16,7 @@ from auditor.model import AuditResult
 from auditor.report.interface import Outcomes, Renderer
 from auditor.report.jsonl import batch_records
 
-COLUMNS = ("id", "sha", "verdict", "provisional", "governing_licences", "commercial_use", "errors", "warnings", "status", "exit_code", "error")
+COLUMNS = ("id", "sha", "verdict", "provisional", "governing_licences", "commercial_use", "terms_changed_since", "errors", "warnings", "status", "exit_code", "error")
 
 
 def row_of(record: dict[str, Any]) -> list[Any]:
@@ -25,7 +25,8 @@ def row_of(record: dict[str, Any]) -> list[Any]:
     error = record.get("error") or {}
     cells = [
         record.get("target") or summary.get("repo"), summary.get("sha"), summary.get("verdict"),
-        _yes_no(summary.get("provisional")), summary.get("governing_licences"), summary.get("commercial_use"), summary.get("errors"),
+        _yes_no(summary.get("provisional")), summary.get("governing_licences"), summary.get("commercial_use"),
+        summary.get("terms_changed_since"), summary.get("errors"),
         summary.get("warnings"), record.get("status"), record.get("exit_code"), error.get("message"),
     ]
     return [_defused(cell) for cell in cells]

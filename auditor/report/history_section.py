@@ -1,26 +1,22 @@
 """The licence history of a report (--history): a table, a Mermaid timeline, and its JSON object.
 
 Every label a repository supplies (commit titles, licence names) is escaped: through
-`markdown_text` in the table, and reduced to plain characters in the Mermaid timeline, whose
-syntax gives `:` and `#` and `;` meaning and ends a label at a line break.
+`markdown_text` in the table, and through the charts' own `chart_label` in the Mermaid
+timeline, less the `:` and `;` that timeline syntax reads as separators.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from auditor.model import History, HistoryEntry
 from auditor.report.escape import markdown_code, markdown_text
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9 .,()+/_'-]+")
-_LABEL = 60  # characters of one timeline label
+from auditor.report.mermaid import chart_label, fenced
 
 
 def timeline_label(text: str) -> str:
-    """Repository text as a Mermaid timeline label: plain characters only, on one line, bounded."""
-    plain = " ".join(_UNSAFE.sub(" ", str(text)).split())
-    return (plain if len(plain) <= _LABEL else plain[:_LABEL].rstrip() + "...") or "-"
+    """Repository text as a Mermaid timeline label: the charts' plain characters, without the separators `:` and `;`."""
+    return " ".join(chart_label(text).replace(":", " ").replace(";", " ").split()) or "?"
 
 
 def _when(entry: HistoryEntry) -> str:
@@ -46,12 +42,10 @@ def history_section(history: History | None) -> list[str]:
             f"| {markdown_text(_when(entry))} | {markdown_code(entry.revision.commit[:12])} | {markdown_text(_what(entry))} "
             f"| {markdown_text(entry.governing or 'none found')} | {markdown_text(entry.commercial_use or 'unsaid')} "
             f"| {entry.verdict.value} | {markdown_text(', '.join(entry.changed) or '-')} |")
-    lines += ["", "```mermaid", "timeline", "    title Licence history"]
-    for entry in history.entries:
-        terms = f"commercial use {entry.commercial_use or 'unsaid'}"
-        lines.append(f"    {timeline_label(_when(entry))} : {timeline_label(entry.governing or 'no licence found')}"
-                     f" : {timeline_label(terms)} : {timeline_label(entry.verdict.value)}")
-    lines += ["```", ""]
+    events = [f"    {timeline_label(_when(e))} : {timeline_label(e.governing or 'no licence found')}"
+              f" : {timeline_label('commercial use ' + (e.commercial_use or 'unsaid'))} : {timeline_label(e.verdict.value)}"
+              for e in history.entries]
+    lines += ["", *fenced(["timeline", "    title Licence history", *events]), ""]
     if history.findings:
         lines += ["Changes:", ""]
         lines += [f"- **{f.code}**: {markdown_text(f.message)}" for f in history.findings]
@@ -64,6 +58,8 @@ def history_dict(history: History) -> dict[str, Any]:
     return {
         "since": history.since,
         "commits_listed": history.listed,
+        "terms_changed_since": ({"commit": history.terms_since.commit, "date": history.terms_since.date}
+                                if history.terms_since is not None else None),
         "revisions": [
             {"commit": e.revision.commit, "date": e.revision.date, "title": e.revision.title, "baseline": e.baseline,
              "governing_licences": e.governing, "licences": list(e.licences), "commercial_use": e.commercial_use or None,

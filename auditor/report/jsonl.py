@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from auditor.model import AuditResult, ComponentName, Severity
+from auditor.model import AuditResult, ComponentName, History, Severity
 from auditor.report.interface import Outcomes, Renderer
 from auditor.report.json_report import SCHEMA, to_dict
 
@@ -40,7 +40,14 @@ def summary_of(result: AuditResult) -> dict[str, Any]:
         "codes": codes,
         "derivative": bool(result.evidence.base_models),
         "relabelled": any(code in _RELABELLING for code in codes),
+        **({"terms_changed_since": _since(result.history)} if result.history is not None else {}),
     }
+
+
+def _since(history: History) -> str:
+    """Since which revision the terms hold, as `<commit> (<date>)`; "" when the history shows no change."""
+    revision = history.terms_since
+    return f"{revision.commit[:12]} ({revision.date[:10]})" if revision is not None else ""
 
 
 def audited_record(target: str, result: AuditResult, exit_code: int = 0, **extra: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ and skipping large payloads without reading them.
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,18 +38,22 @@ class WeightScan:
 
 
 class BudgetExceeded(Exception):
-    """Reading on would pass the per-file byte budget."""
+    """Reading on would pass the per-file byte budget, or the file's scan ran past its time."""
+
+
+FILE_SECONDS = 60.0  # wall clock one file's scan may take, its range reads included
 
 
 class RangeReader:
     """A Reader with a byte budget, a count of bytes read, and a cache of the ranges it holds."""
 
-    def __init__(self, read: Reader, size: int, budget: int):
+    def __init__(self, read: Reader, size: int, budget: int, deadline: float | None = None):
         self._read = read
         self.size = size
         self.budget = budget
         self.bytes_read = 0
         self._held: list[tuple[int, bytes]] = []
+        self.deadline = time.monotonic() + FILE_SECONDS if deadline is None else deadline  # time.monotonic() value
 
     def remaining(self) -> int:
         """Bytes the budget still allows."""
@@ -57,6 +62,8 @@ class RangeReader:
     def read(self, start: int, length: int) -> bytes:
         """Bytes [start, start+length) clamped to the file; fewer only if the file is shorter than listed."""
         length = max(0, min(length, self.size - start))
+        if time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"time budget of {FILE_SECONDS:g} s for the file exhausted after {self.bytes_read} bytes")
         for at, data in self._held:
             if at <= start and start + length <= at + len(data):
                 return data[start - at:start - at + length]

@@ -40,6 +40,17 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
+def tree_state(*roots: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry under `roots` (links not followed) with its type, size and modification time."""
+    state: dict[str, tuple[int, int, int]] = {}
+    for root in roots:
+        for base, dirs, names in os.walk(root):
+            for name in (*dirs, *names):
+                info = os.lstat(os.path.join(base, name))
+                state[os.path.join(base, name)] = (info.st_mode, info.st_size, info.st_mtime_ns)
+    return state
+
+
 def assert_clean(outcome: Outcome, code: int, *secrets: str) -> None:
     """The stated exit code, no traceback, no internal error, no secret anywhere in what was printed."""
     printed = outcome.stdout + outcome.stderr

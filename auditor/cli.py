@@ -1,7 +1,7 @@
 """`audit-model`: argument wiring, the error table, and exit codes. No audit logic lives here.
 
 Exit codes (documented in the README, in --help, and tested):
-  0 audited (and the policy, if any, passed)   1 audited, policy failed (no policy: a file unsafe to load)
+  0 audited (and the policy, if any, passed)   1 audited, policy failed, or a file unsafe to load
   2 usage error                                3 repo, revision or path not found
   4 access denied                              5 network or Hub failure after retries
   70 internal error (a bug: set AUDITOR_DEBUG=1 for the traceback)
@@ -170,8 +170,9 @@ Examples:
 \b
 Exit codes:
   0    audited, and the policy (if any) passed
-  1    audited, and the policy failed; with no policy given, a weight file
-       is unsafe to load ("Do not load FILE" above "What may I do?")
+  1    audited, and the policy failed; or a weight file is unsafe to load
+       ("Do not load FILE" above "What may I do?"), with or without a policy,
+       unless --allow-unsafe-to-load
   2    usage error (bad option, unknown name, -o into a missing directory)
   3    repo, revision or path not found; an empty folder or one with no model
        files; a census listing that finds nothing
@@ -199,6 +200,7 @@ Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
 @click.option("--fail-on", "fail_on", multiple=True, metavar="NAMES", callback=_fail_on_option, help="Exit 1 when the verdict, a finding code, or a finding of a severity (error, warning, info) is among NAMES, e.g. not-open,unknown,licence-relabelled,error.")
 @click.option("--allow-licence", "--allow-license", "allow_licences", multiple=True, metavar="LICENCES", help="Exit 1 unless every licence that governs a component (the weights' effective terms, inherited ones included; code; data) or is found is one of LICENCES: ids, SPDX ids, names, families (llama: every version) or patterns such as cc-by-* or openrail* over ids, SPDX ids and families, comma-separated.")
 @click.option("--deny-licence", "--deny-license", "deny_licences", multiple=True, metavar="LICENCES", help="Exit 1 if any licence that governs a component (inherited ones included) or is found is one of LICENCES (e.g. llama, cc-by-nc-*).")
+@click.option("--allow-unsafe-to-load", is_flag=True, help="Do not fail the run on a file unsafe to load (a pickle that runs code, a malformed header...). Without it, such a file fails the run (exit 1), with a policy or without one.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="Read the policy from FILE (.auditor.toml, or pyproject.toml's [tool.auditor]); default: the current directory's.")
 @click.option("--config-from-target", is_flag=True, help="Read the policy from a local target's own .auditor.toml or pyproject.toml (for a publisher auditing their own repo).")
 @click.option("--scan-weights/--no-scan-weights", default=None, help="Scan model files statically: pickles, archives, numpy, Keras, TensorFlow and ONNX graphs, safetensors and GGUF headers (default: on for local checkouts; for Hub repos the files that can run code when loaded only, a torch checkpoint costing ranged reads of about 130 KB).")
@@ -226,8 +228,8 @@ Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
 @click.version_option(__version__, prog_name="audit-model")
 def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision: str | None, token: str | None,
                 output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],
-                allow_licences: tuple[str, ...], deny_licences: tuple[str, ...], config_file: str | None,
-                config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
+                allow_licences: tuple[str, ...], deny_licences: tuple[str, ...], allow_unsafe_to_load: bool,
+                config_file: str | None, config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
                 history: bool, since: str | None, sarif_info: bool, quiet: bool, verbose: bool, author: str | None, search: str | None,
                 filters: tuple[str, ...], limit: int | None, shard: str | None, jobs: int | None, resume: bool,
                 use_cache: bool, cache_dir: str | None, target_timeout: float, processes: int | None,
@@ -250,7 +252,7 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
 
         destination = choose(output_format, output)
         config = PolicyFiles(Path(config_file) if config_file else None, config_from_target)
-        flags = _policy_flags(fail_on, allow_licences, deny_licences, config)
+        flags = _policy_flags(fail_on, allow_licences, deny_licences, config, allow_unsafe_to_load)
         history = history or since is not None
         census_only = processes or scheduler or max_rate
         if author or search or filters or shard or jobs or resume or census_only or destination.format.value in STREAMED_ONLY:
@@ -303,7 +305,7 @@ def _read_targets(stream: IO[str] | None) -> tuple[str, ...]:
 
 
 def _policy_flags(fail_on: tuple[str, ...], allow_licences: tuple[str, ...], deny_licences: tuple[str, ...],
-                  config: PolicyFiles | None = None) -> Policy | None:
+                  config: PolicyFiles | None = None, allow_unsafe_to_load: bool = False) -> Policy | None:
     """The policy the flags give; licence names and the policy file (--config or the current
     directory's) are checked here, before any audit."""
     from auditor.identify import load_knowledge_base
@@ -313,7 +315,7 @@ def _policy_flags(fail_on: tuple[str, ...], allow_licences: tuple[str, ...], den
         read_config_file(config.file, load_knowledge_base())
     else:
         read_config(Path.cwd(), load_knowledge_base())
-    return flag_policy(fail_on, allow_licences, deny_licences)
+    return flag_policy(fail_on, allow_licences, deny_licences, allow_unsafe_to_load=allow_unsafe_to_load)
 
 
 def main() -> None:

@@ -148,11 +148,11 @@ class TargetRun:
     def shared_policy(self) -> Policy:
         """The policy of every target that does not bring its own: the flags merged with the
         policy file (--config, else the current directory's), whose names the CLI checked up front."""
-        from auditor.judge.policy import Policy, policy_for
+        from auditor.judge.policy import policy_for
 
         if self._shared_policy is None:
             config = self.settings.config
-            policy = policy_for(Target(TargetKind.HUB), self.settings.flags or Policy(), config_file=config.file)
+            policy = policy_for(Target(TargetKind.HUB), self._flags(), config_file=config.file)
             if policy.origin is not None and (policy.allow or policy.deny):
                 from auditor.judge.licence_names import check_licence_names
 
@@ -161,14 +161,20 @@ class TargetRun:
             self._shared_policy = policy
         return self._shared_policy
 
+    def _flags(self) -> Policy:
+        """The flags' policy; one holding only a waiver is kept too (it sets no rule, so it is falsy)."""
+        from auditor.judge.policy import Policy
+
+        return self.settings.flags if self.settings.flags is not None else Policy()
+
     def policy(self, target: Target) -> Policy:
         """`target`'s policy: the shared one, or a local target's own file with --config-from-target."""
-        from auditor.judge.policy import Policy, policy_for
+        from auditor.judge.policy import policy_for
 
         config = self.settings.config
         if config.from_target and target.kind is TargetKind.LOCAL:
             source = self._local_source()
-            policy = policy_for(target, self.settings.flags or Policy(), config_file=config.file, from_target=True, kb=self.kb,
+            policy = policy_for(target, self._flags(), config_file=config.file, from_target=True, kb=self.kb,
                                 target_files=lambda name: source.read_file(target, name))
         else:
             policy = self.shared_policy()
@@ -237,15 +243,18 @@ class TargetRun:
         return with_history(result, read_history(target, source, result.sha, since), auditor, since)
 
     def decide(self, plan: TargetPlan, result: AuditResult) -> TargetDecision:
-        """The policy's outcome for `result` and the exit code it gives. With no policy, a file
-        unsafe to load fails the run, as a security scanner fails on what it finds; a policy
-        given replaces that default (name `unsafe-to-load` in its fail-on to keep the gate)."""
+        """The policy's outcome for `result` and the exit code it gives. A file unsafe to load
+        fails the run, as a security scanner fails on what it finds: with no policy by itself,
+        and as the `unsafe-to-load` rule added to any policy given, unless the policy waives it
+        (`allow-unsafe-to-load`)."""
         from auditor.judge.load_safety import unsafe_to_load
         from auditor.judge.policy import evaluate
 
         if plan.policy:
-            outcome = evaluate(plan.policy, result, self.kb)
+            outcome = evaluate(plan.policy.guarding_loads(), result, self.kb)
             return TargetDecision(result, outcome, EXIT_OK if outcome.passed else EXIT_POLICY)
+        if plan.policy.allow_unsafe_to_load:
+            return TargetDecision(result, None, EXIT_OK)
         unsafe = unsafe_to_load(result)
         for warning in unsafe:
             log.warning("%s: %s", result.target.label, warning.line)

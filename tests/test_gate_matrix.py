@@ -32,7 +32,8 @@ IDS = {"relabelled": "fixture-tuners/llama-chat-apache", "cc-by-nc": "fixture-re
 # gate, fixture, policy (option -> value), exit code, failing rules
 GATES = [
     ("verdict", "relabelled", {"fail-on": "restricted-weights"}, 1, {"fail-on restricted-weights"}),
-    ("finding-code", "unsafe-pickle-5gb", {"fail-on": "unsafe-pickle"}, 1, {"fail-on unsafe-pickle"}),
+    # the unsafe checkpoint also fails the gate every policy keeps on files unsafe to load
+    ("finding-code", "unsafe-pickle-5gb", {"fail-on": "unsafe-pickle"}, 1, {"fail-on unsafe-pickle", "fail-on unsafe-to-load"}),
     ("severity", "relabelled", {"fail-on": "error"}, 1, {"fail-on error"}),
     ("allow-licence", "cc-by-nc", {"allow-licence": "apache-2.0,mit"}, 1, {"allow-licence apache-2.0, mit"}),
     ("deny-licence", "cc-by-nc", {"deny-licence": "cc-by-nc-*"}, 1, {"deny-licence cc-by-nc-*"}),

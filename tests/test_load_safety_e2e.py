@@ -51,10 +51,33 @@ def test_a_local_pickle_running_os_system_leads_the_report_and_fails_the_run(tam
     assert unsafe["path"] == "pytorch_model.bin" and unsafe["code"] == "unsafe-pickle" and "os.system" in unsafe["reason"]
 
 
-def test_a_policy_given_decides_instead_of_the_default(tampered):
-    assert _cli(str(tampered), "--fail-on", "not-open").exit_code == 0  # the policy does not gate on loading
+def test_a_policy_given_keeps_the_gate_unless_it_waives_it(tampered):
+    # A policy about licences says nothing about loading: the file still fails the run, as the
+    # `unsafe-to-load` rule the policy gains, printed once with the file it names.
+    for policy in (["--fail-on", "not-open"], ["--deny-licence", "cc-by-nc-4.0"], ["--allow-licence", "mit"]):
+        result = _cli(str(tampered), *policy)
+        assert result.exit_code == 1, (policy, result.stderr)
+        assert result.stderr.count("fail-on unsafe-to-load") == 1, result.stderr
+        policy_report = json.loads(_cli(str(tampered), *policy, "--format", "json").stdout)["policy"]
+        [failure] = policy_report["failures"]
+        assert failure["rule"] == "fail-on unsafe-to-load" and failure["evidence"] == ["pytorch_model.bin"]
+        assert failure["message"].startswith("Do not load pytorch_model.bin: loading would call os.system")
     assert _cli(str(tampered), "--fail-on", "unsafe-pickle").exit_code == 1
     assert _cli(str(tampered), "--fail-on", "error").exit_code == 1
+    # Only an explicit waiver lets it pass, alone or beside other rules.
+    assert _cli(str(tampered), "--allow-unsafe-to-load").exit_code == 0
+    assert _cli(str(tampered), "--fail-on", "not-open", "--allow-unsafe-to-load").exit_code == 0
+
+
+def test_a_policy_file_may_waive_the_gate(tampered, tmp_path):
+    config = tmp_path / "policy.toml"
+    config.write_text('fail-on = ["not-open"]\n')
+    assert _cli(str(tampered), "--config", str(config)).exit_code == 1
+    config.write_text('fail-on = ["not-open"]\nallow-unsafe-to-load = true\n')
+    assert _cli(str(tampered), "--config", str(config)).exit_code == 0
+    config.write_text('allow_unsafe_to_load = "yes"\n')
+    result = _cli(str(tampered), "--config", str(config))
+    assert result.exit_code == 2 and "must be true or false" in result.stderr
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".json", ".md"])

@@ -285,7 +285,8 @@ def test_cli_policy_end_to_end_with_the_real_knowledge_base(tmp_path):
     assert data["policy"]["failures"][0]["rule"] == "deny-licence Llama 3.1 Community License"
     allowed = runner.invoke(audit_model, [str(checkout), "--format", "json", "--allow-licence", "llama3.1,Apache License 2.0"])
     assert allowed.exit_code == 0, allowed.output
-    assert json.loads(allowed.stdout)["policy"] == {"passed": True, "rules": ["allow-licence llama3.1, Apache License 2.0"],
+    # every policy keeps the gate on files unsafe to load, and says so among its rules
+    assert json.loads(allowed.stdout)["policy"] == {"passed": True, "rules": ["fail-on unsafe-to-load", "allow-licence llama3.1, Apache License 2.0"],
                                                      "failures": [], "source": None}
     plain = runner.invoke(audit_model, [str(checkout), "--format", "json"])
     assert plain.exit_code == 0 and "policy" not in json.loads(plain.stdout)

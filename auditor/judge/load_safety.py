@@ -1,5 +1,5 @@
 """Whether the release's files are safe to load, from the weight scan's findings: the first lines
-of a report and, with no policy, the exit code.
+of a report and the exit code (every policy keeps that gate unless it waives it).
 
 An error-severity finding of a code `findings.yaml` declares `artefact: true` (a pickle that
 imports something unsafe, a malformed header, an archive that cannot be read) is a file not to
@@ -84,5 +84,5 @@ def load_warnings(result: AuditResult) -> tuple[LoadWarning, ...]:
 
 
 def unsafe_to_load(result: AuditResult) -> tuple[LoadWarning, ...]:
-    """The files not to load: with no policy given, any of them fails the run."""
+    """The files not to load: any of them fails the run, unless the policy waives that gate."""
     return tuple(w for w in load_warnings(result) if w.unsafe)

@@ -5,7 +5,8 @@ Rules come from the command line (--fail-on, --allow-licence, --deny-licence) or
 else the current directory's; a local target's own only when the caller asks
 (`--config-from-target`). A flag replaces the same key from a file. `--fail-on` takes verdicts (`not-open`), finding codes (`unsafe-pickle`) and severity
 thresholds (`error` = any error finding, `warning` = any warning or error) and `unsafe-to-load`
-(any file not safe to load, what a run with no policy fails on). Licence lists
+(any file not safe to load: every run fails on it, a policy given gaining the rule, unless
+the policy waives it with `allow-unsafe-to-load`). Licence lists
 match our ids, SPDX ids, the knowledge base's aliases, families and patterns
 (auditor.judge.licence_names), and judge the licences that govern each component as the report
 shows them: the weights' effective terms (inherited licences and licences read from unknown
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +34,12 @@ if TYPE_CHECKING:
 
 VERDICTS = tuple(o.value for o in Openness)
 SEVERITIES = ("error", "warning", "info")
-# any file not safe to load (auditor.judge.load_safety): what a run with no policy fails on
+# any file not safe to load (auditor.judge.load_safety): what every run fails on unless its policy waives it
 UNSAFE_TO_LOAD = "unsafe-to-load"
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 CONFIG_FILES = (".auditor.toml", "pyproject.toml")
 TargetFiles = Callable[[str], "bytes | None"]  # a file of the audited repo by name, read through its source; None: it has none
-_KEYS = ("fail-on", "allow-licence", "deny-licence")
+_KEYS = ("fail-on", "allow-licence", "deny-licence", "allow-unsafe-to-load")
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,17 @@ class Policy:
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
     origin: str | None = None
+    # Only an explicit waiver lets a file unsafe to load pass: any other policy keeps that gate.
+    allow_unsafe_to_load: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.fail_on or self.allow or self.deny)
+
+    def guarding_loads(self) -> Policy:
+        """This policy with the `unsafe-to-load` gate added, unless it waives that gate or has it."""
+        if self.allow_unsafe_to_load or UNSAFE_TO_LOAD in self.fail_on:
+            return self
+        return replace(self, fail_on=(*self.fail_on, UNSAFE_TO_LOAD))
 
     def rules(self) -> tuple[str, ...]:
         """The policy's rules in words (fail-on, allow-licence, deny-licence)."""
@@ -110,14 +119,16 @@ def split_names(values: Iterable[str] | str | None) -> tuple[str, ...]:
 
 
 def flag_policy(fail_on: tuple[str, ...], allow: Iterable[str] | str | None, deny: Iterable[str] | str | None,
-                where: str = "--{}") -> Policy | None:
+                where: str = "--{}", allow_unsafe_to_load: bool = False) -> Policy | None:
     """The policy a caller's own settings give (the CLI's flags, the Action's inputs), its licence
     names checked against the knowledge base; None when they set nothing."""
     from auditor.judge.licence_names import check_allow_deny
 
     allowed, denied = split_names(allow), split_names(deny)
     check_allow_deny(allowed, denied, where=where)
-    return Policy(fail_on=tuple(fail_on), allow=allowed, deny=denied) if (fail_on or allowed or denied) else None
+    if not (fail_on or allowed or denied or allow_unsafe_to_load):
+        return None
+    return Policy(fail_on=tuple(fail_on), allow=allowed, deny=denied, allow_unsafe_to_load=allow_unsafe_to_load)
 
 
 def valid_fail_on() -> tuple[str, ...]:
@@ -205,10 +216,16 @@ def _config_policy(table: Mapping[str, Any] | None, path: Path, kb: KnowledgeBas
     if not table:
         return None
     values: dict[str, tuple[str, ...]] = {}
+    allow_unsafe_to_load = False
     for key, value in table.items():
         normal = _config_key(str(key))
         if normal not in _KEYS:
             raise UsageError(f"{path}: unknown policy key '{key}'; valid keys: {', '.join(_KEYS)}")
+        if normal == "allow-unsafe-to-load":
+            if not isinstance(value, bool):
+                raise UsageError(f"{path}: '{key}' must be true or false")
+            allow_unsafe_to_load = value
+            continue
         if not isinstance(value, (str, list)):
             raise UsageError(f"{path}: '{key}' must be a list of names or a comma-separated string")
         values[normal] = split_names(value)
@@ -222,6 +239,7 @@ def _config_policy(table: Mapping[str, Any] | None, path: Path, kb: KnowledgeBas
         allow=values.get("allow-licence", ()),
         deny=values.get("deny-licence", ()),
         origin=str(path),
+        allow_unsafe_to_load=allow_unsafe_to_load,
     )
 
 
@@ -249,6 +267,7 @@ def policy_for(target: Target, flags: Policy, cwd: Path | None = None, config_fi
         allow=flags.allow or config.allow,
         deny=flags.deny or config.deny,
         origin=config.origin if from_file else None,
+        allow_unsafe_to_load=flags.allow_unsafe_to_load or config.allow_unsafe_to_load,
     )
 
 

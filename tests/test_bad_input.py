@@ -116,19 +116,24 @@ def test_an_unreadable_folder_is_exit_4_with_its_path(tmp_path):
     (folder / "README.md").write_text("---\nlicense: mit\n---\n")
     folder.chmod(0o000)
     run_as: dict = {}
-    if os.geteuid() == 0:  # root reads every folder: ask as an unprivileged user, who must be able to run Python
-        nobody = _nobody()
-        if nobody is None or not _can_run_python(nobody):
-            folder.chmod(0o755)
-            pytest.skip("running as root with no unprivileged user able to run this Python")
-        run_as = {"user": nobody}
-        tmp_path.chmod(0o755)
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # root reads every folder: drop its power to override permissions, else ask as nobody
+        if shutil.which("setpriv"):
+            dropped = "-dac_override,-dac_read_search"
+            prefix = ["setpriv", "--bounding-set", dropped, "--inh-caps", dropped, "--"]
+        else:
+            nobody = _nobody()
+            if nobody is None or not _can_run_python(nobody):
+                folder.chmod(0o755)
+                pytest.skip("running as root with neither setpriv nor an unprivileged user able to run this Python")
+            run_as = {"user": nobody}
+            tmp_path.chmod(0o755)
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o777)
     cache.chmod(0o777)
     env = {**os.environ, "AUDITOR_CACHE_DIR": str(cache), "HOME": str(cache)}
     try:
-        process = subprocess.run([sys.executable, "-m", "auditor", str(folder), "--no-check-links"], env=env,
+        process = subprocess.run([*prefix, sys.executable, "-m", "auditor", str(folder), "--no-check-links"], env=env,
                                  capture_output=True, text=True, timeout=120, **run_as)
     finally:
         folder.chmod(0o755)

@@ -123,10 +123,11 @@ def test_policy_from_config_file_else_the_current_directory_named_on_stderr(chec
     monkeypatch.chdir(here)
     from_cwd = cli(str(repo), "--no-check-links", "--format", "json")
     assert from_cwd.exit_code == 1 and f"policy from {here / 'pyproject.toml'}" in from_cwd.stderr
-    assert json.loads(from_cwd.stdout)["policy"]["rules"] == ["fail-on non-commercial"]
+    # every policy keeps the gate on files unsafe to load, and lists it among its rules
+    assert json.loads(from_cwd.stdout)["policy"]["rules"] == ["fail-on non-commercial", "fail-on unsafe-to-load"]
     from_file = cli(str(repo), "--no-check-links", "--format", "json", "--config", str(chosen))
     assert from_file.exit_code == 1 and f"policy from {chosen}" in from_file.stderr
-    assert json.loads(from_file.stdout)["policy"]["rules"] == ["allow-licence apache-2.0"]
+    assert json.loads(from_file.stdout)["policy"]["rules"] == ["fail-on unsafe-to-load", "allow-licence apache-2.0"]
     chosen.write_text('deny-licence = ["cc-by-nc-40"]\n')
     bad = cli(str(repo), "--config", str(chosen))
     assert bad.exit_code == 2 and "did you mean" in bad.stderr and "auditing" not in bad.stderr

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from auditor.errors import UsageError
+from auditor.errors import OutputError, UsageError
 from auditor.report import OutputFormat
 
 
@@ -63,9 +63,14 @@ def deliver(report: str, destination: Destination, stdout: TextIO | None = None)
     if destination.path is not None:
         data = report.encode("utf-8")  # before the file is opened, so a failure leaves no empty file
         try:
-            destination.path.write_bytes(data)
-        except OSError as error:
+            handle = destination.path.open("wb")
+        except OSError as error:  # a path that cannot be a file: the caller's mistake (exit 2)
             raise UsageError(f"--output {destination.path}: cannot write: {error.strerror or error}") from error
+        try:
+            with handle:
+                handle.write(data)
+        except OSError as error:  # the path was fine, the writing failed (a full disk): exit 5
+            raise OutputError(f"cannot write {destination.path}: {error.strerror or error}") from error
         return
     stream = stdout or sys.stdout
     if destination.format is OutputFormat.MARKDOWN and _is_terminal(stream):

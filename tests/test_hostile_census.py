@@ -89,6 +89,22 @@ def test_a_full_disk_names_the_output_and_is_exit_5(hub):
     assert "/dev/full" in outcome.stderr and "No space left" in outcome.stderr
 
 
+@pytest.mark.parametrize("table_format", ["csv", "markdown", "json"])
+def test_a_full_disk_under_a_table_format_names_the_output_and_is_exit_5(hub, table_format):
+    outcome = census(hub, Path("/dev/full"), "--format", table_format)
+    assert_clean(outcome, 5)
+    assert "/dev/full" in outcome.stderr and "No space left" in outcome.stderr
+
+
+@pytest.mark.parametrize("table_format", ["csv", "markdown", "json"])
+def test_a_table_output_path_that_cannot_be_a_file_is_exit_2(hub, tmp_path, table_format):
+    folder = tmp_path / "a-folder.out"
+    folder.mkdir()
+    outcome = census(hub, folder, "--format", table_format)
+    assert_clean(outcome, 2)
+    assert "a-folder.out" in outcome.stderr
+
+
 def test_an_output_path_that_cannot_be_a_file_is_exit_2(hub, tmp_path):
     outcome = census(hub, tmp_path / "missing-folder" / "census.jsonl")
     assert_clean(outcome, 2)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor.batch.options import DEFAULT_JOBS, PROCESSES_FROM, BatchOptions
 from auditor.batch.targets import HubIdsAsHub, in_shard, parse_shard, target_key, unique
-from auditor.errors import HubUnreachable, NotFound, UsageError
+from auditor.errors import HubUnreachable, NotFound, OutputError, UsageError
 
 if TYPE_CHECKING:
     from auditor.batch.runner import Runner
@@ -171,17 +171,25 @@ def _render(options: BatchOptions, stream: RecordStream) -> None:
     from auditor.report.census import render_census
     from auditor.report.csv_report import write_rows
 
-    out: TextIO = open(options.output, "w", encoding="utf-8", newline="") if options.output else sys.stdout
     try:
-        if options.output_format == "csv":
-            write_rows(stream.records(), out)
-        elif options.output_format == "markdown":
-            out.writelines(render_census(stream.records))
-        else:
-            out.writelines(_json_document(stream.records()))
-    finally:
-        if options.output:
-            out.close()
+        out: TextIO = open(options.output, "w", encoding="utf-8", newline="") if options.output else sys.stdout
+    except OSError as error:  # a path that cannot be a file: the caller's mistake
+        raise UsageError(f"--output {options.output}: cannot write: {error.strerror or error}") from error
+    try:
+        try:
+            if options.output_format == "csv":
+                write_rows(stream.records(), out)
+            elif options.output_format == "markdown":
+                out.writelines(render_census(stream.records))
+            else:
+                out.writelines(_json_document(stream.records()))
+        finally:
+            if options.output:
+                out.close()  # flushes: a full disk may first show here
+    except OSError as error:
+        if not options.output:
+            raise
+        raise OutputError(f"cannot write {options.output}: {error.strerror or error}") from error
     if options.output and not options.quiet:
         print(f"report written to {options.output}", file=sys.stderr)
 

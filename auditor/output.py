@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, TextIO
 
 from auditor.errors import OutputError, UsageError
 from auditor.report import OutputFormat
@@ -58,19 +60,28 @@ def _check_writable(path: Path) -> None:
         raise UsageError(f"--output {path}: not writable")
 
 
+@contextmanager
+def output_file(path: Path | str, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
+    """`path` opened for the report; a path that cannot be a file is the caller's mistake
+    (UsageError, exit 2), a write that fails afterwards (a full disk, also seen at the closing
+    flush) an OutputError naming the file (exit 5)."""
+    try:
+        handle = open(path, mode, **kwargs)
+    except OSError as error:
+        raise UsageError(f"--output {path}: cannot write: {error.strerror or error}") from error
+    try:
+        with handle:
+            yield handle
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
+
+
 def deliver(report: str, destination: Destination, stdout: TextIO | None = None) -> None:
     """Write the report: to its file, or to stdout (drawn with colour when that is a terminal)."""
     if destination.path is not None:
         data = report.encode("utf-8")  # before the file is opened, so a failure leaves no empty file
-        try:
-            handle = destination.path.open("wb")
-        except OSError as error:  # a path that cannot be a file: the caller's mistake (exit 2)
-            raise UsageError(f"--output {destination.path}: cannot write: {error.strerror or error}") from error
-        try:
-            with handle:
-                handle.write(data)
-        except OSError as error:  # the path was fine, the writing failed (a full disk): exit 5
-            raise OutputError(f"cannot write {destination.path}: {error.strerror or error}") from error
+        with output_file(destination.path, "wb") as handle:
+            handle.write(data)
         return
     stream = stdout or sys.stdout
     if destination.format is OutputFormat.MARKDOWN and _is_terminal(stream):

@@ -14,11 +14,11 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from auditor.batch.options import DEFAULT_JOBS, PROCESSES_FROM, BatchOptions
 from auditor.batch.targets import HubIdsAsHub, in_shard, parse_shard, target_key, unique
-from auditor.errors import HubUnreachable, NotFound, OutputError, UsageError
+from auditor.errors import HubUnreachable, NotFound, UsageError
 
 if TYPE_CHECKING:
     from auditor.batch.runner import Runner
@@ -168,30 +168,28 @@ def _restore_sigterm(previous: _SignalHandler) -> None:
 
 def _render(options: BatchOptions, stream: RecordStream) -> None:
     """The table formats, rendered from the spooled records."""
+    from auditor.output import output_file
+
+    if options.output:
+        with output_file(options.output, "w", encoding="utf-8", newline="") as out:
+            _write_table(options.output_format, stream, out)
+    else:
+        _write_table(options.output_format, stream, sys.stdout)
+    if options.output and not options.quiet:
+        print(f"report written to {options.output}", file=sys.stderr)
+
+
+def _write_table(output_format: str, stream: RecordStream, out: IO[str]) -> None:
+    """The records as CSV, a Markdown census table or one JSON document."""
     from auditor.report.census import render_census
     from auditor.report.csv_report import write_rows
 
-    try:
-        out: TextIO = open(options.output, "w", encoding="utf-8", newline="") if options.output else sys.stdout
-    except OSError as error:  # a path that cannot be a file: the caller's mistake
-        raise UsageError(f"--output {options.output}: cannot write: {error.strerror or error}") from error
-    try:
-        try:
-            if options.output_format == "csv":
-                write_rows(stream.records(), out)
-            elif options.output_format == "markdown":
-                out.writelines(render_census(stream.records))
-            else:
-                out.writelines(_json_document(stream.records()))
-        finally:
-            if options.output:
-                out.close()  # flushes: a full disk may first show here
-    except OSError as error:
-        if not options.output:
-            raise
-        raise OutputError(f"cannot write {options.output}: {error.strerror or error}") from error
-    if options.output and not options.quiet:
-        print(f"report written to {options.output}", file=sys.stderr)
+    if output_format == "csv":
+        write_rows(stream.records(), out)
+    elif output_format == "markdown":
+        out.writelines(render_census(stream.records))
+    else:
+        out.writelines(_json_document(stream.records()))
 
 
 def _json_document(records: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from typing import IO, Any
 
 from auditor.model import AuditResult
 from auditor.report.interface import Outcomes, Renderer
@@ -32,7 +32,7 @@ def row_of(record: dict[str, Any]) -> list[Any]:
     return [_defused(cell) for cell in cells]
 
 
-def write_rows(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+def write_rows(records: Iterable[dict[str, Any]], out: IO[str]) -> None:
     """The header, then one row per record, written as they come."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)

@@ -183,3 +183,44 @@ def test_the_profiles_of_re_issued_licences_keep_their_duties() -> None:
     assert KB.known("codegeex4").facts["naming"].value == "yes"  # "Built with CodeGeeX4"
     assert KB.known("fish-audio-research").facts["output_restrictions"].value == "yes"
     assert KB.known("stability-ai-non-commercial").facts["naming"].value == "yes"  # "Powered by Stability AI"
+
+
+# ---------------------------------------------------------------- a licence without a title line
+
+APPLE_RESEARCH = """Disclaimer: IMPORTANT: This Apple Machine Learning Research Model is
+specifically developed and released by Apple Inc. ("Apple") for the sole purpose
+of scientific research of artificial intelligence and machine-learning
+technology. This Apple Machine Learning Research Model is provided to You by
+Apple in consideration of your agreement to the following terms, and your use,
+modification, creation of Model Derivatives, and or distribution of the Apple
+Machine Learning Research Model constitutes acceptance of this Agreement. If You
+do not agree with these terms, please do not use, modify, create Model
+Derivatives of, or distribute this Apple Machine Learning Research Model.
+
+1. License Scope. In consideration of your agreement to abide by the following
+terms, Apple grants You a personal, non-exclusive, worldwide, non-transferable,
+royalty-free, revocable, and limited license to use, copy, modify, distribute,
+and create Model Derivatives of the Apple Machine Learning Research Model
+exclusively for Research Purposes. You agree that any Model Derivatives You may
+create or that may be created for You will be limited to Research Purposes as
+well. "Research Purposes" means non-commercial scientific research and academic
+development activities, such as experimentation, analysis, testing conducted by
+You with the sole intent to advance scientific knowledge and research.
+
+2. Attribution. You must ensure that the following attribution notice be
+provided: "Apple Machine Learning Research Model is licensed under the Apple
+Machine Learning Research Model License Agreement."
+"""
+
+
+def test_a_licence_without_a_title_line_is_named_by_its_own_opening_words() -> None:
+    (match,) = identify_text(APPLE_RESEARCH, "LICENSE_MODEL", KB)
+    assert match.id == "apple-amlr" and governs(match)
+    # "exclusively for Research Purposes ... non-commercial scientific research"
+    assert KB.known("apple-amlr").facts["commercial_use"].value == "no"
+
+
+def test_a_short_notice_in_a_licence_s_words_does_not_govern_as_that_licence() -> None:
+    notice = ("The weights are an Apple Machine Learning Research Model. Apple Machine Learning Research Model is "
+              "licensed under the Apple Machine Learning Research Model License Agreement.\n")
+    assert not any(governs(m) for m in identify_text(notice, "NOTICE", KB))

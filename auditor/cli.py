@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from auditor.model import AuditResult, Target
     from auditor.output import Destination
     from auditor.report.interface import Renderer
+    from auditor.sources.hub import HubSource  # imported when a target needs the Hub: a local audit never does
 
 STREAMED_ONLY = ("jsonl", "csv")  # formats only a census writes (auditor.batch)
 # Codes 2-5 belong to the errors that cause them (auditor.errors, `exit_code`); these are the rest.
@@ -64,7 +65,6 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None,
     Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
     from auditor.errors import AuditorError
     from auditor.model import TargetKind
-    from auditor.sources.hub import HubSource
     from auditor.target_run import TargetRun
     from auditor.targets import explain
 
@@ -74,6 +74,7 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None,
     def hub_source() -> HubSource:
         """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""
         if not hub:
+            from auditor.sources.hub import HubSource
             from auditor.sources.hub_history import HubHistorySource
 
             kind = HubHistorySource if settings.history else HubSource  # --history reads many revisions, each blob once

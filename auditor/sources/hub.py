@@ -111,6 +111,14 @@ class HubSource(RepoSource):
         self._ancestors = OncePerKey()
         self._unreachable = False
         self.blobs: BlobStore | None = None  # texts by blob id, kept across targets and runs (a census's)
+        self._base_headers: dict[str, str] | None = None
+
+    def _headers(self) -> dict[str, str]:
+        """The Hub's request headers for this source's token, a fresh copy each time; built once, since
+        building them looks the token up (a file read) and would cost each request that again."""
+        if self._base_headers is None:
+            self._base_headers = build_hf_headers(token=self.token)
+        return dict(self._base_headers)
 
     @property
     def retries_total(self) -> int:
@@ -175,7 +183,7 @@ class HubSource(RepoSource):
             return b""
         repo_id = _repo_id(snapshot.target)
         revision = snapshot.sha or snapshot.target.revision or "main"
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         headers["Range"] = f"bytes={start}-{start + length - 1}"
         headers["Accept-Encoding"] = "identity"  # a compressed body would not be the bytes asked for
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
@@ -236,7 +244,7 @@ class HubSource(RepoSource):
             params.append(("limit", str(limit)))
         url: str | None = f"{self.endpoint}/api/models"
         what = f"the model listing of {author or search or 'the Hub'}"
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         ids: list[str] = []
         seen: set[str] = set()
         pages = 0
@@ -330,7 +338,7 @@ class HubSource(RepoSource):
     def _api(self, url: str, params: Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
              retries: int | None = None, *, retry_refused: bool = True) -> Any:
         """A JSON API answer, parsed; a malformed one is asked again like a failed request."""
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         scope = current_scope()
 
         def parsed(response: httpx2.Response) -> Any:
@@ -394,7 +402,7 @@ class HubSource(RepoSource):
 
     def _download(self, repo_id: str, sha: str, path: str, scope: RequestScope) -> bytes | Skipped:
         url = hf_hub_url(repo_id, path, revision=sha, endpoint=self.endpoint)
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         headers["Accept-Encoding"] = "identity"  # the cap counts the bytes received, not inflated ones
         try:
             answer = self.http.get(url, None, headers, FILE_CAP, scope, f"{repo_id}/{path}")

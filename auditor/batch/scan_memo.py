@@ -11,78 +11,39 @@ unpickled. A scan whose facts JSON cannot give back exactly (a tuple, bytes) is 
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
 from pathlib import Path
 from typing import Any
 
 from auditor.batch.cache import auditor_fingerprint
-from auditor.bounded import load_json
-from auditor.cachedir import write_atomically
+from auditor.batch.memo import CountedMemo, KeptAnswers
 from auditor.model import Finding, Severity
 from auditor.scan.base import WeightScan
 
-_MEMORY_ENTRIES = 4096  # scans kept in memory; past that the disk answers
 _FORMAT = "1"
-_DEPTH = 64
 
 
-class ScanMemo:
+class ScanMemo(CountedMemo):
     """Weight scans by content key, shared by every target of a run and kept in `directory` (None: in memory only)."""
 
     def __init__(self, directory: Path | None):
         self.directory = directory
-        self.hits = 0
-        self.misses = 0
-        self._memory: dict[str, tuple[WeightScan | None]] = {}
-        self._lock = threading.Lock()
-
-    def _path(self, key: str) -> Path | None:
-        if self.directory is None:
-            return None
-        name = hashlib.sha256(f"{_FORMAT}\0{auditor_fingerprint()}\0{key}".encode()).hexdigest()
-        return self.directory / name[:2] / f"{name}.json"
+        self._kept: KeptAnswers[tuple[WeightScan | None]] = KeptAnswers(directory, _encode, _decode)
 
     def recall(self, key: str) -> tuple[WeightScan | None] | None:
         """The scan kept under `key`, as a 1-tuple (None inside: no scanner reads the file); None when none is."""
-        with self._lock:
-            found = self._memory.get(key)
-        path = self._path(key) if found is None else None
-        if path is not None:
-            try:
-                found = _decode(load_json(path.read_bytes(), max_depth=_DEPTH))
-            except (OSError, ValueError, TypeError, KeyError):
-                found = None
-            if found is not None:
-                self._remember(key, found)
-        with self._lock:
-            if found is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-        return found
+        return self._kept.recall(self._entry(key))
 
     def keep(self, key: str, scan: WeightScan | None) -> None:
         """Keep `scan` under `key`: in memory, and on the disk when its JSON gives it back exactly."""
-        self._remember(key, (scan,))
-        path = self._path(key)
-        if path is None:
-            return
-        try:
-            encoded = json.dumps(_encode(scan), ensure_ascii=False)
-        except (TypeError, ValueError):
-            return
-        if _decode(json.loads(encoded)) == (scan,):
-            write_atomically(path, [encoded.encode("utf-8")])
+        self._kept.keep(self._entry(key), (scan,))
 
-    def _remember(self, key: str, found: tuple[WeightScan | None]) -> None:
-        with self._lock:
-            if len(self._memory) >= _MEMORY_ENTRIES:
-                self._memory.clear()  # a census's distinct weight files may be many: the disk keeps them all
-            self._memory[key] = found
+    @staticmethod
+    def _entry(key: str) -> str:
+        return hashlib.sha256(f"{_FORMAT}\0{auditor_fingerprint()}\0{key}".encode()).hexdigest()
 
 
-def _encode(scan: WeightScan | None) -> dict[str, Any]:
+def _encode(kept: tuple[WeightScan | None]) -> dict[str, Any]:
+    (scan,) = kept
     if scan is None:
         return {"scan": None}
     return {"scan": {

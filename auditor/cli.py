@@ -178,7 +178,8 @@ Exit codes:
        files; a census listing that finds nothing
   4    access denied: a private or gated repo, a token the Hub refused, or a
        folder that cannot be read
-  5    network or Hub failure after retries
+  5    network or Hub failure after retries; a git checkout git cannot
+       read (the reason in our words, never git's)
   70   internal error (a bug; AUDITOR_DEBUG=1 shows the traceback)
   130  interrupted; the targets audited by then are still reported
   143  a census stopped by SIGTERM; its report (any format) holds the

@@ -15,6 +15,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +42,7 @@ class FaultProxy:
         self.max_hold = max_hold
         self.stopping = threading.Event()
         self.served: Counter = Counter()  # (repo id, fault kind) -> faults served
+        self.served_at: list[tuple[float, str, str]] = []  # (time.time(), repo id, fault kind) of each fault served
         self.held = threading.Event()  # set when a "hold" fault has a request waiting
         self.release = threading.Event()  # lets held requests through
         self._lock = threading.Lock()
@@ -77,6 +79,7 @@ class FaultProxy:
             if not applies or (fault.times and self.served[(repo_id, fault.kind)] >= fault.times):
                 return None
             self.served[(repo_id, fault.kind)] += 1
+            self.served_at.append((time.time(), repo_id, fault.kind))
         return fault
 
 

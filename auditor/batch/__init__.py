@@ -23,6 +23,7 @@ from auditor.errors import HubUnreachable, NotFound, UsageError
 if TYPE_CHECKING:
     from auditor.batch.runner import Runner
     from auditor.batch.stream import RecordStream
+    from auditor.batch.work import TargetWork
 
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
 
@@ -121,7 +122,7 @@ def _listed_ids(options: BatchOptions) -> list[str]:
         lister.close()
 
 
-def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any], work: Callable[[str], dict[str, Any]],
+def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any], work: TargetWork,
             count: int, give_up_after: float | None, on_wait: Callable[[], None]) -> Runner:
     """Where the targets are audited: on a cluster, in worker processes, or on this process's threads."""
     from auditor.batch.runner import ConcurrentRunner
@@ -129,7 +130,7 @@ def _runner(options: BatchOptions, parse_target: Callable[[str, str | None], Any
     if options.scheduler:
         from auditor.batch.cluster import ClusterRunner
 
-        return ClusterRunner(options, parse_target, on_wait=on_wait)
+        return ClusterRunner(options, parse_target, on_wait=on_wait, give_up_after=give_up_after, cache=work.cache)
     processes = options.processes or ((os.cpu_count() or 1) if count >= PROCESSES_FROM and options.jobs > 1 else 1)
     processes = min(processes, options.jobs, max(1, count))
     if processes > 1:

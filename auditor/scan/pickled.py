@@ -103,15 +103,21 @@ def scan_pickle_stream(path: str, fmt: str, stream: Stream, ranges: RangeReader)
 def _result(path: str, fmt: str, ranges: RangeReader, walks: list[tuple[str, PickleWalk]], problems: list[str], facts: dict, unreadable: list[str] | None = None) -> WeightScan:
     imports: dict[str, bool] = {}
     findings: list[Finding] = []
+    hazards: list[Finding] = []
     for where, one in walks:
-        findings.extend(finding("unsafe-pickle", f"{where}: {hazard}", [path]) for hazard in one.hazards)
+        # What would run comes first: thousands of tricks in one file must not push a call out of the list.
         findings.extend(import_findings(path, where, one.imports, torchscript=bool(facts.get("torchscript"))))
+        hazards.extend(finding("unsafe-pickle", f"{where}: {hazard}", [path]) for hazard in one.hazards)
+        if one.hazards_unlisted:
+            hazards.append(finding("unsafe-pickle", f"{where}: and {one.hazards_unlisted} more tricks in the opcodes, like those above", [path]))
         for name, called in one.imports.items():
             imports[name] = imports.get(name, False) or called
+    findings.extend(hazards)
     if len(findings) > _MAX_IMPORT_FINDINGS:  # a crafted pickle can import thousands of names
         rest = len(findings) - _MAX_IMPORT_FINDINGS
         findings = findings[:_MAX_IMPORT_FINDINGS]
-        findings.append(finding("unsafe-pickle", f"{path}: and {rest} more imports that are not tensor or container types (listed in the scan's facts)", [path]))
+        findings.append(finding("unsafe-pickle", f"{path}: and {rest} more findings of imports that are not tensor or container types "
+                                                 "(listed in the scan's facts) or of tricks in the opcodes", [path]))
     findings.extend(finding("tensor-extent-invalid", f"{where}: {problem}", [path]) for where, one in walks for problem in one.extent_errors[:_MAX_IMPORT_FINDINGS])
     findings.extend(finding("pickle-unscannable", f"{path}: {problem}", [path]) for problem in problems)
     # An archive whose directory or members cannot be read hides what a lenient loader may still run.

@@ -25,6 +25,7 @@ split, the stack's invariants would span modules.
 from __future__ import annotations
 
 import _compat_pickle
+import hashlib
 import math
 import pickle  # for its HIGHEST_PROTOCOL constant only: nothing is ever unpickled
 import pickletools
@@ -41,6 +42,7 @@ _MAX_NAME = 4096  # a string argument longer than this is data, never a module o
 _MAX_NESTED = 64 * 1024  # bytes payloads up to this size are kept, to walk a pickle hidden in them
 _MAX_DEPTH = 4  # pickles nested in pickles followed this deep
 _RESYNC_OFFSETS = 16  # where in a payload straddling a FRAME end a hidden walk is tried
+_MAX_HAZARDS = 100  # hazards listed per walk; the rest are counted (a crafted pickle can hold a million)
 # One walk, with every pickle nested in it and every resynchronised walk, shares these: a
 # crafted pickle (many nested loads of the same bytes, FRAMEs ending inside nested payloads,
 # a small zip member inflating to hundreds of MB of opcodes) must end as out of budget.
@@ -50,11 +52,14 @@ _CLOCK_EVERY = 1024  # steps between two looks at the clock
 
 
 class _Steps:
-    """The opcode and wall-clock budget one walk and its nested walks draw on."""
+    """The opcode and wall-clock budget one walk and its nested walks draw on, and the hidden
+    payloads they have walked: a payload nested in payloads is reached from every resync offset
+    of each one around it, and walking it again each time would multiply the walks."""
 
     def __init__(self) -> None:
         self.left = MAX_STEPS
         self.deadline = time.monotonic() + MAX_SECONDS
+        self.hidden: dict[tuple[bytes, int, int], PickleWalk | None] = {}
 
     def take(self) -> None:
         self.left -= 1
@@ -149,6 +154,7 @@ class PickleWalk:
     out_of_budget: bool = False
     # What the opcodes do besides importing that only an attack does (each an error), in order.
     hazards: list[str] = field(default_factory=list)
+    hazards_unlisted: int = 0  # distinct hazards past the first _MAX_HAZARDS
     # Storages named by persistent ids (key -> storage type, element count), and tensors reaching past theirs.
     storages: dict[str, tuple[str, int]] = field(default_factory=dict)
     extent_errors: list[str] = field(default_factory=list)
@@ -207,10 +213,22 @@ class _Machine:
         self.overrides: dict[str, Any] = {}
         self.loads_nested = False  # a loader was imported: keep bytes payloads to walk the pickles in them
         self.inline: InlineArray | None = None  # bytes the stream holds right after the last BUILD
+        self.hazards_seen: set[str] = set()
 
     def hazard(self, message: str) -> None:
-        if message not in self.walk.hazards:
+        if message in self.hazards_seen:
+            return
+        self.hazards_seen.add(message)
+        if len(self.walk.hazards) < _MAX_HAZARDS:
             self.walk.hazards.append(message)
+        else:
+            self.walk.hazards_unlisted += 1
+
+    def hazards_of(self, inner: PickleWalk) -> None:
+        """Add another walk's hazards (and its count of those unlisted) to this one's."""
+        for message in inner.hazards:
+            self.hazard(message)
+        self.walk.hazards_unlisted += inner.hazards_unlisted
 
     def _fail(self, message: str) -> Any:
         if not self.lenient:
@@ -293,17 +311,32 @@ class _Machine:
         _raise_if_out_of_budget(inner)
         self.hazard(f"{loader} unpickles a nested pickle of {len(data)} bytes")
         self.merge(inner)
-        for message in inner.hazards:
-            self.hazard(message)
+        self.hazards_of(inner)
 
     def hidden(self, payload: bytes, frame_offset: int) -> None:
-        """Imports in a payload that straddles a FRAME end, walked from where a loader may resume."""
+        """Imports in a payload that straddles a FRAME end, walked from where a loader may resume.
+
+        Such a walk is a nested pickle: a straddle inside it is followed in turn, down to
+        `_MAX_DEPTH`, past which the walk ends out of budget (never a pass of what was not
+        walked). Each payload is walked once per walk tree (`_Steps.hidden`)."""
+        if self.depth >= _MAX_DEPTH:
+            raise BudgetExceeded(f"depth budget: payloads straddling FRAME ends nested more than {_MAX_DEPTH} deep")
+        key = (hashlib.blake2b(payload, digest_size=16).digest(), frame_offset, self.depth)
+        if key not in self.steps.hidden:
+            self.steps.hidden[key] = self._resynchronised(payload, frame_offset)
+        found = self.steps.hidden[key]
+        if found is not None:
+            self.merge(found)
+            self.hazards_of(found)
+
+    def _resynchronised(self, payload: bytes, frame_offset: int) -> PickleWalk | None:
+        """The first walk of the payload, from the frame's end or one of its first bytes, that imports something."""
         for offset in dict.fromkeys([frame_offset, *range(min(_RESYNC_OFFSETS, len(payload)))]):
-            inner = _walk_bytes(payload[offset:], _MAX_DEPTH, self.steps)
+            inner = _walk_bytes(payload[offset:], self.depth + 1, self.steps)
             _raise_if_out_of_budget(inner)
             if inner.imports:
-                self.merge(inner)
-                return
+                return inner
+        return None
 
     def merge(self, inner: PickleWalk) -> None:
         """Add what another walk would import (and call) to this one's."""
@@ -543,7 +576,12 @@ def _counted(op: _Op, stream: Stream, frame_end: int | None, op_start: int, keep
     if length > (_MAX_NAME if textual else _MAX_NESTED):
         value = _ANY
     elif textual:
-        value = data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
+        try:
+            value = data.decode("utf-8", "surrogatepass") if op.name in _TEXT_OPS else data.decode("latin-1")
+        except UnicodeDecodeError:
+            if not straddles:
+                raise
+            value = _ANY  # a loader that reads past the frame runs these bytes as opcodes instead
     elif op.name == "LONG1":
         value = int.from_bytes(data, "little", signed=True)
     if straddles and frame_end is not None:
@@ -582,8 +620,7 @@ def _pass_inline(stream: Stream, inline: InlineArray, machine: _Machine, depth: 
         inner = walk(stream, depth + 1, machine.steps)
         _raise_if_out_of_budget(inner)
         machine.merge(inner)
-        for message in inner.hazards:
-            machine.hazard(message)
+        machine.hazards_of(inner)
         machine.walk.inline_arrays += 1
         return f"object array: {inner.error}" if inner.error else None
     if inline.nbytes < 0:

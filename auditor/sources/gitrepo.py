@@ -72,8 +72,7 @@ class GitRepo:
         except (OSError, subprocess.TimeoutExpired) as error:
             raise SourceError(f"git {args[0]} failed in {self.root}: {error}") from error
         if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise SourceError(f"git {args[0]} failed in {self.root}: {message[0] if message else done.returncode}")
+            raise SourceError(f"git {args[0]} failed in {self.root}: {git_failure(done.stderr, done.returncode)}")
         return done.stdout
 
     def ignored(self) -> set[str]:
@@ -191,6 +190,27 @@ class GitRepo:
         finally:
             process.kill()
             process.wait()
+
+
+# What git's stderr says, matched only to pick one of our own reasons: git quotes the repository's
+# files in its messages (`fatal: unknown date format <a config value>`), so its words are never shown.
+_GIT_FAILURES = (
+    (re.compile(rb"not a git repository"), "not a git repository"),
+    (re.compile(rb"dubious ownership|safe\.directory"), "git refuses a repository owned by another user"),
+    (re.compile(rb"config|date format"), "the repository's git config is not valid"),
+    (re.compile(rb"bad object|bad revision|unknown revision|not a valid object|ambiguous argument|invalid object|not a tree"),
+     "bad object or revision"),
+    (re.compile(rb"corrupt|inflate|packfile|loose object|missing (blob|tree|commit)|broken"), "the repository's objects are damaged"),
+)
+
+
+def git_failure(stderr: bytes, returncode: int) -> str:
+    """Why a git command failed, in our words: the kind of failure, or git's exit code."""
+    said = stderr.lower()
+    for pattern, reason in _GIT_FAILURES:
+        if pattern.search(said):
+            return reason
+    return f"git failed with exit {returncode}"
 
 
 def _plain_git_folder(root: Path) -> bool:

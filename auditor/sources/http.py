@@ -117,7 +117,7 @@ class Answer:
 
 
 class HttpClient:
-    """GETs against one endpoint with timeouts, retries and the running target's deadline.
+    """Requests (GETs, and read-only POSTs) against one endpoint with timeouts, retries and the running target's deadline.
 
     `timeout` is the connect and read timeout of one request, `request_timeout` the limit on
     a whole request (body included); `retries` more attempts follow a connection error, a
@@ -153,6 +153,13 @@ class HttpClient:
 
         `retry_refused=False`: a connection that cannot be made at all (offline, refused) is not
         asked again, for look-ups that only enrich a report."""
+        return self.request("GET", url, params, headers, max_bytes, scope, what, parse=parse, retries=retries,
+                            retry_refused=retry_refused)
+
+    def request(self, method: str, url: str, params: Params, headers: dict[str, str], max_bytes: int, scope: RequestScope,
+                what: str, *, form: Mapping[str, Any] | None = None, parse: Callable[[httpx2.Response], Any] | None = None,
+                retries: int | None = None, retry_refused: bool = True) -> Answer:
+        """A request of any method (a read-only POST such as paths-info, with its `form` body) with GET's retries and caps."""
         retries = self.retries if retries is None else retries
         attempt = 0
         while True:
@@ -160,7 +167,7 @@ class HttpClient:
             if self.budget is not None:
                 scope.waited += self.budget.wait_turn()
             try:
-                answer = self._get_once(url, params, headers, max_bytes, scope)
+                answer = self._once(method, url, params, headers, max_bytes, scope, form)
                 if answer.status not in RETRY_STATUS:
                     if parse is not None and answer.status < 300:
                         if answer.truncated:
@@ -191,12 +198,13 @@ class HttpClient:
                 time.sleep(wait)
             attempt += 1
 
-    def _get_once(self, url: str, params: Params, headers: dict[str, str], max_bytes: int, scope: RequestScope) -> Answer:
+    def _once(self, method: str, url: str, params: Params, headers: dict[str, str], max_bytes: int, scope: RequestScope,
+              form: Mapping[str, Any] | None = None) -> Answer:
         remaining = scope.remaining()
         limit = self.request_timeout if remaining is None else max(0.01, min(self.request_timeout, remaining))
         stop = time.monotonic() + limit
         timeout = httpx2.Timeout(min(self.timeout, limit), connect=min(self.connect_timeout, limit))
-        with get_session().stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+        with get_session().stream(method, url, params=params, headers=headers, timeout=timeout, data=form) as response:
             cap = max_bytes if response.status_code < 400 else _ERROR_BODY_CAP
             body = bytearray()
             truncated = False

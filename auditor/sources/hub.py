@@ -44,6 +44,7 @@ from auditor.model import AncestorRecord, FileEntry, RepoSnapshot, SkipKind, Ski
 from auditor.once import OncePerKey
 from auditor.sources.blobs import BlobStore
 from auditor.sources.http import (
+    Answer,
     HttpClient,
     Malformed,
     Params,
@@ -336,8 +337,13 @@ class HubSource(RepoSource):
 
     # --- requests
     def _api(self, url: str, params: Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
-             retries: int | None = None, *, retry_refused: bool = True) -> Any:
+             retries: int | None = None, *, retry_refused: bool = True, form: dict[str, Any] | None = None) -> Any:
         """A JSON API answer, parsed; a malformed one is asked again like a failed request."""
+        return self._api_answer(url, params, parse, repo_id, revision, what, retries, retry_refused=retry_refused, form=form).parsed
+
+    def _api_answer(self, url: str, params: Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
+                    retries: int | None = None, *, retry_refused: bool = True, form: dict[str, Any] | None = None) -> Answer:
+        """The answer of `_api` (its headers too), POSTed with `form` as its body when given."""
         headers = self._headers()
         scope = current_scope()
 
@@ -351,9 +357,10 @@ class HubSource(RepoSource):
 
         try:
             with self._api_slots:
-                answer = self.http.get(url, params, headers, _INFO_CAP, scope, what, parse=parsed, retries=retries, retry_refused=retry_refused)
+                answer = self.http.request("GET" if form is None else "POST", url, params, headers, _INFO_CAP, scope, what,
+                                           form=form, parse=parsed, retries=retries, retry_refused=retry_refused)
             hf_raise_for_status(answer.response)
-            return answer.parsed
+            return answer
         except AuditorError:
             raise
         except Exception as error:

@@ -6,32 +6,32 @@ as the commit that bounds the history is listed. Which commit last touched a fil
 `paths-info` with `expand` (huggingface_hub's `get_paths_info`), asked only for the
 licence-bearing files of a revision. The model info of a revision (`blobs=true`) gives every
 file's blob id, so a file whose blob was already read at another revision is never read again.
+
+Every answer goes through the retrying HTTP layer (the paths-info POST too: its retries,
+`Retry-After`, rate budget, byte cap, redirect-loop and decoding checks) and is checked field
+by field against its schema in hub_schema before use: a malformed one is SourceUnavailable
+naming the endpoint and the field. A listing whose `next` page leaves the endpoint, points back
+to a page already read or goes on past _MAX_PAGES pages is malformed too: a history cut short
+silently could hide the commit that changed the terms.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
-import httpx2
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-from auditor.errors import AuditorError, SourceUnavailable
+from auditor.errors import SourceUnavailable
 from auditor.model import Revision, Skipped, Target, TargetKind
-from auditor.sources.http import current_scope
 from auditor.sources.hub import HubSource
+from auditor.sources.hub_schema import parse_commit_page, parse_paths_info
 
 if TYPE_CHECKING:
     from auditor.model import RepoSnapshot
     from auditor.sources.hub_schema import RepoInfo
 
-_COMMIT = re.compile(r"[0-9a-f]{40}")
 _MAX_PAGES = 2000  # 100,000 commits: a listing that goes on beyond is not a history to read
-_TIMEOUT = 30.0  # seconds for one paths-info answer
-_PAGE_CAP = 8 << 20  # a page of the commit listing is some 20 kB
 
 
 class HubHistorySource(HubSource):
@@ -85,10 +85,7 @@ class HubHistorySource(HubSource):
         url: str | None = f"{self.endpoint}/api/models/{repo_id}/commits/{quote(revision, safe='')}"
         listed: list[Revision] = []
         for page in self._pages(url, repo_id, revision):
-            for item in page:
-                commit = _revision(item)
-                if commit is None:
-                    raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} holds an entry that is not a commit")
+            for commit in page:
                 listed.append(commit)
                 if last(commit):
                     return listed
@@ -99,60 +96,24 @@ class HubHistorySource(HubSource):
         if not paths:
             return {}
         url = f"{self.endpoint}/api/models/{repo_id}/paths-info/{commit}"
-        headers = build_hf_headers(token=self.token)
-        answer = self._json(lambda: get_session().post(url, data={"paths": paths, "expand": True}, headers=headers, timeout=_TIMEOUT),
-                            repo_id, commit, "paths-info answer")
-        found: dict[str, Revision] = {}
-        for entry in answer if isinstance(answer, list) else ():
-            last = entry.get("lastCommit") if isinstance(entry, dict) else None
-            revision = _revision(last) if isinstance(last, dict) else None
-            if revision is not None and entry.get("path") in paths:
-                found[entry["path"]] = revision
-        return found
+        answer = self._api(url, None, parse_paths_info, repo_id, commit, f"paths-info of {repo_id} at {commit[:12]}",
+                           form={"paths": paths, "expand": True})
+        return {path: revision for path, revision in answer.items() if revision is not None and path in paths}
 
-    def _json(self, ask: Callable[[], httpx2.Response], repo_id: str, revision: str, what: str) -> Any:
-        """The JSON body of a 2xx answer; a failure as the auditor's error."""
-        try:
-            response = ask()
-            hf_raise_for_status(response)
-            return response.json()
-        except AuditorError:
-            raise
-        except ValueError as error:
-            raise SourceUnavailable(f"{self.endpoint}'s {what} for {repo_id} is not JSON") from error
-        except Exception as error:
-            raise self.errors.error(error, repo_id, revision) from error
-
-    def _json_page(self, url: str, headers: dict[str, str], repo_id: str, revision: str) -> tuple[list[Any], httpx2.Response]:
-        """One page of the commit listing (through the retrying HTTP layer) and its answer, for the next page's link."""
-        answers: list[Any] = []
-
-        def ask() -> httpx2.Response:
-            answer = self.http.get(url, None, headers, _PAGE_CAP, current_scope(), f"commit listing of {repo_id}")
-            answers.append(answer)
-            return answer.response
-
-        page = self._json(ask, repo_id, revision, "commit listing")
-        if answers[-1].truncated or not isinstance(page, list):
-            raise SourceUnavailable(f"{self.endpoint}'s commit listing of {repo_id} is not a list of commits")
-        return page, answers[-1].response
-
-    def _pages(self, url: str | None, repo_id: str, revision: str) -> Iterator[list[Any]]:
-        headers = build_hf_headers(token=self.token)
+    def _pages(self, url: str | None, repo_id: str, revision: str) -> Iterator[tuple[Revision, ...]]:
+        """The commit listing's pages along its `Link: next` headers; a link back to a page already read is a malformed listing."""
+        seen: set[str] = set()
+        what = f"commit listing of {repo_id}"
         for _ in range(_MAX_PAGES):
             if url is None:
                 return
-            page, response = self._json_page(url, headers, repo_id, revision)
-            yield page
-            following = response.links.get("next", {}).get("url")
-            url = following if isinstance(following, str) and following.startswith(self.endpoint + "/") else None
-
-
-def _revision(item: Any) -> Revision | None:
-    """A commit of the listing (or a paths-info `lastCommit`), None when it is not one."""
-    if not isinstance(item, dict):
-        return None
-    commit, date, title = item.get("id"), item.get("date"), item.get("title")
-    if not isinstance(commit, str) or not _COMMIT.fullmatch(commit) or not isinstance(date, str):
-        return None
-    return Revision(commit, date, title if isinstance(title, str) else "")
+            seen.add(url)
+            answer = self._api_answer(url, None, parse_commit_page, repo_id, revision, what)
+            yield answer.parsed
+            following = answer.response.links.get("next", {}).get("url")
+            url = urljoin(url, following) if isinstance(following, str) and following else None
+            if url is not None and not url.startswith(self.endpoint + "/"):
+                raise SourceUnavailable(f"{self.endpoint}'s {what} points its next page at another host")
+            if url in seen:
+                raise SourceUnavailable(f"{self.endpoint}'s {what} points its next page back to a page already read")
+        raise SourceUnavailable(f"{self.endpoint}'s {what} goes on beyond {_MAX_PAGES} pages")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +42,7 @@ class RequestRecord:
     status: int
     range: str | None = None
     revision: str | None = None
+    at: float = field(default_factory=time.time)  # when the server answered it, by its own clock
 
 
 @dataclass

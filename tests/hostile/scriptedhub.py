@@ -1,6 +1,7 @@
 """A Hub on 127.0.0.1 that answers exactly what a test scripts: any status, headers and body per
 path, so each hostile answer (wrong types, redirect loops, gzip garbage, a listing whose next
-page is itself) can be served to the real CLI. Unscripted paths answer 404."""
+page is itself) can be served to the real CLI. Unscripted paths answer 404; a POST (paths-info)
+is answered as a GET of its path."""
 
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._answer(head=True)
+
+    def do_POST(self) -> None:  # paths-info: the form body is read and not looked at
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(head=False)
 
     def _answer(self, head: bool) -> None:
         hub: ScriptedHub = self.server.hub  # type: ignore[attr-defined]

@@ -67,6 +67,7 @@ _INFO_DEPTH = 64  # a model-info answer nests about 8 deep (cardData included)
 _MAX_NAME = 1024  # the Hub's own limit on a path in a repo is well below this
 _ANCESTOR_TEXT = re.compile(r"^(licen[cs]e|copying|notice)", re.I)  # an ancestor's licence and notice files
 _ANCESTOR_TEXTS = 4
+_CARD = "README.md"
 __all__ = ["HubSource", "RequestScope", "escaped_name", "odd_file_name", "request_scope"]
 
 
@@ -158,7 +159,8 @@ class HubSource(RepoSource):
         files = tuple(sorted(entries, key=lambda f: f.path))
         selection = select(files)
         # a gated repo's files are read only with access granted, never from another repo's copy
-        texts, failed = collect(self._read_texts(repo_id, sha, selection.read, () if info.gated else info.files))
+        read = self._read_gated(repo_id, sha, selection.read) if info.gated else self._read_texts(repo_id, sha, selection.read, info.files)
+        texts, failed = collect(read)
         return RepoSnapshot(
             target=target,
             sha=info.sha,
@@ -389,6 +391,22 @@ class HubSource(RepoSource):
         late = tuple(path for path in theirs if known[path] is None)
         downloaded.update(self._download_all(repo_id, sha, late))  # its read failed: this target's own
         return [(path, found if (found := known[path]) is not None else downloaded[path]) for path in paths]
+
+    def _read_gated(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
+        """A gated repo's chosen files: its card first, and when the Hub refuses that as gated, the others are not asked
+        for (the card is the most public file of a repo: what refuses it refuses them), each listed as refused alike."""
+        if _CARD not in paths or len(paths) == 1:
+            return self._download_all(repo_id, sha, paths)
+        card = self._download_all(repo_id, sha, (_CARD,))
+        answer = card[0][1]
+        others = tuple(path for path in paths if path != _CARD)
+        rest: list[tuple[str, bytes | Skipped]]
+        if isinstance(answer, Skipped) and answer.kind is SkipKind.GATED:
+            rest = [(path, Skipped(path, answer.reason, SkipKind.GATED)) for path in others]
+        else:
+            rest = self._download_all(repo_id, sha, others)
+        found = dict([*card, *rest])
+        return [(path, found[path]) for path in paths]
 
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
         if not paths:

@@ -161,6 +161,7 @@ class ProcessRunner:
                         continue  # given up: answered already
                     del in_flight[index]
                     texts.pop(index, None)
+                    tries.pop(index, None)  # nothing kept per finished target: a census of millions holds what is in flight
                     error_kind = (record.get("error") or {}).get("kind")
                     unreachable_in_a_row = unreachable_in_a_row + 1 if error_kind == UNREACHABLE_KIND else 0
                     if unreachable_in_a_row >= self.unreachable_limit:
@@ -224,7 +225,7 @@ class ProcessRunner:
                     continue
                 del in_flight[index]
                 yield failed_record(texts.pop(index), 70, "WorkerLost", f"the worker process auditing it died "
-                                    f"(exit code {worker.process.exitcode}), {tries[index]} times")
+                                    f"(exit code {worker.process.exitcode}), {tries.pop(index)} times")
 
     def _overdue(self, texts: dict[int, str], in_flight: dict[int, float]) -> Iterator[dict[str, Any]]:
         if self.give_up_after is None:

@@ -13,7 +13,8 @@ peer environment with:
     /tmp/bench-venv/bin/pip install pyaskalono scancode-toolkit-mini==32.5.0 "pluggy<1.6"
 Also printed: `audit-model --version` (our start-up alone; target under 0.15 s).
 
-Usage: python bench/startup.py [--runs 10] [--file licences/texts/apache-2.0.txt] [--peer-venv /tmp/bench-venv]
+Usage: python bench/startup.py [--runs 10] [--file licences/texts/apache-2.0.txt] [--peer-venv DIR]
+(--peer-venv defaults to $AUDITOR_BENCH_PEERS, else /tmp/bench-venv.)
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--file", type=Path, default=ROOT / "licences" / "texts" / "apache-2.0.txt")
-    parser.add_argument("--peer-venv", type=Path, default=Path("/tmp/bench-venv"))
+    parser.add_argument("--peer-venv", type=Path, default=Path(os.environ.get("AUDITOR_BENCH_PEERS", "/tmp/bench-venv")))
     args = parser.parse_args()
     rows: dict[str, tuple[list[float], str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as scratch:

@@ -56,8 +56,10 @@ def blocks(markdown: str) -> list[str]:
     return found
 
 
-def _unquote(text: str, graph: bool) -> str:
+def _unquote(text: str, graph: bool, may_be_empty: bool = False) -> str:
     inner = text[1:-1]
+    if not inner and not may_be_empty:  # mermaid.parse refuses "" as a node or edge label, title or category
+        raise MermaidSyntaxError(f"an empty quoted string: {text!r}")
     if graph:
         rest = _ENTITY.sub("", inner.replace("<br/>", ""))
         if any(c in rest for c in "<>&#`"):
@@ -96,7 +98,7 @@ def _pie(head: str, body: list[str]) -> Diagram:
         value = float(slice_.group(2))
         if value <= 0:
             raise MermaidSyntaxError(f"a pie slice must be positive: {line!r}")
-        diagram.slices.append((_unquote(slice_.group(1), graph=False), value))
+        diagram.slices.append((_unquote(slice_.group(1), graph=False, may_be_empty=True), value))
     if not diagram.slices:
         raise MermaidSyntaxError("a pie without slices")
     return diagram

@@ -149,14 +149,17 @@ def test_hub_audit_scans_pickles_by_default_and_no_scan_reads_no_weight_bytes(fa
     assert code == 1 and 0 < fake_hub.stats.bytes_by_path["pytorch_model.bin"] < 1 << 20
     assert [w["path"] for w in report["verdict"]["unsafe_to_load"]] == ["pytorch_model.bin"]
     assert "os.system" in report["verdict"]["unsafe_to_load"][0]["reason"]
+    read_before = fake_hub.stats.bytes_by_path["pytorch_model.bin"]
     code, report, _ = run_cli(repo_id("unsafe-pickle-5gb"), "--no-scan-weights")
-    assert code == 0 and fake_hub.stats.bytes_by_path["pytorch_model.bin"] > 0  # only the first run read it
+    assert fake_hub.stats.bytes_by_path["pytorch_model.bin"] == read_before  # only the first run read it
     assert "weight_scan" not in report["facts"]
-    # the Hub's own scan costs nothing: model_info carries it
+    # the Hub's own scan costs nothing: model_info carries it; unread here, its flag decides
     flagged = [f for f in report["findings"] if f["code"] == "hub-security-scan"]
     assert flagged and flagged[0]["evidence"] == ["pytorch_model.bin"]
+    assert code == 1
+    assert [(w["path"], w["code"]) for w in report["verdict"]["unsafe_to_load"]] == [("pytorch_model.bin", "hub-security-scan")]
     unchecked = {(w["path"], w["code"]) for w in report["verdict"]["load_unchecked"]}
-    assert unchecked == {("pytorch_model.bin", "hub-security-scan"), ("pytorch_model.bin", "weights-not-scanned")}
+    assert unchecked == {("pytorch_model.bin", "weights-not-scanned")}
 
 
 def test_batch_markdown_opens_with_a_summary_table_and_targets_can_come_from_a_file(fake_hub, tmp_path):

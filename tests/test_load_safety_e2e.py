@@ -97,10 +97,39 @@ def test_the_hub_repo_is_scanned_by_default_and_says_what_it_did_not_scan(fake_h
     assert any(line.startswith("- **Do not load pytorch_model.bin: loading would call os.system") for line in lines), lines
     assert any(line.startswith("- The Hub's security scan flags pytorch_model.bin") for line in lines), lines
     result = _cli(UNSAFE_HUB, "--no-scan-weights")
-    assert result.exit_code == 0  # nothing was found that fails the run; the first screen says what was not checked
+    # Unscanned here, the Hub's flag is the only word on the file, and it says unsafe: the run fails.
+    assert result.exit_code == 1
     lines = _first_screen(result.stdout)
+    assert any(line.startswith("- **Do not load pytorch_model.bin: the Hub's security scan flags it") for line in lines), lines
     assert any(line.startswith("- Not checked for code that runs on load: pytorch_model.bin — weights not scanned") for line in lines)
-    assert any(line.startswith("- The Hub's security scan flags pytorch_model.bin") for line in lines)
+    assert _cli(UNSAFE_HUB, "--no-scan-weights", "--allow-unsafe-to-load").exit_code == 0  # only an explicit waiver passes it
+
+
+FLAGGED_CLEAN_HUB = "fixture-threat/flagged-clean-checkpoint"
+
+
+def test_a_file_the_hub_flags_fails_unless_this_audit_clears_it(fake_hub):
+    # Read here and found to hold tensors only: the Hub's flag is said, and does not fail the run.
+    result = _cli(FLAGGED_CLEAN_HUB, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    verdict = json.loads(result.stdout)["verdict"]
+    assert verdict["unsafe_to_load"] == []
+    [flag] = [w for w in verdict["load_unchecked"] if w["code"] == "hub-security-scan"]
+    assert flag["path"] == "pytorch_model.bin" and "found nothing" in flag["reason"]
+    # Not read here: the Hub's flag decides, on every path (single, census, policy given).
+    for args in (["--no-scan-weights"], ["--no-scan-weights", "--fail-on", "not-open"]):
+        result = _cli(FLAGGED_CLEAN_HUB, *args, "--format", "json")
+        assert result.exit_code == 1, (args, result.stderr)
+        [unsafe] = json.loads(result.stdout)["verdict"]["unsafe_to_load"]
+        assert unsafe["path"] == "pytorch_model.bin" and unsafe["code"] == "hub-security-scan"
+
+
+def test_a_census_gives_the_hub_flag_the_same_decision(fake_hub, tmp_path):
+    out = tmp_path / "census.jsonl"
+    result = _cli(FLAGGED_CLEAN_HUB, UNSAFE_HUB, "--no-scan-weights", "-q", "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    records = {r["target"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert {target: record["exit_code"] for target, record in records.items()} == {FLAGGED_CLEAN_HUB: 1, UNSAFE_HUB: 1}
 
 
 def test_the_action_step_fails_on_it(tampered, tmp_path):

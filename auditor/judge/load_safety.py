@@ -3,8 +3,9 @@ of a report and the exit code (every policy keeps that gate unless it waives it)
 
 An error-severity finding of a code `findings.yaml` declares `artefact: true` (a pickle that
 imports something unsafe, a malformed header, an archive that cannot be read) is a file not to
-load. A pickle-based file that was not scanned (a pointer, scanning turned off) and a file the
-Hub's own scan flags are said as well, without failing anything on their own.
+load. So is a file the Hub's own scan flags, unless this audit's scan read it and found nothing
+at all: otherwise the Hub's word is the only evidence, and it says unsafe. A pickle-based file that
+was not scanned (a pointer, scanning turned off) is said as well, without failing anything on its own.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class LoadWarning:
         if self.unsafe:
             return f"Do not load {self.path}: {self.reason}"
         if self.code == HUB_FLAG:
-            return f"The Hub's security scan flags {self.path}: read its report before loading it"
+            return f"The Hub's security scan flags {self.path}: {self.reason}"
         return f"Not checked for code that runs on load: {self.path} — {self.reason}"
 
     def to_dict(self) -> dict[str, str]:
@@ -60,16 +61,26 @@ def load_warnings(result: AuditResult) -> tuple[LoadWarning, ...]:
     """Every file the first screen warns about, files not to load first."""
     unsafe: list[LoadWarning] = []
     unchecked: list[LoadWarning] = []
+    flagged: list[str] = []
     for item in result.findings:
         if not is_artefact_code(item.code):
             continue
         paths = item.evidence or ("(unnamed file)",)
         if item.code == HUB_FLAG:
-            unchecked += [LoadWarning(path, item.code, item.message, unsafe=False) for path in paths]
+            flagged += paths
         elif item.severity is Severity.ERROR:
             unsafe.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=True))
         else:
             unchecked.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=False))
+    # the Hub's flag alone decides a file this audit did not read whole; beside ours it is a second opinion
+    cleared, ours = _cleared_by_scan(result), {warning.path for warning in unsafe}
+    for path in flagged:
+        if path in ours:
+            unchecked.append(LoadWarning(path, HUB_FLAG, "this audit's scan finds it unsafe too", unsafe=False))
+        elif path in cleared:
+            unchecked.append(LoadWarning(path, HUB_FLAG, "this audit's scan found nothing in it that runs code on load; read the Hub's report before loading it", unsafe=False))
+        else:
+            unsafe.append(LoadWarning(path, HUB_FLAG, "the Hub's security scan flags it and this audit's scan did not clear it", unsafe=True))
     if result.weight_scan is None:  # scanning was turned off: say which files could run code
         unchecked += [LoadWarning(a.path, "weights-not-scanned", "weights not scanned: --scan-weights scans them", unsafe=False)
                       for a in result.artefacts if a.format == "pickle" and a.category in (Category.WEIGHTS, Category.OTHER)]
@@ -81,6 +92,15 @@ def load_warnings(result: AuditResult) -> tuple[LoadWarning, ...]:
             seen.add(key)
             warnings.append(warning)
     return tuple(warnings)
+
+
+def _cleared_by_scan(result: AuditResult) -> frozenset[str]:
+    """Files this audit's scan read with no artefact finding of any severity (nothing unsafe,
+    nothing left unread): the only files where its word stands against the Hub's flag."""
+    if result.weight_scan is None:
+        return frozenset()
+    noted = {path for item in result.findings if is_artefact_code(item.code) and item.code != HUB_FLAG for path in item.evidence}
+    return frozenset(path for path in result.weight_scan.per_file if path not in noted)
 
 
 def unsafe_to_load(result: AuditResult) -> tuple[LoadWarning, ...]:

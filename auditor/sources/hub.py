@@ -60,6 +60,7 @@ from auditor.sources.hub_schema import BadAnswer, ListedFile, RepoInfo, parse_re
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT, RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
+from auditor.targets import valid_repo_id
 
 _INFO_CAP = 64 << 20  # a model-info answer for a repo of 100,000 files is about 20 MB
 LISTING_PAGE_CAP = 1000  # pages of a listing followed at most (AUDITOR_LISTING_PAGE_CAP to change)
@@ -452,20 +453,6 @@ class _ListingPage:
     ids: list[str]
     refused: int  # entries whose id is not a valid Hub repo id
     next_url: str | None
-
-
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}")
-
-
-def valid_repo_id(repo_id: str) -> bool:
-    """Whether `repo_id` is an `owner/name` Hub id (never a path: no `..`, no leading `/`, nothing else)."""
-    if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", "-")):
-        return False
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError:
-        return False
-    return True
 
 
 def _repo_id(target: Target) -> str:

@@ -39,8 +39,10 @@ class KeptAnswers(Generic[_T]):
     An answer goes to the disk only when its JSON gives it back exactly; an entry that cannot be
     read or decoded is a miss. Shared by the threads of a run."""
 
-    def __init__(self, directory: Path | None, encode: Callable[[_T], Any], decode: Callable[[Any], _T | None]):
+    def __init__(self, directory: Path | None, encode: Callable[[_T], Any], decode: Callable[[Any], _T | None],
+                 in_memory: int = _MEMORY_ENTRIES):
         self.directory = directory
+        self._in_memory = max(1, in_memory)
         self.hits = 0
         self.misses = 0
         self._encode = encode
@@ -80,7 +82,7 @@ class KeptAnswers(Generic[_T]):
 
     def _remember(self, key: str, answer: _T) -> None:
         with self._lock:
-            if len(self._memory) >= _MEMORY_ENTRIES:
+            if len(self._memory) >= self._in_memory:
                 self._memory.clear()  # a census's distinct files are few; a flood of unique ones only costs disk reads
             self._memory[key] = answer
 

@@ -20,6 +20,7 @@ from auditor.model import Finding, Severity
 from auditor.scan.base import WeightScan
 
 _FORMAT = "1"
+_IN_MEMORY = 1024  # scans kept in memory (a pickle's facts run to kilobytes); past that the disk answers
 
 
 class ScanMemo(CountedMemo):
@@ -27,7 +28,7 @@ class ScanMemo(CountedMemo):
 
     def __init__(self, directory: Path | None):
         self.directory = directory
-        self._kept: KeptAnswers[tuple[WeightScan | None]] = KeptAnswers(directory, _encode, _decode)
+        self._kept: KeptAnswers[tuple[WeightScan | None]] = KeptAnswers(directory, _encode, _decode, _IN_MEMORY)
 
     def recall(self, key: str) -> tuple[WeightScan | None] | None:
         """The scan kept under `key`, as a 1-tuple (None inside: no scanner reads the file); None when none is."""

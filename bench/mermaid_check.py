@@ -3,17 +3,22 @@
 
 The charts are made by the code the reports use: the census summary (auditor.report.census,
 its verdict pie, governing-licence bar chart and relabelling pie) over records whose verdicts
-and licence names are hostile, and the lineage graph (auditor.report.mermaid.lineage_graph, as
-a single report draws it) of ancestors with hostile repo ids, relations and licences. Each
-chart goes to `mermaid.parse` (the npm package, under node with jsdom); each is also parsed
-by the suite's grammar (tests/mermaid_grammar.py), and the two must agree that it is valid.
+and licence names are hostile, the lineage graph (auditor.report.mermaid.lineage_graph, as
+a single report draws it) of ancestors with hostile repo ids, relations and licences, and the
+--history timeline (auditor.report.history_section) of hostile dates, titles and licences.
+Each chart goes to `mermaid.parse` (the npm package, under node with jsdom); the pies, bar
+charts and graphs are also parsed by the suite's grammar (tests/mermaid_grammar.py), which
+must never accept what Mermaid refuses.
 The suite keeps the grammar test; this is run on purpose, where node is installed:
 
     mkdir -p /tmp/mmd && (cd /tmp/mmd && npm init -y && npm install mermaid jsdom)
     python bench/mermaid_check.py --mermaid-dir /tmp/mmd
 
-Exit 0 when Mermaid accepts every chart, 1 when it refuses one (each refusal printed), 2 when
-node or the mermaid package is missing.
+Beyond parsing, each chart's shape in Mermaid's own model (pie slices, graph nodes and edges, bar
+chart categories and bars, timeline periods and events) must be the one the grammar reads, so
+no hostile name added or swallowed a slice, node, edge or event. Exit 0 when Mermaid accepts
+every chart with that shape, 1 otherwise (each difference printed), 2 when node or the mermaid
+package is missing.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -61,13 +67,28 @@ for (const key of ["DOMParser", "Element", "HTMLElement", "Node", "SVGElement"])
 }
 const { default: mermaid } = await import("mermaid");
 mermaid.initialize({ startOnLoad: false, securityLevel: "strict" });
+const count = (value) => (value instanceof Map ? value.size : Array.isArray(value) ? value.length : Object.keys(value).length);
+async function shape(text) {  // what the diagram declares, as Mermaid's own model of it holds it
+  const db = (await mermaid.mermaidAPI.getDiagramFromText(text)).db;
+  const found = {};
+  if (db.getVertices) found.nodes = count(db.getVertices());
+  if (db.getEdges) found.edges = db.getEdges().length;
+  if (db.getTasks) found.events = db.getTasks().map((task) => task.events.length);
+  else if (db.getSections) found.slices = count(db.getSections());
+  if (db.getXYChartData) {
+    const data = db.getXYChartData();
+    found.categories = data.xAxis.categories.length;
+    found.bars = data.plots.map((plot) => plot.data.length);
+  }
+  return found;
+}
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 const results = [];
 for (const chart of JSON.parse(input)) {
   try {
     const parsed = await mermaid.parse(chart.text);
-    results.push({ name: chart.name, ok: true, type: parsed && parsed.diagramType });
+    results.push({ name: chart.name, ok: true, type: parsed && parsed.diagramType, shape: await shape(chart.text) });
   } catch (error) {
     results.push({ name: chart.name, ok: false, error: String((error && error.message) || error).slice(0, 500) });
   }
@@ -109,6 +130,23 @@ def lineage_charts() -> list[tuple[str, str]]:
     return charts
 
 
+def history_charts() -> list[tuple[str, str]]:
+    """The --history timeline of entries whose dates, governing licences and terms are hostile names."""
+    from mermaid_grammar import blocks
+
+    from auditor.model import History, HistoryEntry, Openness, Revision
+    from auditor.report.history_section import history_section
+
+    charts = []
+    for index, name in enumerate(HOSTILE):
+        entries = (HistoryEntry(Revision("a" * 40, name or "2025-01-01", name), name, (name,), name, Openness.NOT_OPEN),
+                   HistoryEntry(Revision("b" * 40, "2025-02-01T00:00:00Z", "relicensed"), "Apache-2.0", ("Apache-2.0",),
+                                "yes", Openness.OPEN_SOURCE))
+        markdown = "\n".join(history_section(History(entries, listed=2, since=name)))
+        charts += [(f"history {index}", block) for block in blocks(markdown)]
+    return charts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mermaid-dir", type=Path, default=Path(os.environ.get("AUDITOR_MERMAID_DIR", "/tmp/mmd")),
@@ -120,7 +158,7 @@ def main() -> int:
         return 2
     from mermaid_grammar import MermaidSyntaxError, parse
 
-    charts = census_charts() + lineage_charts()
+    charts = census_charts() + lineage_charts() + history_charts()
     script = args.mermaid_dir / "audit-model-parse.mjs"
     script.write_text(_PARSER, encoding="utf-8")
     version = json.loads((args.mermaid_dir / "node_modules" / "mermaid" / "package.json").read_text())["version"]
@@ -132,15 +170,18 @@ def main() -> int:
     results = json.loads(answer.stdout)
     refused, disagreements = [], []
     for (name, text), result in zip(charts, results, strict=True):
-        try:
-            parse(text)
-            grammar_ok = True
-        except MermaidSyntaxError:
-            grammar_ok = False
         if not result["ok"]:
             refused.append((name, text, result["error"]))
-        if grammar_ok and not result["ok"]:
-            disagreements.append(name)
+        try:
+            ours = _shape(parse(text))
+        except MermaidSyntaxError:
+            continue
+        if not result["ok"] or any(result["shape"].get(key) != value for key, value in ours.items()):
+            disagreements.append(f"{name}: grammar {ours}, Mermaid {result.get('shape') or 'refused'}")
+    timelines = [(name, result) for (name, _), result in zip(charts, results, strict=True) if result.get("type") == "timeline"]
+    for name, result in timelines:  # two entries of three events each (licence, commercial use, verdict): no name adds or ends one
+        if result["shape"].get("events") != [3, 3]:
+            disagreements.append(f"{name}: timeline periods and events {result['shape'].get('events')}, not [3, 3]")
     kinds: dict[str, int] = {}
     for result in results:
         kinds[result.get("type") or "refused"] = kinds.get(result.get("type") or "refused", 0) + 1
@@ -148,9 +189,20 @@ def main() -> int:
           f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}); {len(HOSTILE)} hostile names")
     for name, text, error in refused:
         print(f"\nREFUSED {name}:\n{text}\n  -> {error}")
-    if disagreements:
-        print(f"\nthe grammar test accepts what Mermaid refuses: {', '.join(disagreements)}")
-    return 1 if refused else 0
+    print(f"shapes in Mermaid's model as the grammar reads them (timelines: three events a period): "
+          f"{len(results) - len(refused) - len(disagreements)} of {len(results)}")
+    for line in disagreements:
+        print(f"DIFFERENT {line}")
+    return 1 if refused or disagreements else 0
+
+
+def _shape(diagram: Any) -> dict[str, Any]:
+    """What the grammar of tests/mermaid_grammar.py read in a diagram, as the Mermaid side counts it."""
+    if diagram.kind == "pie":
+        return {"slices": len({label for label, _ in diagram.slices})}  # Mermaid keys slices by label
+    if diagram.kind == "xychart":
+        return {"categories": len(diagram.categories), "bars": [len(diagram.bars)]}
+    return {"nodes": len(diagram.nodes), "edges": len(diagram.edges)}
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ class Workspace:
         self.paths = self.outputs / "paths.txt"
         self.paths.write_text(f"mine  # my model\n{self.allowed[1]}\nhostile-org/absent\n", encoding="utf-8")
         self.census = self.outputs / "census.jsonl"
+        self.hub_line = self.outputs / "hub.txt"
+        self.hub_line.write_text(f"{REPO}\n", encoding="utf-8")
+        self.mixed = self.outputs / "mixed.jsonl"
 
     def guarded(self) -> list[Path]:
         return [*self.outside, self.inside, self.same_name]
@@ -58,6 +61,8 @@ CASES: dict[str, Callable[[Workspace], tuple[str, ...]]] = {
     "census": lambda w: ("--targets-from", str(w.targets), "--format", "jsonl", "-o", str(w.census)),
     "single run": lambda w: ("--targets-from", str(w.targets), "--format", "json"),
     "paths": lambda w: ("--paths-from", str(w.paths), "--format", "json"),
+    # the folder spelt like the Hub id, given as an argument, and the Hub id in a file: two targets, not one
+    "census of the folder and the id": lambda w: (f"./{REPO}", "--targets-from", str(w.hub_line), "--format", "jsonl", "-o", str(w.mixed)),
 }
 
 
@@ -128,3 +133,13 @@ def test_a_line_of_targets_from_is_a_hub_id_by_the_hubs_grammar_or_nothing(line,
 
     target = hub_target(line)
     assert (target.repo_id, target.revision) == names if target is not None else names is None
+
+
+def test_a_hub_id_line_is_not_the_folder_of_that_name_given_as_an_argument(ran):
+    outcome_of, workspace, _ = ran
+    outcome = outcome_of("census of the folder and the id")
+    assert_clean(outcome, outcome.code)
+    assert outcome.code in (0, 1), outcome.stderr
+    records = [json.loads(line) for line in workspace.mixed.read_text(encoding="utf-8").splitlines() if line.strip()]
+    audited = {r["target"] for r in records if r.get("status") != "failed" and "target" in r}
+    assert audited == {f"./{REPO}", REPO}, records

@@ -37,6 +37,7 @@ from auditor.model import (
     WeightScanSummary,
 )
 from auditor.scan import CODE_FORMATS
+from auditor.scan.memo import WeightScanMemo
 from auditor.scan.release import ReleaseScan, scan_release, scan_summary, with_parameters
 from auditor.sources.interface import CodeHosts, NoLookups, Registry, RepoSource
 
@@ -53,6 +54,7 @@ class AuditOptions:
 
     identify: LicenceIdentifier = identify_text
     scan_weights: bool | None = None
+    scan_memo: WeightScanMemo | None = None  # weight scans by content, shared by a run's targets (auditor.scan.memo)
 
 
 class Auditor:
@@ -68,6 +70,7 @@ class Auditor:
         self.kb = kb
         self._identify_text = options.identify
         self.scan_weights = options.scan_weights
+        self._scan_memo = options.scan_memo
         self.code_hosts = code_hosts
         self._checks_on = not isinstance(self.registry, NoLookups)
 
@@ -139,7 +142,7 @@ class Auditor:
             artefacts = tuple(a for a in artefacts if a.format in CODE_FORMATS)
             if not artefacts:
                 return None
-        return scan_release(self.source, snapshot, artefacts, card_licence_ids)
+        return scan_release(self.source, snapshot, artefacts, card_licence_ids, memo=self._scan_memo)
 
     def _look_up_links(self, evidence: ReleaseEvidence) -> ReleaseEvidence:
         """The licences of what the card links: its code repositories and its named datasets."""

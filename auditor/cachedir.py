@@ -27,8 +27,11 @@ def write_atomically(path: Path, chunks: Iterable[bytes]) -> bool:
     the whole new one. False when it could not be written (a read-only or full disk): a cache that
     cannot be written only makes the next run slower, and any failure leaves no trace."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        except FileNotFoundError:  # the folder is made on the first write into it, not tried again on each
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         try:
             with os.fdopen(handle, "wb") as out:
                 for chunk in chunks:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -25,13 +25,14 @@ from auditor.logs import log
 from auditor.report import OutputFormat
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT
 from auditor.target_run import PolicyFiles, RunSettings
-from auditor.targets import parse_target  # also imported from here by older callers
+from auditor.targets import FileTargets, parse_target  # parse_target is also imported from here by older callers
 
 if TYPE_CHECKING:
     from auditor.judge.policy import Policy, PolicyOutcome
-    from auditor.model import AuditResult
+    from auditor.model import AuditResult, Target
     from auditor.output import Destination
     from auditor.report.interface import Renderer
+    from auditor.sources.hub import HubSource  # imported when a target needs the Hub: a local audit never does
 
 STREAMED_ONLY = ("jsonl", "csv")  # formats only a census writes (auditor.batch)
 # Codes 2-5 belong to the errors that cause them (auditor.errors, `exit_code`); these are the rest.
@@ -55,14 +56,15 @@ class Batch:
         return renderer.render_batch(self.results, self.failures, self.outcomes)
 
 
-def audit_targets(targets: Sequence[str], settings: RunSettings | None = None) -> Batch:
+def audit_targets(targets: Sequence[str], settings: RunSettings | None = None,
+                  parse: Callable[[str, str | None], Target] = parse_target) -> Batch:
     """Audit every target and check the policy (flags merged with the policy file, see PolicyFiles),
-    each through the one per-target run (auditor.target_run) a census and the Action use too.
+    each through the one per-target run (auditor.target_run) a census and the Action use too;
+    `parse` reads what each target names (FileTargets for targets read from files).
 
     Ctrl-C stops the batch: what was audited by then is kept, and the exit code is 130."""
     from auditor.errors import AuditorError
     from auditor.model import TargetKind
-    from auditor.sources.hub import HubSource
     from auditor.target_run import TargetRun
     from auditor.targets import explain
 
@@ -72,13 +74,14 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None) -
     def hub_source() -> HubSource:
         """The Hub source (HF_ENDPOINT points it at a mirror), built on first use."""
         if not hub:
+            from auditor.sources.hub import HubSource
             from auditor.sources.hub_history import HubHistorySource
 
             kind = HubHistorySource if settings.history else HubSource  # --history reads many revisions, each blob once
             hub.append(kind(endpoint=os.environ.get("HF_ENDPOINT") or None, token=settings.token))
         return hub[0]
 
-    run = TargetRun(settings, hub_source, parse_target)
+    run = TargetRun(settings, hub_source, parse)
     batch = Batch()
     token_given = bool(settings.token or os.environ.get("HF_TOKEN"))
     announced: set[str] = set()
@@ -120,11 +123,12 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None) -
     return batch
 
 
-def _run(targets: Sequence[str], destination: Destination, settings: RunSettings, sarif_info: bool = False) -> int:
+def _run(targets: Sequence[str], destination: Destination, settings: RunSettings, sarif_info: bool = False,
+         parse: Callable[[str, str | None], Target] = parse_target) -> int:
     """Audit the targets, deliver the report to `destination`; returns the exit code."""
     from auditor.output import deliver
 
-    batch = audit_targets(targets, settings)
+    batch = audit_targets(targets, settings, parse)
     if batch.results or len(targets) > 1:
         renderer = destination.format.renderer(include_info=sarif_info) if destination.format is OutputFormat.SARIF else None
         deliver(batch.render(destination.format.value, renderer), destination)
@@ -192,7 +196,8 @@ Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
-@click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more targets from FILE, one per line (# starts a comment; - reads stdin).")
+@click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more Hub repos from FILE, one id per line (org/name, org/name@rev or a Hub URL; # starts a comment; - reads stdin). A line is never read as a local path: one that is no Hub id is an error of its own.")
+@click.option("--paths-from", "paths_from", type=click.File("r"), help="Read more local folders from FILE, one path per line (# starts a comment; - reads stdin), each read as a path, never as a Hub id.")
 @click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main; also spelt org/name@REV), of a local git checkout (read from git, not the work tree), or a Hugging Face cache folder's snapshot.")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")
 @click.option("--format", "output_format", type=click.Choice(OutputFormat.names(), case_sensitive=False), help="Report format (default: markdown, or what the -o file's suffix says).")
@@ -227,7 +232,7 @@ Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
 @click.option("--scheduler", metavar="ADDRESS", help="Audit a census on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 (needs the [cluster] extra).")
 @click.option("--max-rate", type=click.FloatRange(min=0, min_open=True), help="At most N Hub requests per second over the whole census.")
 @click.version_option(__version__, prog_name="audit-model")
-def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision: str | None, token: str | None,
+def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, paths_from: IO[str] | None, revision: str | None, token: str | None,
                 output_format: str | None, output: str | None, licence_engine: str, fail_on: tuple[str, ...],
                 allow_licences: tuple[str, ...], deny_licences: tuple[str, ...], allow_unsafe_to_load: bool,
                 config_file: str | None, config_from_target: bool, scan_weights: bool | None, hub_repo: str | None, check_links: bool,
@@ -245,9 +250,12 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
     from auditor import logs
 
     logs.configure(quiet=quiet, verbose=verbose)
-    targets = tuple(targets) + _read_targets(targets_from)
+    hub_lines, path_lines = _read_targets(targets_from), _read_targets(paths_from)
+    parse = FileTargets.of(targets, hub_lines, path_lines)
+    targets = tuple(targets) + hub_lines + path_lines
     if not targets and not (author or search or filters):
-        raise click.UsageError("give at least one TARGET (a Hub repo id or a local directory), --targets-from FILE, or --author/--search/--filter")
+        raise click.UsageError("give at least one TARGET (a Hub repo id or a local directory), --targets-from FILE, --paths-from FILE, "
+                               "or --author/--search/--filter")
     try:
         from auditor.output import choose
 
@@ -267,12 +275,12 @@ def audit_model(targets: tuple[str, ...], targets_from: IO[str] | None, revision
                 licence_engine=licence_engine, scan_weights=scan_weights, check_links=check_links, policy=flags,
                 config_file=config.file, config_from_target=config.from_target, hub_repo=hub_repo, history=history, since=since,
                 processes=processes or 0, scheduler=scheduler, max_rate=max_rate,
-            ), parse_target)
+            ), parse)
         else:
             settings = RunSettings(revision=revision, token=token, licence_engine=licence_engine, flags=flags,
                                    scan_weights=scan_weights, check_links=check_links, config=config, hub_repo=hub_repo,
                                    history=history, since=since)
-            code = _run(targets, destination, settings, sarif_info)
+            code = _run(targets, destination, settings, sarif_info, parse)
     except KeyboardInterrupt:
         log.error("interrupted")
         sys.exit(EXIT_INTERRUPTED)

@@ -16,11 +16,16 @@ class _Once:
 
 
 class OncePerKey:
-    """Answers per key, each computed once however many threads ask at the same moment."""
+    """Answers per key, each computed once however many threads ask at the same moment.
 
-    def __init__(self) -> None:
+    At most about `keep` finished answers are kept, the least recently asked dropped first (a
+    dropped key is computed again when asked): a census of millions of targets names ever more
+    base models, datasets and links, and its memory must not grow with them."""
+
+    def __init__(self, keep: int = 4096) -> None:
         self._lock = threading.Lock()
-        self._table: dict[Hashable, _Once] = {}
+        self._table: dict[Hashable, _Once] = {}  # in the order last asked
+        self._keep = max(1, keep)
 
     def get(self, key: Hashable, compute: Callable[[], Any], wait: Callable[[], float],
             abandon_on: type[BaseException] | tuple[type[BaseException], ...] = ()) -> Any:
@@ -28,8 +33,10 @@ class OncePerKey:
         for its value (None if it is not ready by then). A computation that raises `abandon_on`
         gives None and leaves the key free for a later asker."""
         with self._lock:
-            existing = self._table.get(key)
-            once = self._table[key] = _Once() if existing is None else existing
+            existing = self._table.pop(key, None)
+            once = self._table[key] = _Once() if existing is None else existing  # now the most recently asked
+            if existing is None and len(self._table) > self._keep:
+                self._drop_least_recent()
         if existing is not None:
             once.done.wait(timeout=max(0.0, wait()))
             return once.value
@@ -41,3 +48,9 @@ class OncePerKey:
         finally:
             once.done.set()
         return once.value
+
+    def _drop_least_recent(self) -> None:
+        """Down to three quarters of `keep`, dropping the least recently asked finished answers (under the lock)."""
+        excess = len(self._table) - self._keep * 3 // 4
+        for key in [key for key, once in self._table.items() if once.done.is_set()][:excess]:
+            del self._table[key]

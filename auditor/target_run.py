@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from auditor.audit import Auditor
     from auditor.identify import KnowledgeBase
     from auditor.judge.policy import Policy, PolicyOutcome
+    from auditor.scan.memo import WeightScanMemo
     from auditor.sources.hub import HubSource
     from auditor.sources.interface import CodeHosts, Registry, RepoSource
     from auditor.sources.local import LocalSource
@@ -128,6 +129,7 @@ class TargetRun:
         self.parse_target = parse_target or parse_text
         self._hub = hub
         self.identify = licence_engine(settings.licence_engine)
+        self.scan_memo: WeightScanMemo | None = None  # a census's weight scans by content (auditor.scan.memo)
         # HF_HUB_OFFLINE=1 turns off GitHub too
         self.code_hosts: CodeHosts | None = SharedLinks(_code_hosts()) if settings.check_links and not offline() else None
         self._lock = threading.Lock()
@@ -224,7 +226,7 @@ class TargetRun:
         """Audit the planned target (from `snapshot` when the caller fetched it already) and decide."""
         from auditor.audit import AuditOptions, Auditor
 
-        options = AuditOptions(identify=self.identify, scan_weights=plan.scan_weights)
+        options = AuditOptions(identify=self.identify, scan_weights=plan.scan_weights, scan_memo=self.scan_memo)
         source = self.source_for(plan.target)
         auditor = Auditor(source, self.kb, registry=self.registry_for(plan.target), code_hosts=self.code_hosts, options=options)
         if snapshot is None and plan.target.kind is TargetKind.LOCAL:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import AccessDenied, AuditorError, NotFound, UsageError
@@ -41,11 +43,8 @@ def parse_target(text: str, revision: str | None = None) -> Target:
     url = _HUB_URL.match(text)
     if url:
         return Target(TargetKind.HUB, repo_id=url.group("repo"), revision=_one_revision(revision, url.group("rev"), text))
-    path = Path(text).expanduser()
-    if path.exists():
-        if not path.is_dir() and not is_single_file(path.name):
-            raise NotFound(f"{text} is a file, not a model repository directory (a single .gguf file can be audited)")
-        return Target(TargetKind.LOCAL, path=str(path), revision=revision)
+    if Path(text).expanduser().exists():
+        return parse_local(text, revision)
     at = _AT_REVISION.match(text)
     repo, spelt = (at.group("repo"), at.group("rev")) if at else (text, None)
     repo = repo.rstrip("/") if repo not in ("/", "") else repo
@@ -57,6 +56,72 @@ def parse_target(text: str, revision: str | None = None) -> Target:
     if text.startswith((".", "/", "~")) or os.sep in text:
         raise NotFound(f"no such directory: {text}")
     raise UsageError(f"'{text}' is neither a local directory nor a Hub repo id of the form org/name")
+
+
+def parse_local(text: str, revision: str | None = None) -> Target:
+    """The local directory (or single .gguf file) `text` names, whatever it is spelt like; NotFound when there is none."""
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise NotFound(f"no such directory: {text}")
+    if not path.is_dir() and not is_single_file(path.name):
+        raise NotFound(f"{text} is a file, not a model repository directory (a single .gguf file can be audited)")
+    return Target(TargetKind.LOCAL, path=str(path), revision=revision)
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}")
+
+
+def valid_repo_id(repo_id: str) -> bool:
+    """Whether `repo_id` is an `owner/name` Hub id (never a path: no `..`, no leading `/`, nothing else)."""
+    if not _HUB_ID.fullmatch(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", "-")):
+        return False
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        return False
+    return True
+
+
+def hub_target(text: str, revision: str | None = None) -> Target | None:
+    """The Hub repo `text` is spelt as (`org/name`, `org/name@rev`, a Hub URL), its id checked
+    against the Hub's grammar; None when it is spelt as no valid Hub id. Never a local path."""
+    spelt = hub_spelling(text.strip())
+    if spelt is None or not valid_repo_id(spelt[0]):
+        return None
+    return Target(TargetKind.HUB, repo_id=spelt[0], revision=_one_revision(revision, spelt[1], text))
+
+
+@dataclass(frozen=True)
+class FileTargets:
+    """`parse_target`, except for the targets read from files: a line of `--targets-from` names a
+    Hub repo (whatever folder of that name exists here) or is an error of its own, never a local
+    path; a line of `--paths-from` names a local folder, never a Hub repo. A value, not a
+    closure, so a census's worker processes can be handed it."""
+
+    parse_target: Callable[[str, str | None], Target]
+    hub_lines: frozenset[str] = frozenset()
+    path_lines: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, given: Iterable[str], hub_lines: Iterable[str], path_lines: Iterable[str]) -> FileTargets:
+        """The parser for a run: an argument also given on the command line is read as an argument."""
+        arguments = set(given)
+        return cls(parse_target, frozenset(hub_lines) - arguments, frozenset(path_lines) - arguments)
+
+    def __call__(self, text: str, revision: str | None = None) -> Target:
+        """The Target `text` names."""
+        if text in self.path_lines:
+            return parse_local(text, revision)
+        if text in self.hub_lines:
+            target = hub_target(text, revision)
+            if target is None:
+                raise UsageError(f"'{text}' (a line of --targets-from) is not a Hub repo id of the form org/name; "
+                                 "lines of --targets-from name Hub repos only: list local folders with --paths-from")
+            return target
+        return self.parse_target(text, revision)
 
 
 def hub_spelling(text: str, url_only: bool = False) -> tuple[str, str | None] | None:

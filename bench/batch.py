@@ -13,12 +13,24 @@ with its own empty cache directory (cold is cold):
   no-cache  --jobs J with --no-cache (nothing kept, nothing reused: every text read and identified),
   cold      --jobs J, empty cache,
   warm      --jobs J again on a copy of the cold run's cache.
-Per run: repos/s, requests per repo, CPU seconds per repo (the CLI and any worker processes it
-starts), peak memory (max RSS of the CLI process, and of its largest child), and the ratio to
-the limit the latency sets: jobs / (requests per repo x latency) repos/s.
+Per run: repos/s, requests per repo, CPU milliseconds per repo (the CLI and any worker processes
+it starts; and apart, the fake Hub's, this process's), memory, and the ratio to the limit the
+latency sets: jobs / (requests per repo x latency) repos/s.
+
+Memory is sampled from /proc every 0.2 s while the CLI runs, for the CLI process and each
+process under it: RSS, and PSS (/proc/<pid>/smaps_rollup), which shares each page among the
+processes mapping it. A forked or spawned worker maps the same libraries and files as its
+parent, so the sum of RSS counts those pages twice; the sum of PSS counts them once, and is
+what the processes together hold. The table gives each peak: the CLI's, the largest worker's,
+and the largest total over one sample (RSS summed, and PSS summed). Where /proc is missing,
+only the CLI's and its largest child's peak RSS (getrusage) are shown.
 
 The fake Hub runs in this process and shares the machine's cores with the CLI: on a small
-machine its own CPU is part of what is measured. With --cluster N the census runs on a Dask
+machine its own CPU is part of what is measured (the "hub ms" column; it stands in for a
+remote server, whose CPU is not the auditor's). So that it takes less of the cores than it
+would otherwise, what it works out once per repo (the card's YAML, the blob ids and LFS
+digests of the listing) is worked out before the first run, not inside the cold one; what it
+answers is the same. With --cluster N the census runs on a Dask
 LocalCluster of N worker processes started here: their CPU and memory are not the CLI's, so
 those columns then show the client's alone.
 
@@ -34,11 +46,13 @@ import contextlib
 import hashlib
 import json
 import os
+import resource
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -167,16 +181,25 @@ def run_cli(hub: FakeHub, targets: list[str], jobs: int, work: Path, name: str, 
            "AUDITOR_GITHUB_API": "http://127.0.0.1:9", "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HOME": str(work / "hf")}
     out = work / f"{name}.jsonl"
     hub.reset()
+    hub_cpu = _own_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", WRAPPER, "--targets-from", str(listing), "--jobs", str(jobs), "--format", "jsonl",
-         "-o", str(out), "-q", "--cache-dir", str(cache), *extra],
-        env=env, capture_output=True, text=True, cwd=ROOT,
-    )
-    seconds = time.perf_counter() - started
-    usage_lines = [line for line in proc.stderr.splitlines() if line.startswith("usage=")]
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRAPPER, "--targets-from", str(listing), "--jobs", str(jobs), "--format", "jsonl",
+             "-o", str(out), "-q", "--cache-dir", str(cache), *extra],
+            env=env, stdout=subprocess.DEVNULL, stderr=errors, text=True, cwd=ROOT,
+        )
+        memory = MemorySampler(proc.pid)
+        memory.start()
+        proc.wait()
+        memory.stop()
+        seconds = time.perf_counter() - started
+        hub_cpu = _own_cpu() - hub_cpu
+        errors.seek(0)
+        stderr = errors.read()
+    usage_lines = [line for line in stderr.splitlines() if line.startswith("usage=")]
     if not usage_lines:
-        raise SystemExit(f"{name}: the CLI printed no usage line:\n{proc.stderr[-2000:]}")
+        raise SystemExit(f"{name}: the CLI printed no usage line:\n{stderr[-2000:]}")
     usage = json.loads(usage_lines[-1][len("usage="):])
     records = [json.loads(line) for line in out.read_text().splitlines()]
     stats = hub.stats
@@ -185,12 +208,90 @@ def run_cli(hub: FakeHub, targets: list[str], jobs: int, work: Path, name: str, 
         "failed": sum(r["status"] != "audited" for r in records), "exit": proc.returncode, "seconds": seconds,
         "rate": len(targets) / seconds, "requests": stats.total_requests, "cpu": usage["cpu"],
         "rss_mb": usage["rss_kib"] / 1024, "child_rss_mb": usage["child_rss_kib"] / 1024, "jobs": jobs,
+        "hub_cpu": hub_cpu, "memory": memory.peaks(),
     }
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process so far: the fake Hub's threads, and the little else it does while the CLI runs."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _kib(path: Path, field: str) -> int | None:
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError, ValueError):
+            found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+class MemorySampler:
+    """Peak RSS and PSS (KiB) of a process and every process under it, sampled from /proc while it runs."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        self.pid = pid
+        self.every = every
+        self.main = {"rss": 0, "pss": 0}
+        self.worker = {"rss": 0, "pss": 0}  # the largest process under the CLI (a worker), at its peak
+        self.total = {"rss": 0, "pss": 0}  # the largest sum over one sample
+        self.samples = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            self.sample()
+            self._done.wait(self.every)
+
+    def sample(self) -> None:
+        pids = [self.pid]
+        for pid in pids:  # grows as it goes: the whole tree
+            pids += [child for child in _children(pid) if child not in pids]
+        total = {"rss": 0, "pss": 0}
+        for pid in pids:
+            rollup = Path(f"/proc/{pid}/smaps_rollup")
+            rss, pss = _kib(rollup, "Rss:"), _kib(rollup, "Pss:")
+            if rss is None or pss is None:
+                continue
+            kind = self.main if pid == self.pid else self.worker
+            kind["rss"], kind["pss"] = max(kind["rss"], rss), max(kind["pss"], pss)
+            total["rss"] += rss
+            total["pss"] += pss
+        self.samples += 1
+        for key in total:
+            self.total[key] = max(self.total[key], total[key])
+
+    def peaks(self) -> dict[str, float] | None:
+        """MB: main_rss, main_pss, worker_rss, worker_pss, total_rss, total_pss; None when /proc gave nothing."""
+        if not self.main["pss"]:
+            return None
+        return {f"{kind}_{key}": value[key] / 1024 for kind, value in
+                (("main", self.main), ("worker", self.worker), ("total", self.total)) for key in ("rss", "pss")}
 
 
 def bench_mix(label: str, ids: list[str], roots: list[Path], work: Path, args: argparse.Namespace, extra: list[str]) -> list[dict]:
     hub = FakeHub(roots)
     hub._server.RequestHandlerClass = slow_handler(args.latency)
+    for repo in hub.repos.values():  # the fake Hub's own work on each repo (card YAML, blob digests) done before any run
+        repo.at(repo.sha).info(repo.sha, blobs=True, security=True)
     runs = []
     wanted = set(args.runs.split(","))
     with hub, contextlib.ExitStack() as stack:
@@ -216,15 +317,19 @@ def bench_mix(label: str, ids: list[str], roots: list[Path], work: Path, args: a
 
 def print_table(title: str, runs: list[dict], latency: float) -> None:
     print(f"\n{title}")
-    print(f"{'run':22} {'repos':>6} {'fail':>5} {'s':>7} {'repos/s':>8} {'req/repo':>9} {'CPU s/repo':>10} "
-          f"{'RSS MB':>7} {'child MB':>8} {'limit/s':>8} {'of limit':>8}")
+    print(f"{'run':22} {'repos':>6} {'fail':>5} {'s':>7} {'repos/s':>8} {'req/repo':>9} {'CPU ms/repo':>11} {'hub ms':>7} "
+          f"{'limit/s':>8} {'of limit':>8}   memory MB: CLI RSS/PSS, largest worker RSS/PSS, total RSS/PSS")
     for r in runs:
         assert r["lines"] == r["repos"] == r["distinct"], f"{r['name']}: {r['lines']} lines for {r['repos']} targets"
         per_repo = r["requests"] / r["repos"]
         limit = r["jobs"] / (per_repo * latency) if per_repo else float("inf")
+        m = r["memory"]
+        memory = (f"{m['main_rss']:>5.0f}/{m['main_pss']:<5.0f} {m['worker_rss']:>5.0f}/{m['worker_pss']:<5.0f} "
+                  f"{m['total_rss']:>5.0f}/{m['total_pss']:<5.0f}" if m else
+                  f"peak RSS {r['rss_mb']:.0f}, largest child {r['child_rss_mb']:.0f} (no /proc)")
         print(f"{r['name']:22} {r['repos']:>6} {r['failed']:>5} {r['seconds']:>7.1f} {r['rate']:>8.1f} {per_repo:>9.2f} "
-              f"{r['cpu'] / r['repos'] * 1000:>8.1f}ms {r['rss_mb']:>7.0f} {r['child_rss_mb']:>8.0f} {limit:>8.0f} "
-              f"{r['rate'] / limit:>8.0%}")
+              f"{r['cpu'] / r['repos'] * 1000:>9.1f}ms {r['hub_cpu'] / r['repos'] * 1000:>5.1f}ms {limit:>8.0f} "
+              f"{r['rate'] / limit:>8.0%}   {memory}")
 
 
 def main() -> None:

@@ -175,3 +175,19 @@ def test_paths_info_goes_through_the_retrying_http_layer(history):
     assert "redirect" in assert_refused(history, "paths-info", REPO)
     history.routes[PATHS_INFO] = Reply(200, b"\x1f\x8b\x08\x00garbage" * 50, {"Content-Encoding": "gzip"})
     assert "decod" in assert_refused(history, "paths-info", REPO).lower()
+
+
+def test_a_malformed_model_info_of_an_older_revision_is_exit_5(history):
+    history.routes[f"/api/models/{REPO}/revision/{PARENT}"] = Reply(200, json.dumps({"sha": 7, "note": SECRET}).encode())
+    assert_refused(history, "model info", REPO, "`sha`")
+
+
+def test_an_error_answer_nested_too_deep_is_mapped_by_its_status(history):
+    deep = b"[" * 30_000 + b"]" * 30_000  # huggingface_hub's error mapping would parse it into a RecursionError
+    history.routes[PATHS_INFO] = Reply(404, deep, {"X-Error-Code": "EntryNotFound"})
+    code, out, err = audit(history)
+    assert code == 3 and "Traceback" not in err and "internal error" not in err, err
+    assert "an entry asked for not found" in err, err
+    history.routes[f"/api/models/{REPO}"] = Reply(403, deep)
+    code, out, err = audit(history)
+    assert code == 4 and "Traceback" not in err and "internal error" not in err, err

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from mermaid_grammar import MermaidSyntaxError, blocks, parse
 
 from auditor.cli import audit_model
-from auditor.model import Ancestor, AncestorStatus
+from auditor.model import Ancestor, AncestorStatus, History, HistoryEntry, Openness, Revision
+from auditor.report.history_section import history_section
 from auditor.report.mermaid import bar_chart, chart_label, graph_label, lineage_graph, pie
 
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
@@ -36,11 +37,23 @@ def repo_id(case: str) -> str:
 def test_the_grammar_refuses_what_mermaid_refuses():
     for bad in ['pie\n    "a" : 0', 'pie\n    "a"b" : 1', "xychart-beta\n    x-axis [\"a\"]\n    bar [1, 2]",
                 'graph TD\n    n0["a"]\n    n0 -->|"r"| n1', 'graph TD\n    end["a"]', 'graph TD\n    n0["<b>a</b>"]',
-                "sequenceDiagram\n    A->>B: hi"]:
+                "sequenceDiagram\n    A->>B: hi",
+                # empty quoted labels, titles and categories: mermaid.parse (11.x) refuses each
+                'graph TD\n    n0[""]', 'graph TD\n    n0["a"]\n    n1["b"]\n    n0 -->|""| n1',
+                'xychart-beta\n    x-axis [""]\n    bar [1]', 'xychart-beta\n    title ""\n    x-axis ["a"]\n    bar [1]']:
         with pytest.raises(MermaidSyntaxError):
             parse(bad)
     with pytest.raises(MermaidSyntaxError):
         blocks("```mermaid\npie\n    \"a\" : 1\n")
+
+
+def test_an_empty_name_is_a_label_mermaid_accepts():
+    """An ancestor with an empty relation, id or licence (a card may say so): every label still
+    has a character, as Mermaid's parser requires (bench/mermaid_check.py found `-->|""|` refused)."""
+    ancestor = Ancestor(repo_id="", child="org/model", relation=" ", depth=1, signal="card:base_model", licences=("",))
+    graph = parse("\n".join(lineage_graph("org/model", [""], [ancestor])[1:-1]))
+    assert len(graph.nodes) == 2 and graph.edges == [("n1", "?", "n0")]
+    assert parse("\n".join(bar_chart("", "", [("", 1)])[1:-1])).categories == ["?"]
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -109,3 +122,18 @@ def test_the_census_summary_charts_verdicts_licences_and_relabelling(fake_hub, t
     assert relabelled >= 1
     assert dict(relabelling.slices) == {k: v for k, v in {"relabel": relabelled, "keep their terms": len(derivatives) - relabelled}.items() if v}
     assert re.search(r"```mermaid\npie showData title Verdicts\n", out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hostile_history_keeps_three_events_a_period_in_the_timeline(hostile):
+    """Each revision is one period with its governing licence, commercial use and verdict: a
+    date, title or licence name with colons, semicolons or fences adds no event and ends none
+    (Mermaid splits a timeline line at every colon)."""
+    entries = (HistoryEntry(Revision("a" * 40, hostile, hostile), hostile, (hostile,), hostile, Openness.NOT_OPEN),
+               HistoryEntry(Revision("b" * 40, "2025-02-01T00:00:00Z", "relicensed"), "Apache-2.0", ("Apache-2.0",), "yes",
+                            Openness.OPEN_SOURCE))
+    charts = blocks("\n".join(history_section(History(entries, listed=2, since=hostile))))
+    assert len(charts) == 1
+    timeline = parse(charts[0])
+    assert [len(events) for _, events in timeline.periods] == [3, 3]
+    assert timeline.periods[1] == ("2025-02-01", ["Apache-2.0", "commercial use yes", "open-source"])

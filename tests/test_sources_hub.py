@@ -100,12 +100,15 @@ def test_gated_without_token_lists_files_and_names_the_unread(source, fake_hub):
     assert "--token" in snapshot.unread[0].reason
     assert snapshot.file("model.safetensors").size == 6_000_000_000
     assert snapshot.hub_card_data["license_name"] == "fetch-community"  # model info stays public
+    # the card is asked for first; refused as gated, the other files would be too, and are not asked for
+    assert [r.path for r in fake_hub.stats.log if r.kind == "get"] == ["README.md"]
 
 
 def test_gated_with_a_granted_token_reads_everything(fake_hub):
     snapshot = HubSource(endpoint=fake_hub.endpoint, token="hf_fetch_granted").fetch(hub_target(GATED))
     assert snapshot.unread == ()
     assert snapshot.texts["LICENSE"].startswith("FETCH COMMUNITY LICENCE")
+    assert sorted(r.path for r in fake_hub.stats.log if r.kind == "get") == ["LICENSE", "README.md", "config.json"]
 
 
 def test_gated_with_a_token_not_granted_says_so(fake_hub):

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from auditor.batch.options import DEFAULT_JOBS, PROCESSES_FROM, BatchOptions
 from auditor.batch.targets import HubIdsAsHub, in_shard, parse_shard, target_key, unique
 from auditor.errors import HubUnreachable, NotFound, UsageError
+from auditor.targets import FileTargets
 
 if TYPE_CHECKING:
     from auditor.batch.runner import Runner
@@ -53,15 +54,16 @@ def run_census(options: BatchOptions, parse_target: Callable[[str, str | None], 
             raise NotFound(f"the Hub lists no model for {_listing(options)}: nothing to audit")
         listed = frozenset(ids) - set(targets)
         targets += ids
-    targets = [t for t in unique(targets) if in_shard(t, options.shard)]
+    hub_only = listed | (parse_target.hub_lines if isinstance(parse_target, FileTargets) else frozenset())
+    targets = [t for t in unique(targets, hub_only) if in_shard(t, options.shard)]
     parse = HubIdsAsHub(parse_target, listed)  # a listed id is a Hub repo, never a folder of that name
     work, hub = census_work(options, parse, options.jobs, options.max_rate)
     if options.output_format == "jsonl":
         stream, done = RecordStream.to_file(options.output, options.resume, work.run_id) if options.output else (RecordStream.to_stdout(), {})
     else:
         stream, done = RecordStream.spool(), {}
-    done_keys = {target_key(t) for t in done}
-    todo = [t for t in targets if t not in done and target_key(t) not in done_keys]
+    done_keys = {target_key(t, t in hub_only) for t in done}
+    todo = [t for t in targets if t not in done and target_key(t, t in hub_only) not in done_keys]
     progress = Progress(len(todo), quiet=options.quiet, retries=lambda: hub.retries_total)
     give_up_after = options.target_timeout * 1.5 + 5 if options.target_timeout else None
     runner = _runner(options, parse, work, len(todo), give_up_after, progress.tick)

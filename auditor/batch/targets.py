@@ -38,12 +38,13 @@ def in_shard(target: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
-def target_key(text: str) -> str:
+def target_key(text: str, hub_only: bool = False) -> str:
     """What a target argument names, as one string: a local folder by its real path, a Hub repo by
-    its id (any spelling, case folded, as the Hub resolves it) and revision."""
+    its id (any spelling, case folded, as the Hub resolves it) and revision. `hub_only`: the text
+    came from a listing or --targets-from, so it names no folder, whatever exists here."""
     text = text.strip()
     path = Path(text).expanduser()
-    if not hub_spelling(text, url_only=True) and path.exists():
+    if not hub_only and not hub_spelling(text, url_only=True) and path.exists():
         return "local:" + os.path.realpath(path)
     spelt = hub_spelling(text)
     if spelt is not None:
@@ -52,12 +53,13 @@ def target_key(text: str) -> str:
     return "text:" + text
 
 
-def unique(targets: Iterable[str]) -> list[str]:
-    """Each target once, in first-seen order, however it is spelt (the first spelling is kept)."""
+def unique(targets: Iterable[str], hub_only: frozenset[str] = frozenset()) -> list[str]:
+    """Each target once, in first-seen order, however it is spelt (the first spelling is kept);
+    the texts in `hub_only` are keyed as Hub ids, never as the folders they may look like."""
     kept: dict[str, str] = {}
     for text in targets:
         if text and text.strip():
-            kept.setdefault(target_key(text), text.strip())
+            kept.setdefault(target_key(text, text in hub_only), text.strip())
     return list(kept.values())
 
 

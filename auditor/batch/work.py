@@ -18,6 +18,7 @@ from auditor import __version__
 from auditor.batch.cache import ResultCache, cache_directory
 from auditor.batch.memo import IdentificationMemo
 from auditor.batch.options import BatchOptions
+from auditor.batch.scan_memo import ScanMemo
 from auditor.errors import AuditorError
 from auditor.model import Target, TargetKind
 from auditor.report.jsonl import audited_record, failed_record
@@ -50,6 +51,8 @@ class TargetWork:
         # each distinct text is identified once per run (and kept with the cache for the next)
         self.memo = IdentificationMemo(cache_directory(options) / "memo" if options.cache else None)
         self.run.identify = self.memo.identifier(self.run.identify)
+        # each distinct weight file's header or pickle is scanned once per run (and kept for the next)
+        self.run.scan_memo = ScanMemo(cache_directory(options) / "memo-scans" if options.cache else None)
         self.code_hosts = self.run.code_hosts
         fingerprint = "|".join(map(str, (__version__, options.licence_engine, options.scan_weights, options.check_links,
                                          self.run.shared_policy(), options.history, options.since)))

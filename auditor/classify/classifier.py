@@ -56,6 +56,7 @@ def rules() -> tuple[Rule, ...]:
     )
 
 
+@lru_cache(maxsize=4096)  # a census lists the same names (README.md, config.json, model-00001-of-00002.safetensors) in repo after repo
 def rule_for(path: str) -> Rule:
     """The first rule `path` matches (the catch-all last)."""
     for rule in rules():

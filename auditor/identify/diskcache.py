@@ -73,6 +73,12 @@ def write_profiles(key: str, profiles: list[tuple[str, Any]]) -> None:
     _write_atomically(cache_dir() / f"profiles-{key}.json", [text.encode("utf-8")])
 
 
+def holds(key: str, names: tuple[str, ...]) -> bool:
+    """Whether the disk cache holds the parsed profiles and each structure of `names` under `key`."""
+    folder = cache_dir()
+    return (folder / f"profiles-{key}.json").is_file() and all((folder / f"{name}-{key}.bin").is_file() for name in names)
+
+
 def cached(key: str | None, name: str, build: Callable[[], _T], encode: Callable[[_T], list[bytes]],
            decode: Callable[[bytes], _T | None]) -> _T:
     """The structure `name` cached under `key` (a knowledge base's fingerprint) when the disk holds it, else built and cached.

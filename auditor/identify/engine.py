@@ -24,7 +24,7 @@ from dataclasses import replace
 from auditor.identify import diskcache
 from auditor.identify.changes import describe
 from auditor.identify.index import SHINGLE, Index, build_index, decode_index, digest, encode_index, raw_digest
-from auditor.identify.kb import KnowledgeBase, LicenceProfile
+from auditor.identify.kb import KnowledgeBase, LicenceProfile, default_root
 from auditor.identify.markers import marker_count, settle, tables, title_hits
 from auditor.identify.names import match_from_profile
 from auditor.identify.normalise import Normalised, looks_like_text, normalise
@@ -304,6 +304,14 @@ def identify_text(text: str, source: str, kb: KnowledgeBase) -> tuple[LicenceMat
 def index_for(kb: KnowledgeBase) -> Index:
     """The matcher's index of `kb`, built (or read from the disk cache) on first use and kept with the KB."""
     return kb.derived("licence_index", _cached_index)
+
+
+def index_on_disk() -> bool:
+    """Whether the disk cache holds the shipped knowledge base's profiles and index (a process then loads them, not builds them)."""
+    try:
+        return diskcache.holds(diskcache.fingerprint(default_root()), ("index",))
+    except OSError:
+        return False
 
 
 def _cached_index(kb: KnowledgeBase) -> Index:

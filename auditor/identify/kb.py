@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -68,8 +68,12 @@ class LicenceProfile:
     facts: Mapping[str, LicenceFact]  # by name; a hand-written fact has no confidence
     models: tuple[str, ...] = ()  # Hub repo ids (regexes) of the models released under it
     prohibited_uses: tuple[str, ...] = ()  # what it (as a use policy) prohibits, in a few words each
-    compiled_markers: tuple[re.Pattern, ...] = field(default=(), repr=False, compare=False)
     unidentified: bool = False  # read from a licence text the knowledge base does not know (unknown.py)
+
+    @cached_property
+    def compiled_markers(self) -> tuple[re.Pattern[str], ...]:
+        """The markers as case-blind patterns, compiled on first use: a short audit needs few of them."""
+        return tuple(re.compile(marker, re.IGNORECASE) for marker in self.markers)
 
     def reference_text(self) -> str | None:
         """The licence's reference text, read on first use; None when the profile has none."""
@@ -180,14 +184,14 @@ def _as_tuple(value: Any, where: str, field_name: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _parse_facts(raw: Any, where: str) -> Mapping[str, LicenceFact]:
+def _parse_facts(raw: Any, where: str, check_patterns: bool = True) -> Mapping[str, LicenceFact]:
     if not isinstance(raw, dict):
         raise KnowledgeBaseError(f"{where}: `facts` must be a mapping")
     facts = {}
     for name, entry in raw.items():
         if isinstance(entry, dict):
             applies_to = entry.get("applies_to")
-            if applies_to is not None:
+            if applies_to is not None and check_patterns:
                 try:
                     re.compile(str(applies_to))
                 except re.error as error:
@@ -206,8 +210,11 @@ def _fact_value(value: Any, where: str, name: Any) -> str:
     return "" if value is None else str(value)
 
 
-def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
-    """One profile from its YAML mapping; KnowledgeBaseError names what is wrong."""
+def parse_profile(raw: Any, root: Path, where: str, check_patterns: bool = True) -> LicenceProfile:
+    """One profile from its YAML mapping; KnowledgeBaseError names what is wrong.
+
+    `check_patterns=False` skips compiling its patterns to check them, for a mapping read back
+    from the disk cache (written only once every profile of the same files had passed)."""
     if not isinstance(raw, dict):
         raise KnowledgeBaseError(f"{where}: a profile must be a mapping")
     missing = [name for name in _REQUIRED if name not in raw]
@@ -223,8 +230,9 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
     markers = _as_tuple(raw.get("markers"), where, "markers")
     models = _as_tuple(raw.get("models"), where, "models")
     try:
-        compiled = tuple(re.compile(m, re.IGNORECASE) for m in markers)
-        for pattern in models:
+        for pattern in markers if check_patterns else ():
+            re.compile(pattern, re.IGNORECASE)
+        for pattern in models if check_patterns else ():
             re.compile(pattern)
     except re.error as error:
         raise KnowledgeBaseError(f"{where}: a marker or model pattern does not compile: {error}") from None
@@ -249,10 +257,9 @@ def parse_profile(raw: Any, root: Path, where: str) -> LicenceProfile:
         text_source=raw.get("text_source"),
         policy=raw.get("policy"),
         markers=markers,
-        facts=_parse_facts(raw["facts"], where),
+        facts=_parse_facts(raw["facts"], where, check_patterns),
         models=models,
         prohibited_uses=_as_tuple(raw.get("prohibited_uses"), where, "prohibited_uses"),
-        compiled_markers=compiled,
     )
 
 
@@ -291,17 +298,18 @@ def read_knowledge_base(root: Path) -> KnowledgeBase:
     except OSError:
         key = None
     raws = diskcache.read_profiles(key) if key else None
+    from_cache = raws is not None
     if raws is None:
         raws = _read_yaml(root)
-        if key:
-            diskcache.write_profiles(key, raws)
     profiles, seen = [], set()
     for name, raw in raws:
-        profile = parse_profile(raw, root, name)
+        profile = parse_profile(raw, root, name, check_patterns=not from_cache)
         if profile.id in seen:
             raise KnowledgeBaseError(f"{name}: duplicate id {profile.id}")
         seen.add(profile.id)
         profiles.append(profile)
+    if key and not from_cache:
+        diskcache.write_profiles(key, raws)  # only profiles that passed every check are kept
     return KnowledgeBase(profiles, root, key)
 
 

@@ -8,6 +8,7 @@ base does not know is read for tell-tale clauses (terms.yaml) rather than given 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -100,9 +101,26 @@ _READ_COMMERCIAL = {"no": (TermsLevel.NON_COMMERCIAL, "non-commercial use only")
                     "conditional": (TermsLevel.RESTRICTED, "commercial use on conditions")}
 
 
+_TEXT_TERMS: dict[bytes, tuple[TermsLevel, tuple[str, ...]]] = {}  # custom_text_terms by a digest of the text
+_TEXT_TERMS_KEPT = 1024
+
+
 def custom_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
     """The level an unknown licence text implies, and the clauses that imply it: its tell-tale phrases
-    (terms.yaml), and the commercial-use clause the clause reader finds in its sentences (clauses.yaml)."""
+    (terms.yaml), and the commercial-use clause the clause reader finds in its sentences (clauses.yaml).
+
+    Read once per distinct text in a process: a census meets the same licence texts in repo after repo."""
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    found = _TEXT_TERMS.get(key)
+    if found is None:
+        found = _read_text_terms(text)
+        if len(_TEXT_TERMS) >= _TEXT_TERMS_KEPT:
+            _TEXT_TERMS.clear()
+        _TEXT_TERMS[key] = found
+    return found
+
+
+def _read_text_terms(text: str) -> tuple[TermsLevel, tuple[str, ...]]:
     flat = re.sub(r"\s+", " ", text.lower())
     found = [
         (TermsLevel(row["level"]), row["label"])

@@ -73,7 +73,9 @@ def _licences_in(part: str, kb: KnowledgeBase) -> list[str]:
     hits: list[tuple[int, int, str]] = []
     for profile in kb:
         for name in {profile.id, profile.name, profile.spdx, *profile.aliases}:
-            found = re.search(r"(?<![\w.-])" + re.escape(name.lower()) + r"(?![\w-]|\.\d)", text) if len(name) >= _MIN_NAME else None
+            if len(name) < _MIN_NAME or name.lower() not in text:  # most names are absent: no pattern to build
+                continue
+            found = re.search(r"(?<![\w.-])" + re.escape(name.lower()) + r"(?![\w-]|\.\d)", text)
             if found:
                 hits.append((found.start(), found.end(), profile.id))
     kept = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0]) for o in hits)]

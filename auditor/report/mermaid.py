@@ -4,7 +4,8 @@ Every label may come from a repository (licence names, repo ids), so none reache
 written: a label keeps letters, digits and a few plain punctuation marks, and every other
 character becomes Mermaid's entity code (`#35;`) in graphs, or a space in charts, whose quoted
 strings take no entities. Labels are bounded in length, so no text can close the fenced block,
-end a quoted string or inject a directive.
+end a quoted string or inject a directive; a label left empty is "?" (Mermaid refuses an empty
+quoted label in graphs and bar charts).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ _FENCE = "```"
 
 
 def graph_label(text: str) -> str:
-    """`text` as the inside of a quoted graph label: plain characters kept, the rest as entity codes."""
-    return "".join(c if _PLAIN.fullmatch(c) else f"#{ord(c)};" for c in _bounded(text))
+    """`text` as the inside of a quoted graph label: plain characters kept, the rest as entity codes
+    (an empty label, which Mermaid refuses, as "?")."""
+    return "".join(c if _PLAIN.fullmatch(c) else f"#{ord(c)};" for c in _bounded(text)) or "?"
 
 
 def chart_label(text: str) -> str:

@@ -8,6 +8,7 @@ counts of a weight set are given only when every file of the set was read.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 from auditor.findings import finding
 from auditor.model import Artefact, Category, Finding, RepoSnapshot, TargetKind, WeightScanSummary, WeightSet
 from auditor.scan import DEFAULT_BUDGET, SCANNERS, WeightScan, check_gguf_licence, scan_weight_file, unscanned
+from auditor.scan.base import FILE_SECONDS
+from auditor.scan.memo import WeightScanMemo, scan_key
+from auditor.scan.pickles import MAX_SECONDS
 
 if TYPE_CHECKING:
     from auditor.sources.interface import RepoSource
@@ -27,6 +31,7 @@ SCAN_FINDINGS = frozenset({
 # Categories whose files may be model files under any name: their first bytes are looked at too.
 _SCANNED_CATEGORIES = (Category.WEIGHTS, Category.OTHER)
 GGUF_LOCAL_BUDGET = 16 << 20  # a local GGUF's header, read whole: every metadata key after the tokenizer's arrays
+_KEPT_BELOW = min(FILE_SECONDS, MAX_SECONDS) / 4  # a scan that took longer may have met a time limit: not remembered
 POINTER_NOT_SCANNED = "a Git LFS pointer without its content, not scanned (fetch it with `git lfs pull --include`, or give --hub-repo)"
 
 
@@ -48,8 +53,10 @@ def scan_release(
     artefacts: Iterable[Artefact],
     card_licence_ids: Sequence[str],
     budget: int = DEFAULT_BUDGET,
+    memo: WeightScanMemo | None = None,
 ) -> ReleaseScan:
-    """Stage entry point: header and pickle scans of the weight files, within the byte budget."""
+    """Stage entry point: header and pickle scans of the weight files, within the byte budget; a file
+    whose content the listing hashes is scanned once per `memo` (see auditor.scan.memo)."""
     scans: list[WeightScan] = []
     findings: list[Finding] = []
     pointers: list[str] = []
@@ -68,12 +75,9 @@ def scan_release(
                 continue
             from_hub.append(artefact.path)
 
-        def read(start: int, length: int, path: str = artefact.path) -> bytes:
-            return source.read_range(snapshot, path, start, length)
-
         # a GGUF's vocabulary (two megabytes of strings) lies before its chat template: on disk, reading past it costs nothing
         file_budget = max(budget, GGUF_LOCAL_BUDGET) if local and not artefact.lfs and artefact.format == "gguf" else budget
-        scan = scan_weight_file(artefact.path, artefact.size, read, file_budget, artefact.format)  # read failures come back as data
+        scan = _scan_file(source, snapshot, artefact, file_budget, memo)
         if scan is None:
             continue
         scans.append(scan)
@@ -83,6 +87,30 @@ def scan_release(
             findings.append(mismatch)
     findings.extend(hub_security_findings(snapshot.security))
     return ReleaseScan(tuple(scans), tuple(findings), sum(s.bytes_read for s in scans), tuple(pointers), snapshot.hub_mirror if from_hub else None, tuple(from_hub))
+
+
+def _scan_file(source: RepoSource, snapshot: RepoSnapshot, artefact: Artefact, budget: int, memo: WeightScanMemo | None) -> WeightScan | None:
+    """One file's scan: from the memo when its content was scanned before, else read (and kept when its answer is the file's)."""
+    entry = snapshot.file(artefact.path) if memo is not None else None
+    key = scan_key(entry.sha256, artefact.path, artefact.size, artefact.format, budget) if entry is not None and entry.sha256 else None
+    if memo is not None and key is not None:
+        known = memo.recall(key)
+        if known is not None:
+            return known[0]
+    failed: list[BaseException] = []
+
+    def read(start: int, length: int, path: str = artefact.path) -> bytes:
+        try:
+            return source.read_range(snapshot, path, start, length)
+        except BaseException as error:
+            failed.append(error)
+            raise
+
+    started = time.monotonic()
+    scan = scan_weight_file(artefact.path, artefact.size, read, budget, artefact.format)  # read failures come back as data
+    if memo is not None and key is not None and not failed and time.monotonic() - started < _KEPT_BELOW:
+        memo.keep(key, scan)
+    return scan
 
 
 def hub_security_findings(security: Mapping[str, Any] | None) -> list[Finding]:

@@ -72,5 +72,5 @@ def refuse_cache_root(target: Target) -> None:
         raise UsageError(
             f"a Hugging Face cache folder holding {len(models)} model(s), not a model: give one "
             f"model's repo id (HF_HUB_OFFLINE=1 {example} reads it from this cache) or its folder "
-            f"({models[0]}), or list several in a file for --targets-from"
+            f"({models[0]}), or list several: their repo ids in a file for --targets-from, or their folders in one for --paths-from"
         )

@@ -24,6 +24,7 @@ from typing import Any
 import httpx2
 from huggingface_hub.utils import get_session
 
+from auditor.bounded import BudgetExceeded, load_json
 from auditor.errors import AuditorError, DeadlineExceeded, HubUnreachable, SourceUnavailable
 from auditor.sources.budget import RateBudget
 
@@ -31,6 +32,7 @@ Params = Mapping[str, str] | tuple[tuple[str, str], ...] | None  # a request's q
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ERROR_BODY_CAP = 64 << 10
+_ERROR_DEPTH = 64  # an error answer is {"error": "..."}: deeper nesting is not one
 _MAX_WAIT = 60.0  # backoff between attempts never grows beyond this
 
 
@@ -215,9 +217,8 @@ class HttpClient:
                     break
                 if time.monotonic() > stop:
                     raise Stalled(f"no complete answer within {limit:g} s")
-            copy = httpx2.Response(
-                response.status_code, headers=response.headers, content=bytes(body[:cap]), request=response.request
-            )
+            content = bytes(body[:cap]) if response.status_code < 400 else _error_body(bytes(body[:cap]))
+            copy = httpx2.Response(response.status_code, headers=response.headers, content=content, request=response.request)
         return Answer(copy, truncated)
 
     def _backoff(self, attempt: int) -> float:
@@ -240,6 +241,18 @@ class HttpClient:
         if isinstance(failure, Malformed):
             return SourceUnavailable(f"{self.endpoint}'s answer for {what} is {failure}, {tries}")
         return SourceUnavailable(f"reading {what} from {self.endpoint} failed {tries}: {_describe(failure)}")
+
+
+def _error_body(body: bytes) -> bytes:
+    """An error answer's body as huggingface_hub's error mapping will parse it; dropped when nested too deep to parse."""
+    if body.lstrip()[:1] in (b"{", b"["):
+        try:
+            load_json(body, max_depth=_ERROR_DEPTH)
+        except BudgetExceeded:
+            return b""  # its JSON parse would end in a RecursionError
+        except ValueError:
+            pass  # not JSON: read as text
+    return body
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -60,6 +60,7 @@ from auditor.sources.hub_schema import BadAnswer, ListedFile, RepoInfo, parse_re
 from auditor.sources.interface import DEFAULT_TARGET_TIMEOUT, RepoSource
 from auditor.sources.selection import FILE_CAP, select
 from auditor.sources.texts import collect
+from auditor.targets import valid_repo_id
 
 _INFO_CAP = 64 << 20  # a model-info answer for a repo of 100,000 files is about 20 MB
 LISTING_PAGE_CAP = 1000  # pages of a listing followed at most (AUDITOR_LISTING_PAGE_CAP to change)
@@ -67,6 +68,7 @@ _INFO_DEPTH = 64  # a model-info answer nests about 8 deep (cardData included)
 _MAX_NAME = 1024  # the Hub's own limit on a path in a repo is well below this
 _ANCESTOR_TEXT = re.compile(r"^(licen[cs]e|copying|notice)", re.I)  # an ancestor's licence and notice files
 _ANCESTOR_TEXTS = 4
+_CARD = "README.md"
 __all__ = ["HubSource", "RequestScope", "escaped_name", "odd_file_name", "request_scope"]
 
 
@@ -112,6 +114,14 @@ class HubSource(RepoSource):
         self._ancestors = OncePerKey()
         self._unreachable = False
         self.blobs: BlobStore | None = None  # texts by blob id, kept across targets and runs (a census's)
+        self._base_headers: dict[str, str] | None = None
+
+    def _headers(self) -> dict[str, str]:
+        """The Hub's request headers for this source's token, a fresh copy each time; built once, since
+        building them looks the token up (a file read) and would cost each request that again."""
+        if self._base_headers is None:
+            self._base_headers = build_hf_headers(token=self.token)
+        return dict(self._base_headers)
 
     @property
     def retries_total(self) -> int:
@@ -150,7 +160,8 @@ class HubSource(RepoSource):
         files = tuple(sorted(entries, key=lambda f: f.path))
         selection = select(files)
         # a gated repo's files are read only with access granted, never from another repo's copy
-        texts, failed = collect(self._read_texts(repo_id, sha, selection.read, () if info.gated else info.files))
+        read = self._read_gated(repo_id, sha, selection.read) if info.gated else self._read_texts(repo_id, sha, selection.read, info.files)
+        texts, failed = collect(read)
         return RepoSnapshot(
             target=target,
             sha=info.sha,
@@ -176,7 +187,7 @@ class HubSource(RepoSource):
             return b""
         repo_id = _repo_id(snapshot.target)
         revision = snapshot.sha or snapshot.target.revision or "main"
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         headers["Range"] = f"bytes={start}-{start + length - 1}"
         headers["Accept-Encoding"] = "identity"  # a compressed body would not be the bytes asked for
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
@@ -237,7 +248,7 @@ class HubSource(RepoSource):
             params.append(("limit", str(limit)))
         url: str | None = f"{self.endpoint}/api/models"
         what = f"the model listing of {author or search or 'the Hub'}"
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         ids: list[str] = []
         seen: set[str] = set()
         pages = 0
@@ -336,7 +347,7 @@ class HubSource(RepoSource):
     def _api_answer(self, url: str, params: Params, parse: Callable[[Any], Any], repo_id: str, revision: str | None, what: str,
                     retries: int | None = None, *, retry_refused: bool = True, form: dict[str, Any] | None = None) -> Answer:
         """The answer of `_api` (its headers too), POSTed with `form` as its body when given."""
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         scope = current_scope()
 
         def parsed(response: httpx2.Response) -> Any:
@@ -382,6 +393,22 @@ class HubSource(RepoSource):
         downloaded.update(self._download_all(repo_id, sha, late))  # its read failed: this target's own
         return [(path, found if (found := known[path]) is not None else downloaded[path]) for path in paths]
 
+    def _read_gated(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
+        """A gated repo's chosen files: its card first, and when the Hub refuses that as gated, the others are not asked
+        for (the card is the most public file of a repo: what refuses it refuses them), each listed as refused alike."""
+        if _CARD not in paths or len(paths) == 1:
+            return self._download_all(repo_id, sha, paths)
+        card = self._download_all(repo_id, sha, (_CARD,))
+        answer = card[0][1]
+        others = tuple(path for path in paths if path != _CARD)
+        rest: list[tuple[str, bytes | Skipped]]
+        if isinstance(answer, Skipped) and answer.kind is SkipKind.GATED:
+            rest = [(path, Skipped(path, answer.reason, SkipKind.GATED)) for path in others]
+        else:
+            rest = self._download_all(repo_id, sha, others)
+        found = dict([*card, *rest])
+        return [(path, found[path]) for path in paths]
+
     def _download_all(self, repo_id: str, sha: str, paths: tuple[str, ...]) -> list[tuple[str, bytes | Skipped]]:
         if not paths:
             return []
@@ -401,7 +428,7 @@ class HubSource(RepoSource):
 
     def _download(self, repo_id: str, sha: str, path: str, scope: RequestScope) -> bytes | Skipped:
         url = hf_hub_url(repo_id, path, revision=sha, endpoint=self.endpoint)
-        headers = build_hf_headers(token=self.token)
+        headers = self._headers()
         headers["Accept-Encoding"] = "identity"  # the cap counts the bytes received, not inflated ones
         try:
             answer = self.http.get(url, None, headers, FILE_CAP, scope, f"{repo_id}/{path}")
@@ -426,20 +453,6 @@ class _ListingPage:
     ids: list[str]
     refused: int  # entries whose id is not a valid Hub repo id
     next_url: str | None
-
-
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}")
-
-
-def valid_repo_id(repo_id: str) -> bool:
-    """Whether `repo_id` is an `owner/name` Hub id (never a path: no `..`, no leading `/`, nothing else)."""
-    if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id or "--" in repo_id or repo_id.endswith((".", "-")):
-        return False
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError:
-        return False
-    return True
 
 
 def _repo_id(target: Target) -> str:

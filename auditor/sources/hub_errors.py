@@ -61,7 +61,7 @@ class HubErrors:
         if isinstance(error, RevisionNotFoundError):
             return NotFound(f"revision {revision} not found in {repo_id} on {self.endpoint}", repo=repo_id, revision=revision)
         if isinstance(error, RemoteEntryNotFoundError):
-            return NotFound(f"{path} not found in {repo_id} at {revision} on {self.endpoint}", repo=repo_id, path=path)
+            return NotFound(f"{path or 'an entry asked for'} not found in {repo_id} at {revision} on {self.endpoint}", repo=repo_id, path=path)
         if isinstance(error, RepositoryNotFoundError):
             if status_of(error) == 404:
                 return NotFound(f"repository {repo_id} not found on {self.endpoint}", repo=repo_id)

@@ -79,6 +79,7 @@ def _peek_phrases() -> re.Pattern:
     return re.compile("|".join(f"(?:{p})" for p in _table()["peek_phrases"]), re.I)
 
 
+@lru_cache(maxsize=4096)  # a census lists the same names in repo after repo
 def rule_for(path: str) -> Rule | None:
     """The first row matching `path`, or None when no row does (the file is not read)."""
     for rule in rules():

@@ -45,6 +45,7 @@ class ScriptedHub:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go as two writes: without it each answer waits for a delayed ACK
 
     def log_message(self, format, *args) -> None:
         pass

@@ -224,3 +224,20 @@ def test_a_short_notice_in_a_licence_s_words_does_not_govern_as_that_licence() -
     notice = ("The weights are an Apple Machine Learning Research Model. Apple Machine Learning Research Model is "
               "licensed under the Apple Machine Learning Research Model License Agreement.\n")
     assert not any(governs(m) for m in identify_text(notice, "NOTICE", KB))
+
+
+# ---------------------------------------------------------------- a release named in the file's head
+
+def test_a_shared_licence_text_is_settled_by_the_release_line_in_its_head() -> None:
+    """Tencent publishes one community licence text per release, named by a release-date line under
+    the title; a release note between the head and the clauses must not hide that line."""
+    body = (TEXTS / "tencent-hunyuan-3d-2.0.txt").read_text(encoding="utf-8")
+    body = body.replace("Tencent Hunyuan 3D 2.0", "Tencent Hunyuan 7B").replace("TENCENT HUNYUAN 3D 2.0", "TENCENT HUNYUAN")
+    head = ["TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT", "Tencent Hunyuan 7B Release Date: August 4, 2025", "",
+            "This release note is not part of the licence terms below.", "Read them before using the model.", "",
+            "It covers the weights of this release.", ""]
+    text = "\n".join(head + body.splitlines()[2:]) + "\n"
+    (match,) = identify_text(text, "LICENSE", KB)
+    assert match.id == "tencent-hunyuan-7b" and governs(match)
+    # "greater than 100 million monthly active users", where the 3D 2.0 text says 1 million
+    assert KB.known("tencent-hunyuan-7b").facts["user_cap"].value == "100 million monthly active users"

@@ -127,6 +127,16 @@ Tencent Hunyuan Custom Release Date: May 9, 2025
 THIS LICENSE AGREEMENT DOES NOT APPLY IN THE EUROPEAN UNION, UNITED KINGDOM AND SOUTH KOREA AND IS EXPRESSLY LIMITED TO THE TERRITORY, AS DEFINED BELOW.
 """
 
+HUNYUAN_FOLEY = """TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT
+Tencent HunyuanVideo-Foley Release Date: August 28, 2025
+THIS LICENSE AGREEMENT DOES NOT APPLY IN THE EUROPEAN UNION, UNITED KINGDOM AND SOUTH KOREA AND IS EXPRESSLY LIMITED TO THE TERRITORY, AS DEFINED BELOW.
+"""
+
+HUNYUAN_1_8B = """TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT
+Tencent Hunyuan 1.8B Release Date: August 4, 2025
+THIS LICENSE AGREEMENT DOES NOT APPLY IN THE EUROPEAN UNION, UNITED KINGDOM AND SOUTH KOREA AND IS EXPRESSLY LIMITED TO THE TERRITORY, AS DEFINED BELOW.
+"""
+
 CODEGEEX4 = """The CodeGeeX4 License
 
 1. Definitions
@@ -163,13 +173,15 @@ Any Commercial use of the Materials requires a separate license from Fish Audio.
     # "greater than 100 million monthly active users in the preceding calendar month, You must request a license"
     (HUNYUAN_AVATAR, "tencent-hunyuan-video-avatar", "capped", "100 million monthly active users"),
     (HUNYUAN_CUSTOM, "tencent-hunyuan-custom", "capped", "100 million monthly active users"),
+    (HUNYUAN_FOLEY, "tencent-hunyuan-video-foley", "capped", "100 million monthly active users"),
+    (HUNYUAN_1_8B, "tencent-hunyuan-1.8b", "capped", "100 million monthly active users"),
     # "Registered users are free to use this model for commercial activities"
     (CODEGEEX4, "codegeex4", "conditional", None),
     # "complete the registration and obtain the license for Commercial Purposes"
     (YI_COMMUNITY, "yi-community-license", "conditional", None),
     # "Any Commercial use of the Materials requires a separate license from Fish Audio"
     (FISH_AUDIO, "fish-audio-research", "no", None),
-], ids=["stability-nc-2025", "hunyuan-avatar", "hunyuan-custom", "codegeex4", "yi-2.1", "fish-audio"])
+], ids=["stability-nc-2025", "hunyuan-avatar", "hunyuan-custom", "hunyuan-foley", "hunyuan-1.8b", "codegeex4", "yi-2.1", "fish-audio"])
 def test_a_re_issued_licence_is_named_by_its_own_title_and_date(text: str, licence_id: str, commercial: str, cap: str | None) -> None:
     found = [m.id for m in identify_text(text, "LICENSE", KB)]
     assert found == [licence_id]

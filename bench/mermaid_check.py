@@ -6,9 +6,8 @@ its verdict pie, governing-licence bar chart and relabelling pie) over records w
 and licence names are hostile, the lineage graph (auditor.report.mermaid.lineage_graph, as
 a single report draws it) of ancestors with hostile repo ids, relations and licences, and the
 --history timeline (auditor.report.history_section) of hostile dates, titles and licences.
-Each chart goes to `mermaid.parse` (the npm package, under node with jsdom); the pies, bar
-charts and graphs are also parsed by the suite's grammar (tests/mermaid_grammar.py), which
-must never accept what Mermaid refuses.
+Each chart goes to `mermaid.parse` (the npm package, under node with jsdom) and is also parsed
+by the suite's grammar (tests/mermaid_grammar.py), which must never accept what Mermaid refuses.
 The suite keeps the grammar test; this is run on purpose, where node is installed:
 
     mkdir -p /tmp/mmd && (cd /tmp/mmd && npm init -y && npm install mermaid jsdom)
@@ -202,6 +201,8 @@ def _shape(diagram: Any) -> dict[str, Any]:
         return {"slices": len({label for label, _ in diagram.slices})}  # Mermaid keys slices by label
     if diagram.kind == "xychart":
         return {"categories": len(diagram.categories), "bars": [len(diagram.bars)]}
+    if diagram.kind == "timeline":
+        return {"events": [len(events) for _, events in diagram.periods]}
     return {"nodes": len(diagram.nodes), "edges": len(diagram.edges)}
 
 

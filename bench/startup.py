@@ -11,7 +11,9 @@ A peer that is not installed is said to be missing, and no ratio is printed for 
 peer environment with:
     python -m venv /tmp/bench-venv
     /tmp/bench-venv/bin/pip install pyaskalono scancode-toolkit-mini==32.5.0 "pluggy<1.6"
-Also printed: `audit-model --version` (our start-up alone; target under 0.15 s).
+Also printed: `audit-model --version` (our start-up alone; target under 0.15 s). The tools run
+in turns (ours, askalono, ScanCode, ours again...), so a change of load on a shared machine
+falls on each alike; wall and CPU seconds are given, and the ratios of ours to each peer.
 
 Usage: python bench/startup.py [--runs 10] [--file licences/texts/apache-2.0.txt] [--peer-venv DIR]
 (--peer-venv defaults to $AUDITOR_BENCH_PEERS, else /tmp/bench-venv.)
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,22 +31,46 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ASKALONO = "import sys, askalono; print(askalono.identify(open(sys.argv[1], encoding='utf-8').read()).name)"
 
 
-def timed(command: list[str], runs: int, env: dict | None = None, before: Callable[[], None] | None = None) -> tuple[list[float], str]:
-    seconds, output = [], ""
-    for _ in range(runs):
-        if before is not None:
-            before()
+@dataclass
+class Tool:
+    """One command timed: its wall-clock and CPU seconds per run (CPU: the child's user + system
+    time, which other work on a shared machine disturbs far less), and its last answer."""
+
+    name: str
+    command: list[str]
+    runs: int
+    env: dict | None = None
+    before: Callable[[], None] | None = None
+    answer: Callable[[str], str] = str.strip
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    output: str = ""
+
+    def run_once(self) -> None:
+        if self.before is not None:
+            self.before()
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        proc = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-        seconds.append(time.perf_counter() - started)
-        output = proc.stdout
-    return seconds, output
+        proc = subprocess.run(self.command, capture_output=True, text=True, check=True, env=self.env)
+        self.wall.append(time.perf_counter() - started)
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append(now.ru_utime - used.ru_utime + now.ru_stime - used.ru_stime)
+        self.output = proc.stdout
+
+
+def run_interleaved(tools: list[Tool]) -> None:
+    """Each tool's runs taken in turns with the others', so a change of load on the machine falls on every tool alike."""
+    for round_ in range(max(tool.runs for tool in tools)):
+        for tool in tools:
+            if round_ < tool.runs:
+                tool.run_once()
 
 
 def _emptied(folder: Path) -> Callable[[], None]:
@@ -66,48 +93,53 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=ROOT / "licences" / "texts" / "apache-2.0.txt")
     parser.add_argument("--peer-venv", type=Path, default=Path(os.environ.get("AUDITOR_BENCH_PEERS", "/tmp/bench-venv")))
     args = parser.parse_args()
-    rows: dict[str, tuple[list[float], str]] = {}
+    tools: list[Tool] = []
+    missing = []
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as scratch:
         work = Path(scratch)
         target = work / "release"
         target.mkdir()
         shutil.copyfile(args.file, target / "LICENSE")
-        cache = work / "cache"
+        cache, cold = work / "cache", work / "cold-cache"
         cache.mkdir()
         # look-ups refused at once, as offline: the figure is the auditor's own cost
         env = dict(os.environ, AUDITOR_CACHE_DIR=str(cache), HF_ENDPOINT="http://127.0.0.1:9", AUDITOR_GITHUB_API="http://127.0.0.1:9")
         ours = [sys.executable, "-m", "auditor"]
         audit = [*ours, str(target), "--format", "json", "--no-check-links"]
-        seconds, out = timed(audit, max(3, args.runs // 3), env, before=_emptied(cache))
-        rows["audit-model, cold cache"] = (seconds, _our_answer(out))
-        seconds, out = timed(audit, args.runs, env)
-        rows["audit-model"] = (seconds, _our_answer(out))
-        rows["audit-model --version"] = (timed([*ours, "--version"], args.runs, env)[0], "")
+        subprocess.run(audit, capture_output=True, env=env)  # the licence index built once, as after any first run
+        tools.append(Tool("audit-model", audit, args.runs, env, answer=_our_answer))
         python = args.peer_venv / "bin" / "python"
-        missing = []
         if python.exists() and subprocess.run([python, "-c", "import askalono"], capture_output=True).returncode == 0:
-            seconds, out = timed([str(python), "-c", ASKALONO, str(args.file)], args.runs)
-            rows["askalono (pyaskalono)"] = (seconds, out.strip())
+            tools.append(Tool("askalono (pyaskalono)", [str(python), "-c", ASKALONO, str(args.file)], args.runs))
         else:
             missing.append(f"askalono (no pyaskalono in {args.peer_venv})")
         scancode = args.peer_venv / "bin" / "scancode"
         if scancode.exists():
-            seconds, _ = timed([str(scancode), "--license", "--quiet", "--json", str(work / "scancode.json"), str(args.file)],
-                               max(3, args.runs // 3))
-            rows["scancode --license"] = (seconds, "(see its JSON)")
+            tools.append(Tool("scancode --license", [str(scancode), "--license", "--quiet", "--json", str(work / "scancode.json"),
+                                                     str(args.file)], max(3, args.runs // 3), answer=lambda _: "(see its JSON)"))
         else:
             missing.append(f"scancode (not in {args.peer_venv})")
-    print(f"one audit of {args.file.name}, from a cold process, {args.runs} runs; {os.cpu_count()} cores shared with other work\n")
-    print(f"{'tool':32} {'median s':>9} {'min s':>7} {'max s':>7}  answer")
-    for name, (seconds, answer) in rows.items():
-        print(f"{name:32} {statistics.median(seconds):9.3f} {min(seconds):7.3f} {max(seconds):7.3f}  {answer}")
-    ours_median = statistics.median(rows["audit-model"][0])
-    for peer in ("askalono (pyaskalono)", "scancode --license"):
-        if peer in rows:
-            print(f"\n{peer} / audit-model: {statistics.median(rows[peer][0]) / ours_median:.2f}x the time of ours (median)")
-    for peer in missing:
-        print(f"\npeer not measured: {peer}")
-    version = statistics.median(rows["audit-model --version"][0])
+        tools.append(Tool("audit-model, cold cache", audit, max(3, args.runs // 3), dict(env, AUDITOR_CACHE_DIR=str(cold)),
+                          before=_emptied(cold), answer=_our_answer))
+        tools.append(Tool("audit-model --version", [*ours, "--version"], args.runs, env, answer=lambda _: ""))
+        run_interleaved(tools)
+    print(f"one audit of {args.file.name}, from a cold process, {args.runs} runs taken in turns; "
+          f"{os.cpu_count()} cores shared with other work\n")
+    print(f"{'tool':26} {'wall median':>11} {'min':>6} {'max':>6} {'CPU median':>10} {'min':>6}  answer")
+    for tool in tools:
+        print(f"{tool.name:26} {statistics.median(tool.wall):11.3f} {min(tool.wall):6.3f} {max(tool.wall):6.3f} "
+              f"{statistics.median(tool.cpu):10.3f} {min(tool.cpu):6.3f}  {tool.answer(tool.output)}")
+    ours_tool = tools[0]
+    print()
+    for peer in tools[1:]:
+        if peer.name.startswith("audit-model"):
+            continue
+        wall = statistics.median(ours_tool.wall) / statistics.median(peer.wall)
+        cpu = statistics.median(ours_tool.cpu) / statistics.median(peer.cpu)
+        print(f"audit-model / {peer.name}: {wall:.2f}x its wall time, {cpu:.2f}x its CPU time (medians)")
+    for peer_name in missing:
+        print(f"peer not measured: {peer_name}")
+    version = statistics.median(tools[-1].wall)
     print(f"\naudit-model --version: {version:.3f} s (target 0.15 s: {'met' if version < 0.15 else 'MISSED'})")
 
 

@@ -1,6 +1,7 @@
 """A strict grammar of the Mermaid diagrams the reports draw, after Mermaid's own documentation
-(https://mermaid.js.org/syntax/pie.html, /xyChart.html, /flowchart.html): pie charts, xychart bar
-charts and flowcharts of quoted-label nodes and labelled edges.
+(https://mermaid.js.org/syntax/pie.html, /xyChart.html, /flowchart.html, /timeline.html): pie
+charts, xychart bar charts, flowcharts of quoted-label nodes and labelled edges, and timelines
+of periods and their events (bench/mermaid_check.py holds the charts against mermaid.parse).
 
 `blocks(markdown)` finds the ```mermaid blocks; `parse(block)` checks one diagram line by line and
 returns what it declares, raising `MermaidSyntaxError` at the first line the grammar refuses.
@@ -35,6 +36,7 @@ class Diagram:
     bars: list[float] = field(default_factory=list)
     nodes: dict[str, str] = field(default_factory=dict)  # flowchart: id -> label (entity codes decoded)
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, label, to)
+    periods: list[tuple[str, list[str]]] = field(default_factory=list)  # timeline: (period, its events)
 
 
 def blocks(markdown: str) -> list[str]:
@@ -80,6 +82,8 @@ def parse(block: str) -> Diagram:
         return _pie(head, lines[1:])
     if head == "xychart-beta":
         return _xychart(lines[1:])
+    if head == "timeline":
+        return _timeline(lines[1:])
     words = head.split()
     if words[0] in ("graph", "flowchart") and len(words) == 2 and words[1] in _DIRECTIONS:
         return _flowchart(lines[1:])
@@ -143,4 +147,25 @@ def _flowchart(body: list[str]) -> Diagram:
             diagram.edges.append((start, _unquote(label, graph=True), end))
         else:
             raise MermaidSyntaxError(f"bad flowchart line: {line!r}")
+    return diagram
+
+
+def _timeline(body: list[str]) -> Diagram:
+    """`title T`, `section S`, or `period : event : event ...`: Mermaid splits an event line at every
+    colon, so a label holding one becomes an event of its own; no part may be empty."""
+    diagram = Diagram("timeline")
+    for line in body:
+        text = line.strip()
+        if m := re.fullmatch(r"(title|section) ([^:\n]+)", text):
+            if m.group(1) == "title":
+                diagram.title = m.group(2)
+        elif ":" in text:
+            period, *events = (part.strip() for part in text.split(":"))
+            if not period or not all(events) or any(c in text for c in "#;`<>"):
+                raise MermaidSyntaxError(f"bad timeline event line: {line!r}")
+            diagram.periods.append((period, events))
+        else:
+            raise MermaidSyntaxError(f"bad timeline line: {line!r}")
+    if not diagram.periods:
+        raise MermaidSyntaxError("a timeline without periods")
     return diagram

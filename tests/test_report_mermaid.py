@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from mermaid_grammar import MermaidSyntaxError, blocks, parse
 
 from auditor.cli import audit_model
-from auditor.model import Ancestor, AncestorStatus
+from auditor.model import Ancestor, AncestorStatus, History, HistoryEntry, Openness, Revision
+from auditor.report.history_section import history_section
 from auditor.report.mermaid import bar_chart, chart_label, graph_label, lineage_graph, pie
 
 FIXTURES = Path(__file__).parent / "fixtures" / "repos"
@@ -121,3 +122,18 @@ def test_the_census_summary_charts_verdicts_licences_and_relabelling(fake_hub, t
     assert relabelled >= 1
     assert dict(relabelling.slices) == {k: v for k, v in {"relabel": relabelled, "keep their terms": len(derivatives) - relabelled}.items() if v}
     assert re.search(r"```mermaid\npie showData title Verdicts\n", out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hostile_history_keeps_three_events_a_period_in_the_timeline(hostile):
+    """Each revision is one period with its governing licence, commercial use and verdict: a
+    date, title or licence name with colons, semicolons or fences adds no event and ends none
+    (Mermaid splits a timeline line at every colon)."""
+    entries = (HistoryEntry(Revision("a" * 40, hostile, hostile), hostile, (hostile,), hostile, Openness.NOT_OPEN),
+               HistoryEntry(Revision("b" * 40, "2025-02-01T00:00:00Z", "relicensed"), "Apache-2.0", ("Apache-2.0",), "yes",
+                            Openness.OPEN_SOURCE))
+    charts = blocks("\n".join(history_section(History(entries, listed=2, since=hostile))))
+    assert len(charts) == 1
+    timeline = parse(charts[0])
+    assert [len(events) for _, events in timeline.periods] == [3, 3]
+    assert timeline.periods[1] == ("2025-02-01", ["Apache-2.0", "commercial use yes", "open-source"])

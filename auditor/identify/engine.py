@@ -25,13 +25,14 @@ from auditor.identify import diskcache
 from auditor.identify.changes import describe
 from auditor.identify.index import SHINGLE, Index, build_index, decode_index, digest, encode_index, raw_digest
 from auditor.identify.kb import KnowledgeBase, LicenceProfile, default_root
-from auditor.identify.markers import marker_count, settle, title_hits
+from auditor.identify.markers import marker_count, settle, tables, title_hits
 from auditor.identify.names import match_from_profile
 from auditor.identify.normalise import Normalised, looks_like_text, normalise
 from auditor.identify.phrases import UNKNOWN_REFERENCE, FreeText, notices, pointer, references
 from auditor.identify.rules import rules
 from auditor.identify.similarity import Region, find_regions
 from auditor.identify.unknown import (
+    first_lines,
     heading_lines,
     licence_named,
     names_another_licence,
@@ -119,6 +120,7 @@ def identify_normalised(norm: Normalised, source: str, kb: KnowledgeBase, index:
     if not free_lines:
         return matches
     own = _own_title_match(norm, source, kb, [n for n in free_lines if n not in adapted_lines])
+    own = own or _untitled_match(norm, source, kb, [n for n in free_lines if n not in adapted_lines])
     if own is not None:
         matches.append(own)
     _phrase_matches(norm, source, kb, [n for n in free_lines if n not in adapted_lines], matches)
@@ -225,6 +227,21 @@ def _own_title_match(norm: Normalised, source: str, kb: KnowledgeBase, free_line
         body = [n for n in free_lines if n > line]
         if body and marker_count(profile, norm.marker_text(body[0], body[-1])):
             return match_from_profile(profile, source, _OWN_TITLE_CONFIDENCE, MatchMethod.TITLE, (line, body[-1]))
+    return None
+
+
+def _untitled_match(norm: Normalised, source: str, kb: KnowledgeBase, free_lines: list[int]) -> LicenceMatch | None:
+    """The licence a text without a title line is (one opening with a disclaimer or a preamble): a profile
+    known without a text whose markers are in the text's opening lines, with at least two of them in all,
+    in a text too long to be a notice of it. Evidence enough to govern, as its own title would be."""
+    opening = [n for n, _ in first_lines(norm, free_lines)]
+    if not opening or len(FreeText(norm, free_lines).text.split()) <= rules().short_words:
+        return None
+    head, whole = norm.marker_text(opening[0], opening[-1]), norm.marker_text(free_lines[0], free_lines[-1])
+    for profile in tables(kb).marked:
+        if (profile.text_path is None and profile.kind is LicenceKind.LICENCE
+                and marker_count(profile, head) and marker_count(profile, whole) >= 2):
+            return match_from_profile(profile, source, _OWN_TITLE_CONFIDENCE, MatchMethod.TITLE, (opening[0], free_lines[-1]))
     return None
 
 

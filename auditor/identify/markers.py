@@ -84,9 +84,13 @@ def settle(profile: LicenceProfile, norm: Normalised, first_line: int, last_line
     if profile.compiled_markers and marker_count(profile, text):
         return profile
     family = tables(kb).families.get(profile.family or "", [])
-    siblings = [p for p in family if p is not profile and p.kind is profile.kind]
-    scored = [(marker_count(p, text), p) for p in siblings if p.compiled_markers]
-    scored = [(count, p) for count, p in scored if count]
+    siblings = [p for p in family if p is not profile and p.kind is profile.kind and p.compiled_markers]
+    scored = [(count, p) for count, p in ((marker_count(p, text), p) for p in siblings) if count]
+    if not scored and first_line > 1 + _TITLE_LOOKBACK:
+        # a release of a shared licence names itself in the file's head (its release-date line), which may sit
+        # further above than a title does when the text's first clauses differ from the reference's
+        head = norm.marker_text(1, last_line)
+        scored = [(count, p) for count, p in ((marker_count(p, head), p) for p in siblings) if count]
     if scored:
         # most markers first; then a sibling with no text of its own, which similarity could not reach
         scored.sort(key=lambda item: (-item[0], item[1].text_path is not None))

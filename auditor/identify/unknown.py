@@ -131,7 +131,7 @@ def distinctive_words(text: str) -> set[str]:
     return {w for w in _ASCII_WORD.findall(text.lower()) if w not in generic and not w[0].isdigit() and len(w) > 1}
 
 
-def _first_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str]]:
+def first_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str]]:
     """(line, marker form) of the first non-empty `lines`, as many as a title may sit among."""
     seen = 0
     for n in lines:
@@ -147,7 +147,7 @@ def _first_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, 
 def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
     """(line, title) of the first title line among the first non-empty `lines`; an English title wins over a Chinese one."""
     found: list[tuple[int, str]] = []
-    for n, marker in _first_lines(norm, lines):
+    for n, marker in first_lines(norm, lines):
         if _is_title(marker):
             title = _title_text(norm, n)
             if distinctive_words(title) or CJK.search(title):
@@ -161,7 +161,7 @@ def title_at(norm: Normalised, lines: Iterable[int]) -> tuple[int, str] | None:
 def heading_lines(norm: Normalised, lines: Iterable[int]) -> Iterable[tuple[int, str, bool]]:
     """(line, text, whether it reads as a licence title) of the short lines among the first non-empty
     `lines`: where a text names itself ("CodeML OpenRAIL-M 0.1" has no licence word, yet is a name)."""
-    for n, marker in _first_lines(norm, lines):
+    for n, marker in first_lines(norm, lines):
         if len(marker.split()) <= clause_table().title_words and not re.search(r"[.;,:]$", marker):
             yield n, _title_text(norm, n), _is_title(marker)
 

@@ -265,8 +265,9 @@ def _read_licence_message(match: LicenceMatch) -> str:
 
 
 def _unidentified_files(matches: Iterable[LicenceMatch], kb: KnowledgeBase, licence_files: Iterable[str], texts: Mapping[str, str]) -> list[str]:
-    """Release licence files no known licence was found in."""
-    identified = {m.source for m in matches if kb.get(m.id) is not None}
+    """Release licence files no known licence was found in: a licence match too weak to govern (a
+    text that only resembles a known one) identifies nothing, so the file is read by its clauses."""
+    identified = {m.source for m in matches if kb.get(m.id) is not None and (m.kind is not LicenceKind.LICENCE or governs(m))}
     scopes = file_scopes(licence_files, texts)
     return [p for p in licence_files if p in texts and p not in identified and scopes[p] in ("release", "weights")]
 

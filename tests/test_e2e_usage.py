@@ -218,8 +218,10 @@ def test_ctrl_c_exits_130_and_keeps_the_reports_of_finished_targets(tmp_path):
         server.listen(8)
         env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{server.getsockname()[1]}", "HF_HUB_DISABLE_TELEMETRY": "1",
                "HF_HOME": str(tmp_path / "hf"), "AUDITOR_GITHUB_API": "http://127.0.0.1:9"}
+        # a shell runs a background job with SIGINT ignored, and a child keeps that: as from a terminal, it is heeded
         process = subprocess.Popen([sys.executable, "-m", "auditor", str(repo), "org/hangs", "--no-check-links", "-o", str(out)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         connection, _ = server.accept()  # the Hub request of the second target is in flight
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=120)

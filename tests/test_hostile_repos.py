@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from hostile.limits import assert_clean, run_cli, tree_state
+from hostile.opened import opened_under
 
 MIT = (Path(__file__).parents[1] / "licences" / "texts" / "mit.txt").read_text(encoding="utf-8")
 SECRET = "SECRET-OUTSIDE-THE-TARGET-7f3a"
@@ -35,10 +36,13 @@ def repo(tmp_path: Path, card: str = "---\nlicense: mit\n---\n# a model\n", **fi
     return root
 
 
-def audit_json(target: Path, *args: str, code: int = 0) -> dict:
-    """The JSON report of `target`, audited under the limits; nothing beside or in the target changed."""
+def audit_json(target: Path, *args: str, code: int = 0, unopened: Path | None = None) -> dict:
+    """The JSON report of `target`, audited under the limits; nothing beside or in the target
+    changed, and nothing under `unopened` opened."""
     before = tree_state(target.parent)
-    outcome = run_cli(str(target), "--no-check-links", "--format", "json", *args)
+    with opened_under(*([unopened] if unopened else [])) as opened:
+        outcome = run_cli(str(target), "--no-check-links", "--format", "json", *args)
+    assert opened.paths == set(), f"the audit opened {sorted(opened.paths)}, outside its target"
     assert_clean(outcome, code, SECRET)
     assert tree_state(target.parent) == before, "the audit wrote in or beside its target"
     return json.loads(outcome.stdout)
@@ -87,7 +91,7 @@ def test_symlinks_out_of_the_target_are_unread(tmp_path, secret):
     root = repo(tmp_path)
     (root / "NOTICE").symlink_to(secret / "secret.txt")
     (root / "docs").symlink_to(secret, target_is_directory=True)
-    unread = audit_json(root)["unread"]
+    unread = audit_json(root, unopened=secret)["unread"]
     assert {"path": "NOTICE", "reason": "symlink outside the repository"} in unread
     assert {"path": "docs", "reason": "symlink outside the repository"} in unread
 
@@ -132,7 +136,9 @@ def _cache(tmp_path: Path, snapshot_target: Path | None = None) -> tuple[Path, P
 def test_a_cache_snapshot_that_leads_out_of_the_cache_is_refused(tmp_path, secret, named):
     models, snapshot = _cache(tmp_path, snapshot_target=secret)
     before = tree_state(tmp_path)
-    outcome = run_cli(str(models if named == "models folder" else snapshot), "--no-check-links")
+    with opened_under(secret) as opened:
+        outcome = run_cli(str(models if named == "models folder" else snapshot), "--no-check-links")
+    assert opened.paths == set(), "the audit opened files outside the cache"
     assert_clean(outcome, 5, SECRET)
     assert tree_state(tmp_path) == before
     assert "outside" in outcome.stderr
@@ -188,8 +194,10 @@ def test_a_small_zip_member_inflating_to_300_mb_of_opcodes_ends_out_of_budget(tm
                 member.write(chunk)
             member.write(b"N.")
     assert (root / "pytorch_model.bin").stat().st_size < 2 << 20
-    report = audit_json(root)  # exit 0: unscannable is a warning (a policy failing unsafe-pickle fails it too)
+    report = audit_json(root, code=1)  # a file there and not checked is not safe to load either
     assert any("step budget" in m for m in findings(report)["pickle-unscannable"]), findings(report)
+    [unsafe] = report["verdict"]["unsafe_to_load"]
+    assert unsafe["path"] == "pytorch_model.bin" and unsafe["reason"].startswith("could not be scanned")
 
 
 def test_a_card_naming_10000_base_models_costs_at_most_50_look_ups(tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hostile.grouped import Case, run_group
 from hostile.limits import Outcome, assert_clean, tree_state
+from hostile.opened import opened_under
 from hostile.scriptedhub import ScriptedHub
 from test_hostile_hub import FAST, REPO, model_info, serve
 
@@ -71,10 +72,12 @@ def ran(tmp_path_factory) -> Iterator[tuple[Callable[[str], Outcome], Workspace,
     """Every case, in one capped group, against a scripted Hub serving REPO."""
     workspace = Workspace(tmp_path_factory.mktemp("targets"))
     before = tree_state(*workspace.guarded(), *workspace.allowed)
-    with ScriptedHub() as hub:
+    with ScriptedHub() as hub, opened_under(*workspace.outside, workspace.inside) as opened:
         serve(hub, model_info())
         group = run_group([Case(name, (*args(workspace), "--no-check-links")) for name, args in CASES.items()],
                           env={"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(workspace.outputs / "hf"), **FAST}, cwd=workspace.cwd)
+    # the folders only named by a --targets-from line: the kernel saw none of them opened
+    assert opened.paths == set(), f"opened outside the targets: {sorted(opened.paths)}"
     assert tree_state(*workspace.guarded(), *workspace.allowed) == before, "a target file's line changed a folder"
     yield group.outcome, workspace, hub
 

@@ -3,8 +3,10 @@ of a report and the exit code (every policy keeps that gate unless it waives it)
 
 An error-severity finding of a code `findings.yaml` declares `artefact: true` (a pickle that
 imports something unsafe, a malformed header, an archive that cannot be read) is a file not to
-load. So is a file the Hub's own scan flags, unless this audit's scan read it and found nothing
-at all: otherwise the Hub's word is the only evidence, and it says unsafe. A pickle-based file that
+load. So is a file whose content is there and could not be checked (`unverified: true`: out of
+the scan's budget, malformed, over the read cap), and a file the Hub's own scan flags unless
+this audit's scan read it and found nothing at all: otherwise the Hub's word is the only
+evidence, and it says unsafe. A pickle-based file that
 was not scanned (a pointer, scanning turned off) is said as well, without failing anything on its own.
 """
 
@@ -70,6 +72,8 @@ def load_warnings(result: AuditResult) -> tuple[LoadWarning, ...]:
             flagged += paths
         elif item.severity is Severity.ERROR:
             unsafe.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=True))
+        elif declared().get(item.code, {}).get("unverified"):  # there, and not checked: not safe either
+            unsafe.append(LoadWarning(paths[0], item.code, f"could not be scanned, so treat it as unsafe ({_reason(item, paths[0])})", unsafe=True))
         else:
             unchecked.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=False))
     # the Hub's flag alone decides a file this audit did not read whole; beside ours it is a second opinion

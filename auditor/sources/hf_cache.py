@@ -61,6 +61,8 @@ def refuse_cache_root(target: Target) -> None:
     if target.kind is not TargetKind.LOCAL or not target.path:
         return
     root = Path(target.path)
+    if any(part.startswith("models--") for part in root.parts):
+        return  # a model's folder or in one, never a cache root; not listed before its boundary is checked
     try:
         entries = list(root.iterdir()) if root.is_dir() else []
     except OSError:

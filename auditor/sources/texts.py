@@ -18,7 +18,13 @@ BINARY_PROBE = 8192
 
 
 def decode_text(path: str, data: bytes) -> str | Skipped:
-    """The file's text, or Skipped(path, "binary") when its head holds a NUL byte."""
+    """The file's text, or Skipped(path, "binary") when its head holds a NUL byte.
+
+    A licence PDF (the selection reads no other PDF) is text once pypdf has extracted it."""
+    if path.lower().endswith(".pdf"):
+        from auditor.sources.pdf_text import pdf_text  # pypdf loads only for a release that ships a licence PDF
+
+        return pdf_text(path, data)
     if b"\0" in data[:BINARY_PROBE]:
         return Skipped(path, "binary", SkipKind.BINARY)
     text = data.decode("utf-8-sig", errors="replace")

@@ -66,7 +66,7 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None,
     from auditor.errors import AuditorError
     from auditor.model import TargetKind
     from auditor.target_run import TargetRun
-    from auditor.targets import explain
+    from auditor.targets import explain, listed_id
 
     settings = settings or RunSettings()
     hub: list[HubSource] = []
@@ -99,7 +99,8 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None,
             batch.outcomes.append(decision.outcome)
             batch.exit_codes.append(decision.exit_code)
         except AuditorError as error:
-            message = explain(error, text, target is not None and target.kind is TargetKind.HUB, token_given)
+            message = explain(error, text, target is not None and target.kind is TargetKind.HUB, token_given,
+                              listed=listed_id(parse, text))
             log.error("error: %s: %s", text, message)
             batch.failures.append((text, message))
             batch.exit_code = max(batch.exit_code, error.exit_code)

@@ -111,6 +111,10 @@ class FileTargets:
         arguments = set(given)
         return cls(parse_target, frozenset(hub_lines) - arguments, frozenset(path_lines) - arguments)
 
+    def listed(self, text: str) -> bool:
+        """Whether `text` was read from a list of Hub ids (so never meant as a folder here)."""
+        return text in self.hub_lines
+
     def __call__(self, text: str, revision: str | None = None) -> Target:
         """The Target `text` names."""
         if text in self.path_lines:
@@ -122,6 +126,12 @@ class FileTargets:
                                  "lines of --targets-from name Hub repos only: list local folders with --paths-from")
             return target
         return self.parse_target(text, revision)
+
+
+def listed_id(parse: Callable[..., Target], text: str) -> bool:
+    """Whether the parser of a run reads `text` as an id from a list (a Hub listing, --targets-from)."""
+    listed = getattr(parse, "listed", None)
+    return bool(listed and listed(text))
 
 
 def hub_spelling(text: str, url_only: bool = False) -> tuple[str, str | None] | None:
@@ -145,17 +155,18 @@ def spelt_as_url(text: str) -> bool:
     return bool(_HUB_URL.match(text))
 
 
-def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool) -> str:
+def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool, listed: bool = False) -> str:
     """The one-line message for a target that failed, with what to try next.
 
     A Hub repo that is not found may be private (the Hub answers so rather than reveal it),
-    and an `org/name` argument may have been meant as a directory: the message says both.
+    and an `org/name` argument may have been meant as a directory: the message says both (the
+    second only for an argument: an id `listed` by the Hub or read from a list names no folder).
     """
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     if not hub_target:
         return message
     if isinstance(error, NotFound) and error.revision is None:  # not a missing revision of a repo that exists
-        if not spelt_as_url(text):
+        if not spelt_as_url(text) and not listed:
             message = f"no directory {text} here, and {message}"
         message += " (if it is private, pass --token or set HF_TOKEN)" if not token_given else \
             " (if it is private, the token given has no access to it)"

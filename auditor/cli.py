@@ -197,7 +197,7 @@ Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
-@click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more Hub repos from FILE, one id per line (org/name, org/name@rev or a Hub URL; # starts a comment; - reads stdin). A line is never read as a local path: one that is no Hub id is an error of its own.")
+@click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more Hub repos from FILE, one id per line (org/name, org/name@rev, a Hub URL or org/name/model.gguf; # starts a comment; - reads stdin). A line is never read as a local path: one that is no Hub id is an error of its own.")
 @click.option("--paths-from", "paths_from", type=click.File("r"), help="Read more local folders from FILE, one path per line (# starts a comment; - reads stdin), each read as a path, never as a Hub id.")
 @click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main; also spelt org/name@REV), of a local git checkout (read from git, not the work tree), or a Hugging Face cache folder's snapshot.")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")

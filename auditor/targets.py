@@ -51,7 +51,7 @@ def parse_target(text: str, revision: str | None = None) -> Target:
     if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
         return Target(TargetKind.HUB, repo_id=repo, revision=_one_revision(revision, spelt, text))
     one_file = _HUB_FILE.match(repo)
-    if one_file and is_single_file(one_file.group("file")) and not repo.startswith((".", "/", "~")):
+    if one_file and _hub_file_path(one_file.group("file")) and not repo.startswith((".", "/", "~")):
         return Target(TargetKind.HUB, repo_id=one_file.group("repo"), path=one_file.group("file"), revision=_one_revision(revision, spelt, text))
     if text.startswith((".", "/", "~")) or os.sep in text:
         raise NotFound(f"no such directory: {text}")
@@ -86,12 +86,23 @@ def valid_repo_id(repo_id: str) -> bool:
 
 
 def hub_target(text: str, revision: str | None = None) -> Target | None:
-    """The Hub repo `text` is spelt as (`org/name`, `org/name@rev`, a Hub URL), its id checked
-    against the Hub's grammar; None when it is spelt as no valid Hub id. Never a local path."""
+    """The Hub repo `text` is spelt as (`org/name`, `org/name@rev`, a Hub URL, or one GGUF file of
+    it, `org/name/path/model.gguf`), its id checked against the Hub's grammar; None when it is
+    spelt as no valid Hub id. Never a local path."""
     spelt = hub_spelling(text.strip())
-    if spelt is None or not valid_repo_id(spelt[0]):
-        return None
-    return Target(TargetKind.HUB, repo_id=spelt[0], revision=_one_revision(revision, spelt[1], text))
+    if spelt is not None and valid_repo_id(spelt[0]):
+        return Target(TargetKind.HUB, repo_id=spelt[0], revision=_one_revision(revision, spelt[1], text))
+    at = _AT_REVISION.match(text.strip())
+    repo, rev = (at.group("repo"), at.group("rev")) if at else (text.strip(), None)
+    one_file = _HUB_FILE.match(repo)
+    if one_file and _hub_file_path(one_file.group("file")) and valid_repo_id(one_file.group("repo")):
+        return Target(TargetKind.HUB, repo_id=one_file.group("repo"), path=one_file.group("file"), revision=_one_revision(revision, rev, text))
+    return None
+
+
+def _hub_file_path(path: str) -> bool:
+    """Whether `path` names one release file inside a Hub repo: a single-file release, no `.` or `..` step."""
+    return is_single_file(path) and not any(step in (".", "..") for step in path.split("/"))
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None,
     from auditor.errors import AuditorError
     from auditor.model import TargetKind
     from auditor.target_run import TargetRun
-    from auditor.targets import explain
+    from auditor.targets import explain, listed_id
 
     settings = settings or RunSettings()
     hub: list[HubSource] = []
@@ -99,7 +99,8 @@ def audit_targets(targets: Sequence[str], settings: RunSettings | None = None,
             batch.outcomes.append(decision.outcome)
             batch.exit_codes.append(decision.exit_code)
         except AuditorError as error:
-            message = explain(error, text, target is not None and target.kind is TargetKind.HUB, token_given)
+            message = explain(error, text, target is not None and target.kind is TargetKind.HUB, token_given,
+                              listed=listed_id(parse, text))
             log.error("error: %s: %s", text, message)
             batch.failures.append((text, message))
             batch.exit_code = max(batch.exit_code, error.exit_code)
@@ -196,7 +197,7 @@ Offline (HF_HUB_OFFLINE=1) a Hub id is read from the Hugging Face cache
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
-@click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more Hub repos from FILE, one id per line (org/name, org/name@rev or a Hub URL; # starts a comment; - reads stdin). A line is never read as a local path: one that is no Hub id is an error of its own.")
+@click.option("--targets-from", "targets_from", type=click.File("r"), help="Read more Hub repos from FILE, one id per line (org/name, org/name@rev, a Hub URL or org/name/model.gguf; # starts a comment; - reads stdin). A line is never read as a local path: one that is no Hub id is an error of its own.")
 @click.option("--paths-from", "paths_from", type=click.File("r"), help="Read more local folders from FILE, one path per line (# starts a comment; - reads stdin), each read as a path, never as a Hub id.")
 @click.option("--revision", help="Branch, tag or commit of a Hub repo (default: main; also spelt org/name@REV), of a local git checkout (read from git, not the work tree), or a Hugging Face cache folder's snapshot.")
 @click.option("--token", envvar=None, help="Hub token (default: HF_TOKEN or your `hf auth login`).")

@@ -51,7 +51,7 @@ def parse_target(text: str, revision: str | None = None) -> Target:
     if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
         return Target(TargetKind.HUB, repo_id=repo, revision=_one_revision(revision, spelt, text))
     one_file = _HUB_FILE.match(repo)
-    if one_file and is_single_file(one_file.group("file")) and not repo.startswith((".", "/", "~")):
+    if one_file and _hub_file_path(one_file.group("file")) and not repo.startswith((".", "/", "~")):
         return Target(TargetKind.HUB, repo_id=one_file.group("repo"), path=one_file.group("file"), revision=_one_revision(revision, spelt, text))
     if text.startswith((".", "/", "~")) or os.sep in text:
         raise NotFound(f"no such directory: {text}")
@@ -86,12 +86,23 @@ def valid_repo_id(repo_id: str) -> bool:
 
 
 def hub_target(text: str, revision: str | None = None) -> Target | None:
-    """The Hub repo `text` is spelt as (`org/name`, `org/name@rev`, a Hub URL), its id checked
-    against the Hub's grammar; None when it is spelt as no valid Hub id. Never a local path."""
+    """The Hub repo `text` is spelt as (`org/name`, `org/name@rev`, a Hub URL, or one GGUF file of
+    it, `org/name/path/model.gguf`), its id checked against the Hub's grammar; None when it is
+    spelt as no valid Hub id. Never a local path."""
     spelt = hub_spelling(text.strip())
-    if spelt is None or not valid_repo_id(spelt[0]):
-        return None
-    return Target(TargetKind.HUB, repo_id=spelt[0], revision=_one_revision(revision, spelt[1], text))
+    if spelt is not None and valid_repo_id(spelt[0]):
+        return Target(TargetKind.HUB, repo_id=spelt[0], revision=_one_revision(revision, spelt[1], text))
+    at = _AT_REVISION.match(text.strip())
+    repo, rev = (at.group("repo"), at.group("rev")) if at else (text.strip(), None)
+    one_file = _HUB_FILE.match(repo)
+    if one_file and _hub_file_path(one_file.group("file")) and valid_repo_id(one_file.group("repo")):
+        return Target(TargetKind.HUB, repo_id=one_file.group("repo"), path=one_file.group("file"), revision=_one_revision(revision, rev, text))
+    return None
+
+
+def _hub_file_path(path: str) -> bool:
+    """Whether `path` names one release file inside a Hub repo: a single-file release, no `.` or `..` step."""
+    return is_single_file(path) and not any(step in (".", "..") for step in path.split("/"))
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,10 @@ class FileTargets:
         arguments = set(given)
         return cls(parse_target, frozenset(hub_lines) - arguments, frozenset(path_lines) - arguments)
 
+    def listed(self, text: str) -> bool:
+        """Whether `text` was read from a list of Hub ids (so never meant as a folder here)."""
+        return text in self.hub_lines
+
     def __call__(self, text: str, revision: str | None = None) -> Target:
         """The Target `text` names."""
         if text in self.path_lines:
@@ -122,6 +137,12 @@ class FileTargets:
                                  "lines of --targets-from name Hub repos only: list local folders with --paths-from")
             return target
         return self.parse_target(text, revision)
+
+
+def listed_id(parse: Callable[..., Target], text: str) -> bool:
+    """Whether the parser of a run reads `text` as an id from a list (a Hub listing, --targets-from)."""
+    listed = getattr(parse, "listed", None)
+    return bool(listed and listed(text))
 
 
 def hub_spelling(text: str, url_only: bool = False) -> tuple[str, str | None] | None:
@@ -145,17 +166,18 @@ def spelt_as_url(text: str) -> bool:
     return bool(_HUB_URL.match(text))
 
 
-def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool) -> str:
+def explain(error: AuditorError, text: str, hub_target: bool, token_given: bool, listed: bool = False) -> str:
     """The one-line message for a target that failed, with what to try next.
 
     A Hub repo that is not found may be private (the Hub answers so rather than reveal it),
-    and an `org/name` argument may have been meant as a directory: the message says both.
+    and an `org/name` argument may have been meant as a directory: the message says both (the
+    second only for an argument: an id `listed` by the Hub or read from a list names no folder).
     """
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     if not hub_target:
         return message
     if isinstance(error, NotFound) and error.revision is None:  # not a missing revision of a repo that exists
-        if not spelt_as_url(text):
+        if not spelt_as_url(text) and not listed:
             message = f"no directory {text} here, and {message}"
         message += " (if it is private, pass --token or set HF_TOKEN)" if not token_given else \
             " (if it is private, the token given has no access to it)"

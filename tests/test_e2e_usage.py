@@ -266,3 +266,17 @@ def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
         os.close(write_end)
     assert process.returncode == 0, process.stderr
     assert b"internal error" not in process.stderr and b"Traceback" not in process.stderr
+
+
+def test_a_missing_id_from_a_list_is_not_said_to_be_a_missing_folder(fake_hub, tmp_path):
+    """An id read from --targets-from names a Hub repo, never a folder: its error says the Hub
+    did not find it (and that it may be private), not that no folder of that name is here."""
+    listing = tmp_path / "ids.txt"
+    listing.write_text("nobody/missing-model\n", encoding="utf-8")
+    out = tmp_path / "census.jsonl"
+    for args in (["--targets-from", str(listing)], ["--targets-from", str(listing), "-o", str(out)]):
+        result = cli(*args)
+        assert result.exit_code == 3, result.stderr
+        error = result.stderr if "-o" not in args else json.loads(out.read_text().splitlines()[0])["error"]["message"]
+        assert "nobody/missing-model" in error and "if it is private" in error and "no directory" not in error, error
+    assert "no directory nobody/missing-model here" in cli("nobody/missing-model").stderr  # an argument might have meant one

@@ -25,3 +25,10 @@ def test_a_repo_named_revision_is_still_a_repo():
 def test_errors_carry_what_failed():
     error = NotFound("LICENSE not found", repo="org/name", path="LICENSE")
     assert (error.repo, error.path, error.revision, str(error)) == ("org/name", "LICENSE", None, "LICENSE not found")
+
+
+def test_an_argument_may_have_meant_a_folder_an_id_from_a_list_never_did():
+    error = NotFound("repository org/name not found on https://hub.example", repo="org/name")
+    assert explain(error, "org/name", hub_target=True, token_given=False).startswith("no directory org/name here")
+    listed = explain(error, "org/name", hub_target=True, token_given=False, listed=True)
+    assert "directory" not in listed and "if it is private, pass --token" in listed

@@ -62,6 +62,16 @@ def test_one_file_of_a_hub_repo_keeps_the_repos_card_and_licence_files(fake_hub)
     assert sorted(a["path"] for a in report["artefacts"]) == ["LICENSE", "NOTICE", "README.md", "community.Q4_K_M.gguf"]
 
 
+def test_one_gguf_file_of_a_hub_repo_is_a_target_from_a_list_too(fake_hub, tmp_path):
+    listing = tmp_path / "ids.txt"
+    listing.write_text(f"{REPO}/{FILE}\n", encoding="utf-8")
+    result = CliRunner().invoke(audit_model, ["--targets-from", str(listing), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["target"] == {"kind": "hub", "repo_id": REPO, "path": FILE, "revision": None}
+    _check(report)
+
+
 def test_a_missing_file_of_a_hub_repo_is_a_clear_error(fake_hub):
     result = CliRunner().invoke(audit_model, [f"{REPO}/absent.gguf", "--format", "json"])
     assert result.exit_code not in (0, 1) and "has no file absent.gguf" in result.stderr

@@ -130,12 +130,18 @@ def test_paths_from_reads_local_folders_and_never_the_hub(ran):
     ("https://huggingface.co/org/name/tree/dev", ("org/name", "dev")), ("hf.co/org/name", ("org/name", None)),
     ("../../x", None), ("/abs/dir", None), ("./folder", None), ("folder", None), ("~/models/x", None),
     ("org/..", None), ("../org", None), ("org/name/more", None), ("org--x/name", None), ("-org/name", None),
+    # one GGUF file of a repo, as on the command line; never a step out of the repo
+    ("org/name/q/model.Q4_K_M.gguf@v1", ("org/name", "v1", "q/model.Q4_K_M.gguf")), ("org/name/model.gguf", ("org/name", None, "model.gguf")),
+    ("org/name/../x.gguf", None), ("org/name/./x.gguf", None), ("org/name/model.bin", None), ("/org/name/x.gguf", None),
 ])
 def test_a_line_of_targets_from_is_a_hub_id_by_the_hubs_grammar_or_nothing(line, names):
     from auditor.targets import hub_target
 
     target = hub_target(line)
-    assert (target.repo_id, target.revision) == names if target is not None else names is None
+    if target is None or names is None:
+        assert target is None and names is None, target
+    else:
+        assert (target.repo_id, target.revision, target.path)[:len(names)] == names
 
 
 def test_a_hub_id_line_is_not_the_folder_of_that_name_given_as_an_argument(ran):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from auditor.errors import UsageError
 from auditor.model import Target, TargetKind
-from auditor.targets import hub_spelling
+from auditor.targets import hub_spelling, listed_id
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -70,6 +70,10 @@ class HubIdsAsHub:
 
     parse_target: Callable[[str, str | None], Target]
     hub_ids: frozenset[str] = frozenset()
+
+    def listed(self, text: str) -> bool:
+        """Whether `text` came from the Hub's listing or from a list of Hub ids."""
+        return text in self.hub_ids or listed_id(self.parse_target, text)
 
     def __call__(self, text: str, revision: str | None) -> Target:
         """The Target `text` names."""

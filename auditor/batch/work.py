@@ -24,7 +24,7 @@ from auditor.model import Target, TargetKind
 from auditor.report.jsonl import audited_record, failed_record
 from auditor.sources.hub import HubSource, RequestScope, escaped_name, request_scope
 from auditor.target_run import SharedLinks, TargetRun
-from auditor.targets import explain
+from auditor.targets import explain, listed_id
 
 if TYPE_CHECKING:
     from auditor.identify import KnowledgeBase
@@ -71,7 +71,8 @@ class TargetWork:
             try:
                 return self._audit(text, scope)
             except AuditorError as error:
-                message = explain(error, text, self._is_hub(text), bool(self.options.token or os.environ.get("HF_TOKEN")))
+                message = explain(error, text, self._is_hub(text), bool(self.options.token or os.environ.get("HF_TOKEN")),
+                                  listed=listed_id(self.parse_target, text))
                 return failed_record(text, error.exit_code, type(error).__name__, message, **_extra(scope))
             except Exception as error:  # noqa: BLE001 - a bug fails its own target, never the batch
                 message = f"internal error: {type(error).__name__}: {escaped_name(str(error), 300)}"

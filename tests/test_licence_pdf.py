@@ -25,7 +25,7 @@ from auditor.classify.classifier import classify
 from auditor.cli import audit_model
 from auditor.model import FileEntry
 from auditor.sources.pdf_text import MAX_PAGES, pdf_text
-from auditor.sources.selection import FILE_CAP, select
+from auditor.sources.selection import FILE_CAP, TOTAL_CAP, select
 
 NON_COMMERCIAL = """Example Research Model Licence Agreement
 
@@ -81,6 +81,13 @@ def test_any_other_pdf_is_documentation_and_never_read(name):
     (artefact,) = classify([FileEntry(name, 200_000)])
     assert (artefact.category.value, artefact.format) == ("documentation", "pdf")
     assert select([FileEntry(name, 200_000)]).read == ()
+
+
+def test_the_card_is_read_before_licence_pdfs_and_a_pdf_named_readme_never():
+    pdfs = [FileEntry(f"LICENSE_{n}.pdf", FILE_CAP) for n in range(TOTAL_CAP // FILE_CAP)]
+    selection = select([*pdfs, FileEntry("README.md", 500), FileEntry("README.pdf", 500)])
+    assert selection.read[0] == "README.md"  # the read budget runs out on a licence PDF, never on the card
+    assert "README.pdf" not in selection.read and "README.pdf" not in {s.path for s in selection.unread}
 
 
 def test_a_licence_pdf_over_the_licence_file_cap_is_not_read():

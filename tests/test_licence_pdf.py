@@ -49,6 +49,11 @@ def encrypted(text: str, user_password: str) -> bytes:
     return out.getvalue()
 
 
+def dense_page_pdf(operations: int) -> bytes:
+    """One page of `operations` text-showing operators, Flate-compressed to a few kilobytes."""
+    return build_pdf("x", inflating_to=1, content=b"BT /F1 9 Tf " + b"(a) Tj " * operations + b"ET\n")
+
+
 def audit(folder: Path) -> tuple[int, dict, str]:
     """The real CLI in its own process: exit code, JSON report, stderr."""
     env = {**os.environ, "NO_COLOR": "1"}
@@ -116,7 +121,8 @@ def test_a_pdf_with_an_owner_password_only_opens_as_any_viewer_opens_it():
     (encrypted(MIT_TEXT, "user-secret"), "encrypted"),
     (build_pdf("line\n" * (60 * (MAX_PAGES + 1))), f"more than {MAX_PAGES}"),
     (build_pdf(""), "no extractable text"),
-    (build_pdf(MIT_TEXT, inflating_to=20 << 20), "decodes to more than 8 MiB"),
+    (build_pdf(MIT_TEXT, inflating_to=20 << 20), "more than the reader's limits (8 MiB decoded"),
+    (dense_page_pdf(300_000), "more than the reader's limits"),
 ])
 def test_a_pdf_that_cannot_be_read_whole_is_skipped_with_the_reason(data, reason):
     skipped = pdf_text("MODEL_LICENSE.pdf", data)

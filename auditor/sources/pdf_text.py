@@ -1,7 +1,7 @@
 """The text of a licence shipped as a PDF (MODEL_LICENSE.pdf, "模型社区许可协议.pdf"), read with pypdf.
 
 A PDF is hostile input: the bytes are already capped by the selection (FILE_CAP), pypdf's
-own decoding caps are lowered, at most MAX_PAGES pages are read, and the text stops at
+own decoding and parsing caps are lowered, at most MAX_PAGES pages are read, and the text stops at
 MAX_CHARS characters or TIME_BUDGET seconds. A PDF over any of those, encrypted, without
 extractable text (a scan), or that pypdf cannot parse is Skipped with the reason, never half
 read: a licence cut short may lack the very clause that restricts its use. Reasons name the
@@ -25,7 +25,7 @@ MAX_CHARS = 400_000
 TIME_BUDGET = 10.0  # seconds for one file: a licence of a few pages takes well under one
 _STREAM_CAP = 8 << 20  # bytes one decoded stream may reach (pypdf's default is 75 MB)
 
-_CAPS = {  # pypdf's resource limits, lowered for the reads made here (context-local, not process-wide)
+_CAPS: dict[str, int] = {  # pypdf's resource limits, lowered for the reads made here (context-local, not process-wide)
     name: _STREAM_CAP
     for name in (
         "maximum_declared_stream_length", "array_based_stream_maximum_output_length", "jbig2_maximum_output_length",
@@ -33,6 +33,9 @@ _CAPS = {  # pypdf's resource limits, lowered for the reads made here (context-l
         "brotli_maximum_output_length", "image_maximum_buffer_size",
     )
 }
+# tokens parsed in one content stream: a dense licence page holds a few tens of thousands; at
+# pypdf's default (2 million) one hostile page takes seconds, so the time budget could not bind
+_CAPS["stream_parsing_work_maximum_count"] = 250_000
 # a damaged PDF makes pypdf log and warn as it recovers: that is the file's noise, not the user's
 logging.getLogger("pypdf").addHandler(logging.NullHandler())
 logging.getLogger("pypdf").propagate = False
@@ -51,7 +54,7 @@ def pdf_text(path: str, data: bytes) -> str | Skipped:
     except _OverBudget as error:
         return Skipped(path, f"PDF not read: {error}")
     except pypdf.errors.LimitReachedError:
-        return Skipped(path, f"PDF not read: a stream decodes to more than {_STREAM_CAP >> 20} MiB")
+        return Skipped(path, f"PDF not read: a stream needs more than the reader's limits ({_STREAM_CAP >> 20} MiB decoded, {_CAPS['stream_parsing_work_maximum_count']:,} tokens)")
     except RecursionError:
         return Skipped(path, "not a readable PDF (nested too deeply)")
     except Exception as error:  # pypdf raises many kinds on a damaged or hostile file

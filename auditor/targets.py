@@ -40,19 +40,11 @@ def _one_revision(given: str | None, spelt: str | None, text: str) -> str | None
 
 def parse_target(text: str, revision: str | None = None) -> Target:
     """The Target a command-line argument names; UsageError or NotFound when it names nothing."""
-    url = _HUB_URL.match(text)
-    if url:
-        return Target(TargetKind.HUB, repo_id=url.group("repo"), revision=_one_revision(revision, url.group("rev"), text))
-    if Path(text).expanduser().exists():
+    if not spelt_as_url(text) and Path(text).expanduser().exists():
         return parse_local(text, revision)
-    at = _AT_REVISION.match(text)
-    repo, spelt = (at.group("repo"), at.group("rev")) if at else (text, None)
-    repo = repo.rstrip("/") if repo not in ("/", "") else repo
-    if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
-        return Target(TargetKind.HUB, repo_id=repo, revision=_one_revision(revision, spelt, text))
-    one_file = _HUB_FILE.match(repo)
-    if one_file and _hub_file_path(one_file.group("file")) and not repo.startswith((".", "/", "~")):
-        return Target(TargetKind.HUB, repo_id=one_file.group("repo"), path=one_file.group("file"), revision=_one_revision(revision, spelt, text))
+    spelt = _spelt_on_hub(text)
+    if spelt is not None:
+        return _on_hub(spelt, revision, text)
     if text.startswith((".", "/", "~")) or os.sep in text:
         raise NotFound(f"no such directory: {text}")
     raise UsageError(f"'{text}' is neither a local directory nor a Hub repo id of the form org/name")
@@ -89,15 +81,10 @@ def hub_target(text: str, revision: str | None = None) -> Target | None:
     """The Hub repo `text` is spelt as (`org/name`, `org/name@rev`, a Hub URL, or one GGUF file of
     it, `org/name/path/model.gguf`), its id checked against the Hub's grammar; None when it is
     spelt as no valid Hub id. Never a local path."""
-    spelt = hub_spelling(text.strip())
-    if spelt is not None and valid_repo_id(spelt[0]):
-        return Target(TargetKind.HUB, repo_id=spelt[0], revision=_one_revision(revision, spelt[1], text))
-    at = _AT_REVISION.match(text.strip())
-    repo, rev = (at.group("repo"), at.group("rev")) if at else (text.strip(), None)
-    one_file = _HUB_FILE.match(repo)
-    if one_file and _hub_file_path(one_file.group("file")) and valid_repo_id(one_file.group("repo")):
-        return Target(TargetKind.HUB, repo_id=one_file.group("repo"), path=one_file.group("file"), revision=_one_revision(revision, rev, text))
-    return None
+    spelt = _spelt_on_hub(text.strip())
+    if spelt is None or not valid_repo_id(spelt[0]):
+        return None
+    return _on_hub(spelt, revision, text)
 
 
 def _hub_file_path(path: str) -> bool:
@@ -148,17 +135,33 @@ def listed_id(parse: Callable[..., Target], text: str) -> bool:
 def hub_spelling(text: str, url_only: bool = False) -> tuple[str, str | None] | None:
     """(repo id, revision) when `text` is spelt as a Hub repo (an id, `id@rev`, `id/`, a URL), else None;
     `url_only`: only a URL (which nobody means as a local path)."""
+    spelt = _spelt_on_hub(text) if not url_only or spelt_as_url(text) else None
+    return (spelt[0], spelt[1]) if spelt is not None and spelt[2] is None else None
+
+
+def _spelt_on_hub(text: str) -> tuple[str, str | None, str | None] | None:
+    """(repo id, revision, file) when `text` is spelt as a Hub repo (an id, `id@rev`, `id/`, a URL)
+    or as one single-file release in one (`org/name/path/model.gguf`, file set); else None."""
     url = _HUB_URL.match(text)
     if url:
-        return url.group("repo"), url.group("rev")
-    if url_only:
-        return None
+        return url.group("repo"), url.group("rev"), None
     at = _AT_REVISION.match(text)
-    repo, spelt = (at.group("repo"), at.group("rev")) if at else (text, None)
+    repo, revision = (at.group("repo"), at.group("rev")) if at else (text, None)
     repo = repo.rstrip("/")
-    if REPO_ID.match(repo) and not repo.startswith((".", "/", "~")):
-        return repo, spelt
+    if repo.startswith((".", "/", "~")):
+        return None
+    if REPO_ID.match(repo):
+        return repo, revision, None
+    one_file = _HUB_FILE.match(repo)
+    if one_file and _hub_file_path(one_file.group("file")):
+        return one_file.group("repo"), revision, one_file.group("file")
     return None
+
+
+def _on_hub(spelt: tuple[str, str | None, str | None], revision: str | None, text: str) -> Target:
+    """The Hub target `text` is spelt as, its revision agreeing with --revision."""
+    repo_id, spelt_revision, path = spelt
+    return Target(TargetKind.HUB, repo_id=repo_id, path=path, revision=_one_revision(revision, spelt_revision, text))
 
 
 def spelt_as_url(text: str) -> bool:

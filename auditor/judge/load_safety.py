@@ -6,8 +6,8 @@ imports something unsafe, a malformed header, an archive that cannot be read) is
 load. So is a file whose content is there and could not be checked (`unverified: true`: out of
 the scan's budget, malformed, over the read cap), and a file the Hub's own scan flags unless
 this audit's scan read it and found nothing at all: otherwise the Hub's word is the only
-evidence, and it says unsafe. A pickle-based file that
-was not scanned (a pointer, scanning turned off) is said as well, without failing anything on its own.
+evidence, and it says unsafe. A pickle-based file that was not scanned (a pointer, scanning
+turned off) is said as well, without failing anything on its own.
 """
 
 from __future__ import annotations
@@ -64,20 +64,25 @@ def load_warnings(result: AuditResult) -> tuple[LoadWarning, ...]:
     unsafe: list[LoadWarning] = []
     unchecked: list[LoadWarning] = []
     flagged: list[str] = []
+    noted: set[str] = set()  # files this audit's own scan said something of
     for item in result.findings:
         if not is_artefact_code(item.code):
             continue
         paths = item.evidence or ("(unnamed file)",)
         if item.code == HUB_FLAG:
             flagged += paths
-        elif item.severity is Severity.ERROR:
+            continue
+        noted.update(item.evidence)
+        if item.severity is Severity.ERROR:
             unsafe.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=True))
         elif declared().get(item.code, {}).get("unverified"):  # there, and not checked: not safe either
             unsafe.append(LoadWarning(paths[0], item.code, f"could not be scanned, so treat it as unsafe ({_reason(item, paths[0])})", unsafe=True))
         else:
             unchecked.append(LoadWarning(paths[0], item.code, _reason(item, paths[0]), unsafe=False))
-    # the Hub's flag alone decides a file this audit did not read whole; beside ours it is a second opinion
-    cleared, ours = _cleared_by_scan(result), {warning.path for warning in unsafe}
+    # the Hub's flag alone decides a file this audit did not clear: one it read with no artefact
+    # finding of any severity (nothing unsafe, nothing left unread); beside ours it is a second opinion
+    scanned = result.weight_scan.per_file if result.weight_scan is not None else {}
+    cleared, ours = {path for path in scanned if path not in noted}, {warning.path for warning in unsafe}
     for path in flagged:
         if path in ours:
             unchecked.append(LoadWarning(path, HUB_FLAG, "this audit's scan finds it unsafe too", unsafe=False))
@@ -96,15 +101,6 @@ def load_warnings(result: AuditResult) -> tuple[LoadWarning, ...]:
             seen.add(key)
             warnings.append(warning)
     return tuple(warnings)
-
-
-def _cleared_by_scan(result: AuditResult) -> frozenset[str]:
-    """Files this audit's scan read with no artefact finding of any severity (nothing unsafe,
-    nothing left unread): the only files where its word stands against the Hub's flag."""
-    if result.weight_scan is None:
-        return frozenset()
-    noted = {path for item in result.findings if is_artefact_code(item.code) and item.code != HUB_FLAG for path in item.evidence}
-    return frozenset(path for path in result.weight_scan.per_file if path not in noted)
 
 
 def unsafe_to_load(result: AuditResult) -> tuple[LoadWarning, ...]:

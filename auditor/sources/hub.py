@@ -294,11 +294,16 @@ class HubSource(RepoSource):
                 ids.append(repo_id)
             else:
                 refused += 1
-        following = answer.response.links.get("next", {}).get("url")
+        return _ListingPage(ids, refused, self._next_page(url, answer.response, "listing"))
+
+    def _next_page(self, url: str, response: httpx2.Response, name: str) -> str | None:
+        """The page its `Link: next` header names after `url`'s (None: the last); a link off this
+        endpoint is a malformed answer (`name` says which listing)."""
+        following = response.links.get("next", {}).get("url")
         next_url = urljoin(url, following) if isinstance(following, str) and following else None
         if next_url is not None and not next_url.startswith(self.endpoint + "/"):
-            raise SourceUnavailable(f"{self.endpoint}'s listing points its next page at another host")
-        return _ListingPage(ids, refused, next_url)
+            raise SourceUnavailable(f"{self.endpoint}'s {name} points its next page at another host")
+        return next_url
 
     def close(self) -> None:
         """Stop the file-read pool (threads end once their reads do)."""

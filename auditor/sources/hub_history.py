@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from auditor.errors import SourceUnavailable
 from auditor.model import Revision, Skipped, Target, TargetKind
@@ -110,10 +110,7 @@ class HubHistorySource(HubSource):
             seen.add(url)
             answer = self._api_answer(url, None, parse_commit_page, repo_id, revision, what)
             yield answer.parsed
-            following = answer.response.links.get("next", {}).get("url")
-            url = urljoin(url, following) if isinstance(following, str) and following else None
-            if url is not None and not url.startswith(self.endpoint + "/"):
-                raise SourceUnavailable(f"{self.endpoint}'s {what} points its next page at another host")
+            url = self._next_page(url, answer.response, what)
             if url in seen:
                 raise SourceUnavailable(f"{self.endpoint}'s {what} points its next page back to a page already read")
         raise SourceUnavailable(f"{self.endpoint}'s {what} goes on beyond {_MAX_PAGES} pages")

@@ -224,12 +224,6 @@ class _Machine:
         else:
             self.walk.hazards_unlisted += 1
 
-    def hazards_of(self, inner: PickleWalk) -> None:
-        """Add another walk's hazards (and its count of those unlisted) to this one's."""
-        for message in inner.hazards:
-            self.hazard(message)
-        self.walk.hazards_unlisted += inner.hazards_unlisted
-
     def _fail(self, message: str) -> Any:
         if not self.lenient:
             raise _StackError(message)
@@ -311,7 +305,6 @@ class _Machine:
         _raise_if_out_of_budget(inner)
         self.hazard(f"{loader} unpickles a nested pickle of {len(data)} bytes")
         self.merge(inner)
-        self.hazards_of(inner)
 
     def hidden(self, payload: bytes, frame_offset: int) -> None:
         """Imports in a payload that straddles a FRAME end, walked from where a loader may resume.
@@ -327,7 +320,6 @@ class _Machine:
         found = self.steps.hidden[key]
         if found is not None:
             self.merge(found)
-            self.hazards_of(found)
 
     def _resynchronised(self, payload: bytes, frame_offset: int) -> PickleWalk | None:
         """The first walk of the payload, from the frame's end or one of its first bytes, that imports something."""
@@ -339,9 +331,13 @@ class _Machine:
         return None
 
     def merge(self, inner: PickleWalk) -> None:
-        """Add what another walk would import (and call) to this one's."""
+        """Add what another walk would import (and call), and its hazards (with its count of
+        those unlisted), to this one's."""
         for name, was_called in inner.imports.items():
             self.walk.imports[name] = self.walk.imports.get(name, False) or was_called
+        for message in inner.hazards:
+            self.hazard(message)
+        self.walk.hazards_unlisted += inner.hazards_unlisted
 
     def generic(self, op: _Op, arg: Any) -> None:
         """Pop and push as pickletools' stack description says; note which import is called."""
@@ -620,7 +616,6 @@ def _pass_inline(stream: Stream, inline: InlineArray, machine: _Machine, depth: 
         inner = walk(stream, depth + 1, machine.steps)
         _raise_if_out_of_budget(inner)
         machine.merge(inner)
-        machine.hazards_of(inner)
         machine.walk.inline_arrays += 1
         return f"object array: {inner.error}" if inner.error else None
     if inline.nbytes < 0:
